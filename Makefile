@@ -1,0 +1,64 @@
+# kakaclo-refunds task runner. Every target that needs the virtualenv builds
+# it first, so `make contract` and `make test` work on a fresh clone with only
+# Python 3.11+ and make.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+# Marks the last generation of generated/ from the spec (untracked).
+GEN_STAMP := $(VENV)/.generated-stamp
+SPECTRAL_VERSION := 6.16.3
+TOOLS  := .tools
+
+# Contract suite settings (make or environment variables).
+KAKACLO_PROFILE ?= quick
+export KAKACLO_PROFILE KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_REFUND_ORDER_IDS
+
+.DEFAULT_GOAL := help
+.PHONY: help setup generate check-generated lint spec-lint test contract serve bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kakaclo-refunds needs Python 3.11 or newer; set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing pinned dependencies into $(VENV) ..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP) ## Create .venv with every pinned dependency (fast when nothing changed)
+
+# Regenerate the client when the spec or generator config is newer than the
+# last generation. Under CI (CI set) never regenerate: the drift check must
+# see exactly what was committed.
+$(GEN_STAMP): openapi.yaml openapi-python-client.yaml $(STAMP)
+	@if [ -n "$$CI" ]; then $(PY) tools/codegen.py check; else $(PY) tools/codegen.py generate; fi
+	@touch $@
+
+generate: $(STAMP) ## Regenerate generated/kakaclo_client from openapi.yaml
+	@$(PY) tools/codegen.py generate
+	@touch $(GEN_STAMP)
+
+check-generated: $(STAMP) ## Fail with a diff when generated/ is not what openapi.yaml produces
+	@$(PY) tools/codegen.py check
+
+$(TOOLS)/node_modules/.bin/spectral:
+	@command -v npm >/dev/null || { echo "make lint needs Node.js and npm for Spectral"; exit 1; }
+	@npm install --silent --no-audit --no-fund --prefix $(TOOLS) @stoplight/spectral-cli@$(SPECTRAL_VERSION)
+
+spec-lint: $(TOOLS)/node_modules/.bin/spectral ## Lint openapi.yaml with Spectral's recommended OpenAPI rules
+	@$(TOOLS)/node_modules/.bin/spectral lint openapi.yaml --ruleset .spectral.yaml --fail-severity=warn
+
+lint: $(STAMP) spec-lint ## ruff, mypy (strict) on hand-written code, spec validation and Spectral
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+	@$(PY) -m pytest -q -p no:cacheprovider tests/test_spec.py
+
+test: $(GEN_STAMP) ## Run every test: unit, spec, drift check, property tests, contract suite (quick)
+	@$(PY) -m pytest
+
+clean: ## Remove the virtualenv, tools and caches
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache reports

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.refund import Refund
+
+
+T = TypeVar("T", bound="RefundPage")
+
+
+@_attrs_define
+class RefundPage:
+    """A page of refunds. The real service may add other keys; they are kept."""
+
+    total: int
+    """ All refunds of the order, over every page. """
+    page_number: int
+    """ This page, counting from 1. """
+    page_size: int
+    """ The page size asked for. """
+    list_: list[Refund]
+    """ The refunds on this page, newest first. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        total = self.total
+
+        page_number = self.page_number
+
+        page_size = self.page_size
+
+        list_ = []
+        for list_item_data in self.list_:
+            list_item = list_item_data.to_dict()
+            list_.append(list_item)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "total": total,
+                "pageNumber": page_number,
+                "pageSize": page_size,
+                "list": list_,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.refund import Refund
+
+        d = dict(src_dict)
+        total = d.pop("total")
+
+        page_number = d.pop("pageNumber")
+
+        page_size = d.pop("pageSize")
+
+        list_ = []
+        _list_ = d.pop("list")
+        for list_item_data in _list_:
+            list_item = Refund.from_dict(list_item_data)
+
+            list_.append(list_item)
+
+        refund_page = cls(
+            total=total,
+            page_number=page_number,
+            page_size=page_size,
+            list_=list_,
+        )
+
+        refund_page.additional_properties = d
+        return refund_page
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

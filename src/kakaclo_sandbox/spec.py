@@ -1,0 +1,154 @@
+"""Load openapi.yaml once and compile its schemas into fast validators.
+
+The sandbox validates every request and response against the spec itself,
+never against a second model of it. Schemas are compiled with jsonschema-rs
+(Draft 2020-12, the dialect of OpenAPI 3.1) with the spec's `components`
+placed in each compiled document, so `#/components/...` references resolve.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+SPEC_ENV = "KAKACLO_SPEC"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+JSON = Any
+
+
+def default_spec_path() -> Path:
+    """Where openapi.yaml is: ``$KAKACLO_SPEC``, else the repository root."""
+    configured = os.environ.get(SPEC_ENV)
+    if configured:
+        return Path(configured)
+    # src/kakaclo_sandbox/spec.py -> repository root
+    return Path(__file__).resolve().parents[2] / "openapi.yaml"
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One way an instance breaks a schema: where (a JSON path) and why."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def json_path(parts: list[str | int]) -> str:
+    """Render an instance path as ``orderItems[0].quantity``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@dataclass(frozen=True)
+class CompiledSchema:
+    """A schema of the spec compiled once; cheap to call per request."""
+
+    schema: JSON
+    validator: jsonschema_rs.Validator
+
+    def is_valid(self, instance: JSON) -> bool:
+        """True when ``instance`` conforms."""
+        return bool(self.validator.is_valid(instance))
+
+    def errors(self, instance: JSON) -> list[SchemaError]:
+        """Every violation, each with the path of the offending field."""
+        return [
+            SchemaError(json_path(list(error.instance_path)), error.message)
+            for error in self.validator.iter_errors(instance)
+        ]
+
+
+@dataclass
+class Spec:
+    """The parsed openapi.yaml and the validators compiled from it."""
+
+    document: dict[str, Any]
+    path: Path | None = None
+    _compiled: dict[str, CompiledSchema] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Spec:
+        """Parse the spec file (default: :func:`default_spec_path`)."""
+        path = path or default_spec_path()
+        with path.open(encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+        if not isinstance(document, dict) or "openapi" not in document:
+            raise ValueError(f"{path} is not an OpenAPI document")
+        return cls(document=document, path=path)
+
+    @cached_property
+    def text(self) -> str:
+        """The spec file as it is on disk (served at /openapi.yaml)."""
+        if self.path is None:
+            return yaml.safe_dump(self.document, sort_keys=False)
+        return self.path.read_text(encoding="utf-8")
+
+    def compile(self, schema: JSON) -> CompiledSchema:
+        """Compile a schema of this spec, with the components in scope."""
+        document = {"$schema": DIALECT, "components": self.document.get("components", {})}
+        document.update(schema if isinstance(schema, dict) else {"allOf": [schema]})
+        validator = jsonschema_rs.Draft202012Validator(document, validate_formats=True)
+        return CompiledSchema(schema=schema, validator=validator)
+
+    def component(self, name: str) -> CompiledSchema:
+        """The compiled ``#/components/schemas/<name>`` (cached)."""
+        key = f"#/components/schemas/{name}"
+        if key not in self._compiled:
+            if name not in self.document["components"]["schemas"]:
+                raise KeyError(f"the spec has no schema {name!r}")
+            self._compiled[key] = self.compile({"$ref": key})
+        return self._compiled[key]
+
+    def resolve(self, node: JSON) -> JSON:
+        """Follow a local ``$ref`` (repeatedly) to the node it names."""
+        while isinstance(node, dict) and "$ref" in node:
+            pointer = node["$ref"]
+            if not pointer.startswith("#/"):
+                raise ValueError(f"only local references are supported, got {pointer}")
+            node = self.document
+            for part in pointer[2:].split("/"):
+                node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def operations(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Yield ``(method, path, operation)`` for every operation of the spec."""
+        for path, item in self.document["paths"].items():
+            for method, operation in item.items():
+                if method in {"get", "put", "post", "delete", "patch", "head", "options"}:
+                    yield method.upper(), path, operation
+
+    def operation(self, operation_id: str) -> tuple[str, str, dict[str, Any]]:
+        """The ``(method, path, operation)`` with this ``operationId``."""
+        for method, path, operation in self.operations():
+            if operation.get("operationId") == operation_id:
+                return method, path, operation
+        raise KeyError(f"the spec has no operation {operation_id!r}")
+
+    def response_schema(self, operation_id: str, status: int) -> CompiledSchema:
+        """The compiled JSON body schema of one response of one operation (cached)."""
+        key = f"{operation_id} {status}"
+        if key not in self._compiled:
+            _, _, operation = self.operation(operation_id)
+            response = self.resolve(operation["responses"][str(status)])
+            self._compiled[key] = self.compile(response["content"]["application/json"]["schema"])
+        return self._compiled[key]
+
+    def documented_error_codes(self, operation_id: str, status: int) -> set[int]:
+        """The error ``code`` values the spec's examples list for one response."""
+        _, _, operation = self.operation(operation_id)
+        response = self.resolve(operation["responses"][str(status)])
+        examples = response["content"]["application/json"].get("examples", {})
+        return {self.resolve(example)["value"]["code"] for example in examples.values()}

@@ -1,0 +1,141 @@
+"""Regenerate generated/kakaclo_client from openapi.yaml, or check that it is current.
+
+    python tools/codegen.py generate   # rewrite generated/kakaclo_client
+    python tools/codegen.py check      # exit 1 with a unified diff on drift
+
+The one regeneration command, in the manner of openapi-python-client's
+regen_golden_record.py: generation always runs into a fresh temporary folder
+with the formatter hooks fixed in openapi-python-client.yaml, so the output
+does not depend on where it is written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi.yaml"
+CONFIG = ROOT / "openapi-python-client.yaml"
+PACKAGE = "kakaclo_client"
+TARGET = ROOT / "generated" / PACKAGE
+IGNORED = {"__pycache__", ".ruff_cache"}
+
+
+def generate_into(out_dir: Path) -> Path:
+    """Run the pinned generator into ``out_dir/kakaclo_client`` and return that path."""
+    package_dir = out_dir / PACKAGE
+    bin_dir = str(Path(sys.executable).parent)
+    # The post hooks call `ruff`; it must be the venv's pinned one.
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    result = subprocess.run(
+        [
+            os.path.join(bin_dir, "openapi-python-client"),
+            "generate",
+            "--path",
+            str(SPEC),
+            "--config",
+            str(CONFIG),
+            "--meta",
+            "none",
+            "--output-path",
+            str(package_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0 or "Warning" in output or "Error" in output:
+        raise SystemExit(f"openapi-python-client failed or warned:\n{output}")
+    for leftover in IGNORED:
+        shutil.rmtree(package_dir / leftover, ignore_errors=True)
+    return package_dir
+
+
+def _walk(cmp: filecmp.dircmp[str], rel: Path) -> Iterator[tuple[str, Path]]:
+    for name in sorted(cmp.left_only):
+        if name not in IGNORED:
+            yield "only in generated/ (not produced by the spec)", rel / name
+    for name in sorted(cmp.right_only):
+        if name not in IGNORED:
+            yield "missing from generated/", rel / name
+    for name in sorted(cmp.diff_files + cmp.funny_files):
+        yield "differs", rel / name
+    for name, sub in sorted(cmp.subdirs.items()):
+        if name not in IGNORED:
+            yield from _walk(sub, rel / name)
+
+
+def drift(committed: Path, fresh: Path) -> list[str]:
+    """Describe every difference between two package trees, with unified diffs."""
+    report: list[str] = []
+    cmp = filecmp.dircmp(str(committed), str(fresh), ignore=list(IGNORED))
+    for what, rel in _walk(cmp, Path()):
+        report.append(f"{what}: {rel}")
+        if what == "differs":
+            old = (committed / rel).read_text().splitlines(keepends=True)
+            new = (fresh / rel).read_text().splitlines(keepends=True)
+            report.extend(
+                difflib.unified_diff(
+                    old, new, f"generated/{PACKAGE}/{rel}", f"from openapi.yaml/{rel}"
+                )
+            )
+    return report
+
+
+def check() -> int:
+    """Return 0 when generated/ is exactly what the spec produces, else print the diff."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = generate_into(Path(tmp))
+        if not TARGET.is_dir():
+            print(f"generated/{PACKAGE} is missing: run `make generate`", file=sys.stderr)
+            return 1
+        report = drift(TARGET, fresh)
+    if report:
+        print(
+            "generated/ differs from what openapi.yaml produces; run `make generate`:",
+            file=sys.stderr,
+        )
+        print(
+            "".join(line if line.endswith("\n") else line + "\n" for line in report),
+            file=sys.stderr,
+        )
+        return 1
+    print(f"generated/{PACKAGE} matches openapi.yaml")
+    return 0
+
+
+def generate() -> int:
+    """Replace generated/kakaclo_client with a fresh generation."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = generate_into(Path(tmp))
+        TARGET.parent.mkdir(parents=True, exist_ok=True)
+        staging = TARGET.with_name(PACKAGE + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(fresh, staging)
+        shutil.rmtree(TARGET, ignore_errors=True)
+        staging.rename(TARGET)
+    print(f"generated/{PACKAGE} regenerated from openapi.yaml")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: ``generate`` or ``check``."""
+    commands = {"generate": generate, "check": check}
+    if len(argv) != 1 or argv[0] not in commands:
+        print("usage: python tools/codegen.py generate|check", file=sys.stderr)
+        return 2
+    return commands[argv[0]]()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
