@@ -1,0 +1,128 @@
+"""``kakaclo-sandbox``: run the sandbox server.
+
+    kakaclo-sandbox --port 8080 --db .sandbox/sandbox.db --settle-after 5 --rate-limit 120/2
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from kakaclo_sandbox.ratelimit import RateLimit
+from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
+from kakaclo_sandbox.version import __version__
+
+
+def _rate_limit(text: str) -> RateLimit | None:
+    try:
+        return RateLimit.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
+    """The command line of the sandbox (shared with ``kakaclo sandbox``)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="A stateful Kakaclo refund API sandbox, validated by openapi.yaml.",
+        epilog="example: %(prog)s --port 8080 --settle-after 2 --rate-limit off",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
+    parser.add_argument("--port", type=_port, default=8080, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--db", default=str(DEFAULT_DB), help="SQLite file, or :memory: (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--settle-after",
+        type=_seconds,
+        default=DEFAULT_SETTLE_AFTER,
+        metavar="SECONDS",
+        help="delay before a pending refund settles (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=RateLimit.parse(RateLimit.VENDOR_DEFAULT),
+        metavar="BURST/PER_SECOND|off",
+        help="leaky bucket per token (default: the vendor's 120/2)",
+    )
+    parser.add_argument(
+        "--no-control", action="store_true", help="turn off the /_sandbox/ control surface"
+    )
+    parser.add_argument(
+        "--validate-responses",
+        action="store_true",
+        help="check every response against openapi.yaml (slower; for debugging)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="info logs one line per request (default: %(default)s)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from parsed arguments."""
+    return Settings(
+        db=args.db,
+        settle_after=args.settle_after,
+        rate_limit=args.rate_limit,
+        control=not args.no_control,
+        validate_responses=args.validate_responses,
+    )
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Run the sandbox until SIGINT or SIGTERM (uvicorn shuts down cleanly on both)."""
+    import uvicorn
+
+    from kakaclo_sandbox.app import create_app
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(settings_from(args))
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,  # our own access log never shows query strings or headers
+        log_level=args.log_level,
+        lifespan="on",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``kakaclo-sandbox``."""
+    args = build_parser().parse_args(argv)
+    try:
+        serve(args)
+    except OSError as error:
+        sys.exit(f"kakaclo-sandbox: {error}")
+
+
+if __name__ == "__main__":
+    main()

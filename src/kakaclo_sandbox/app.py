@@ -1,0 +1,90 @@
+"""The ASGI app factory: routes to handlers, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from kakaclo_sandbox import control, docs, handlers
+from kakaclo_sandbox.accesslog import AccessLog
+from kakaclo_sandbox.clock import Now
+from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.settings import Settings
+from kakaclo_sandbox.settle import settle_forever
+from kakaclo_sandbox.state import Sandbox
+
+log = logging.getLogger("kakaclo_sandbox")
+
+
+def _error_body(code: int, message: str) -> dict[str, object]:
+    return {"code": code, "message": message, "data": None}
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(_error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    # Unknown paths and methods: not an API operation, but still the envelope.
+    return JSONResponse(_error_body(exc.status_code * 100 + 1, exc.detail), exc.status_code)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Now | None = None, **overrides: object
+) -> Starlette:
+    """Build a sandbox app. ``overrides`` are Settings fields; ``clock`` returns epoch seconds."""
+    settings = settings or Settings()
+    if overrides:
+        settings = Settings(**{**settings.__dict__, **overrides})  # type: ignore[arg-type]
+    sandbox = Sandbox(settings, clock)
+
+    api = [
+        Route("/v2/order/orders/{id}/refund", handlers.refund_order, methods=["POST"]),
+        Route("/v2/order/orders/refund/{id}", handlers.query_refund, methods=["GET"]),
+        Route("/v2/order/orders", handlers.query_orders, methods=["GET"]),
+    ]
+    routes = [
+        # The server root is /openapi and every path starts with /openapi/v2.
+        Mount("/openapi/openapi", routes=api),
+        Route("/openapi.yaml", docs.spec_file, methods=["GET"]),
+        Route("/docs", docs.docs_page, methods=["GET"]),
+        Route("/docs/docs.css", docs.docs_css, methods=["GET"]),
+    ]
+    if settings.control:
+        routes += [
+            Route("/_sandbox/reset", control.reset, methods=["POST"]),
+            Route("/_sandbox/clock/advance", control.advance_clock, methods=["POST"]),
+            Route("/_sandbox/info", control.info, methods=["GET"]),
+        ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settler = asyncio.create_task(settle_forever(sandbox.store, sandbox.now))
+        log.info("sandbox ready: db=%s settle-after=%ss", settings.db, settings.settle_after)
+        try:
+            yield
+        finally:
+            settler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await settler
+            sandbox.close()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    )
+    app.state.sandbox = sandbox
+    app.state.docs_html = docs.render_docs(sandbox.spec)
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,45 @@
+"""The sandbox's clock: real time plus an offset that tests can advance."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+
+Now = Callable[[], float]
+
+
+class SandboxClock:
+    """Seconds since the epoch, as ``base()`` plus an offset moved by ``advance``."""
+
+    def __init__(self, base: Now = time.time, offset: float = 0.0) -> None:
+        self._base = base
+        self.offset = offset
+
+    def now(self) -> float:
+        """The sandbox's current time."""
+        return self._base() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (never backward)."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.offset += seconds
+
+
+def iso(instant: float) -> str:
+    """Render an instant as the vendor does: ``2022-09-29T03:07:23Z``."""
+    moment = datetime.datetime.fromtimestamp(instant, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(text: str) -> float:
+    """Parse an RFC 3339 date-time (any offset, lower-case ``t``/``z``, leap second) to epoch."""
+    normal = text.strip().upper().replace("Z", "+00:00")
+    leap = ":60" in normal[14:20]
+    if leap:  # Python has no leap seconds: 23:59:60 is read as 23:59:59
+        normal = normal[:17] + "59" + normal[19:]
+    moment = datetime.datetime.fromisoformat(normal)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()

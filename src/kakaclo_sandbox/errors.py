@@ -1,0 +1,35 @@
+"""The errors the sandbox answers, each an HTTP status plus an ``ErrorCode`` of the spec."""
+
+from __future__ import annotations
+
+from kakaclo_client.models import ErrorCode
+
+
+class ApiError(Exception):
+    """An error response: status, the envelope's code and message, extra headers."""
+
+    def __init__(
+        self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+class RuleViolation(Exception):
+    """A schema-valid request that breaks a business or idempotency rule (answered 409)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class OrderNotFound(Exception):
+    """No order with this id belongs to the caller (answered 404)."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} not found")
+        self.order_id = order_id

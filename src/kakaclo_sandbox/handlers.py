@@ -1,0 +1,191 @@
+"""The three operations of the vendor's page, one handler each.
+
+Every handler: authenticate (401) and rate-limit (429), validate the request
+against openapi.yaml (400/413), then apply the refund rules (404/409) and
+answer the vendor's envelope. Nothing is written unless the answer is 200.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kakaclo_client.models import ErrorCode
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from kakaclo_sandbox import idempotency, render
+from kakaclo_sandbox.clock import parse_instant
+from kakaclo_sandbox.errors import ApiError, OrderNotFound, RuleViolation
+from kakaclo_sandbox.refunds import DEFAULT_REASON, RefundRequest, RequestedItem, create_refund
+from kakaclo_sandbox.settle import settle_due
+from kakaclo_sandbox.state import Sandbox
+from kakaclo_sandbox.validation import MAX_BODY_BYTES, too_large
+
+
+def sandbox_of(request: Request) -> Sandbox:
+    """The sandbox serving this request."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
+async def read_limited_body(request: Request) -> bytes:
+    """The request body, refusing (413) more than MAX_BODY_BYTES without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refund_request(body: dict[str, Any] | None) -> RefundRequest:
+    body = body or {}
+    items = body.get("orderItems")
+    return RefundRequest(
+        items=None
+        if items is None
+        else tuple(
+            RequestedItem(
+                item_id=item["itemId"],
+                sku_code=item["skuCode"],
+                quantity=int(item["quantity"]),  # 2.0 is a valid JSON Schema integer
+                country_code=item["countryCode"],
+            )
+            for item in items
+        ),
+        reason=body.get("refundReason", DEFAULT_REASON),
+        remark=body.get("remark"),
+    )
+
+
+def _normalised(body: dict[str, Any] | None) -> dict[str, Any]:
+    """The body as the refund understands it, so ``2`` and ``2.0`` fingerprint alike."""
+    request = _refund_request(body)
+    return {
+        "items": None
+        if request.items is None
+        else [[i.item_id, i.sku_code, i.quantity, i.country_code] for i in request.items],
+        "reason": request.reason,
+        "remark": request.remark,
+    }
+
+
+def conflict(violation: RuleViolation) -> ApiError:
+    """A rule violation as its 409 answer."""
+    return ApiError(409, violation.code, violation.message)
+
+
+def not_found(missing: OrderNotFound) -> ApiError:
+    """A missing order as its 404 answer."""
+    return ApiError(404, ErrorCode.ORDER_NOT_FOUND, str(missing))
+
+
+async def refund_order(request: Request) -> JSONResponse:
+    """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
+    sandbox = sandbox_of(request)
+    merchant = sandbox.merchant(request.headers.get("authorization"))
+    validator = sandbox.validators["refundOrder"]
+    params = validator.read_parameters(request.path_params, request.query_params, request.headers)
+    key: str | None = params.get("Idempotency-Key")
+    order_id: str = params["id"]
+    try:
+        if key is None:
+            refund_no = await _refund(request, sandbox, merchant, order_id, None)
+        else:
+            with sandbox.in_flight.hold(merchant, key):
+                refund_no = await _refund(request, sandbox, merchant, order_id, key)
+    except RuleViolation as violation:
+        raise conflict(violation) from None
+    except OrderNotFound as missing:
+        raise not_found(missing) from None
+    body = sandbox.checked("refundOrder", 200, render.envelope(refund_no, "ok"))
+    return JSONResponse(body)
+
+
+async def _refund(
+    request: Request, sandbox: Sandbox, merchant: str, order_id: str, key: str | None
+) -> str:
+    validator = sandbox.validators["refundOrder"]
+    validator.check_content_type(request.headers.get("content-type"))
+    body = validator.read_body(await read_limited_body(request))
+    refund_request = _refund_request(body)
+    digest = idempotency.fingerprint(order_id, _normalised(body)) if key else ""
+    now = sandbox.now()
+    with sandbox.store.transaction() as db:
+        if key:
+            replayed = idempotency.stored_refund(db, merchant, key, digest, now)
+            if replayed is not None:
+                return replayed
+        settle_due(db, now, order_id)
+        refund = create_refund(
+            db,
+            merchant,
+            order_id,
+            refund_request,
+            now=now,
+            settle_after=sandbox.settings.settle_after,
+        )
+        if key:
+            idempotency.remember(db, merchant, key, digest, refund.refund_no, now)
+    return refund.refund_no
+
+
+def _page_window(params: dict[str, Any]) -> tuple[int, int]:
+    return int(params.get("pageNumber", 1)), int(params.get("pageSize", 10))
+
+
+async def query_refund(request: Request) -> JSONResponse:
+    """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
+    sandbox = sandbox_of(request)
+    merchant = sandbox.merchant(request.headers.get("authorization"))
+    validator = sandbox.validators["queryRefund"]
+    params = validator.read_parameters(request.path_params, request.query_params, request.headers)
+    order_id: str = params["id"]
+    number, size = _page_window(params)
+    now = sandbox.now()
+    with sandbox.store.transaction() as db:
+        if db.execute(
+            "SELECT 1 FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
+        ).fetchone() is None:
+            raise not_found(OrderNotFound(order_id))
+        settle_due(db, now, order_id)
+        total, rows = sandbox.store.refunds_page(db, order_id, limit=size, offset=(number - 1) * size)
+    data = render.page(total, number, size, [render.refund(row) for row in rows])
+    return JSONResponse(sandbox.checked("queryRefund", 200, render.envelope(data)))
+
+
+def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, float | None]:
+    return (
+        parse_instant(params[start]) if start in params else None,
+        parse_instant(params[end]) if end in params else None,
+    )
+
+
+async def query_orders(request: Request) -> JSONResponse:
+    """Query Order: ``GET /openapi/v2/order/orders``."""
+    sandbox = sandbox_of(request)
+    merchant = sandbox.merchant(request.headers.get("authorization"))
+    validator = sandbox.validators["queryOrders"]
+    params = validator.read_parameters(request.path_params, request.query_params, request.headers)
+    number, size = _page_window(params)
+    ids = params["ids"].split(",") if "ids" in params else None
+    now = sandbox.now()
+    with sandbox.store.transaction() as db:
+        settle_due(db, now)
+        total, rows = sandbox.store.find_orders(
+            db,
+            merchant,
+            ids=ids,
+            created=_range(params, "createStartTime", "createEndTime"),
+            modified=_range(params, "updateStartTime", "updateEndTime"),
+            limit=size,
+            offset=(number - 1) * size,
+        )
+        lines = sandbox.store.lines_of(db, [row["id"] for row in rows])
+    data = render.page(total, number, size, [render.order(row, lines[row["id"]]) for row in rows])
+    return JSONResponse(sandbox.checked("queryOrders", 200, render.envelope(data)))

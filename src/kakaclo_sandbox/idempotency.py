@@ -1,0 +1,83 @@
+"""``Idempotency-Key`` on Refund Order (a sandbox extension the vendor does not promise).
+
+Only successful answers are stored, per merchant, for 24 hours, in the same
+transaction as the refund they answer. The stored entry covers the order id
+and the body: the same key with the same order and body replays the refund
+number; with another order or body it is refused (40911); while the first
+request with the key is still being processed, 40912.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kakaclo_client.models import ErrorCode
+
+from kakaclo_sandbox.errors import RuleViolation
+
+TTL_SECONDS = 24 * 60 * 60
+
+
+def fingerprint(order_id: str, body: Any) -> str:
+    """A digest of what a key covers: the order id and the (parsed, normalised) body."""
+    canonical = json.dumps([order_id, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class InFlight:
+    """Keys whose first request is still being processed by this process."""
+
+    def __init__(self) -> None:
+        self._keys: set[tuple[str, str]] = set()
+
+    @contextmanager
+    def hold(self, merchant: str, key: str) -> Iterator[None]:
+        """Mark the key busy for the duration of one request, or refuse it with 40912."""
+        entry = (merchant, key)
+        if entry in self._keys:
+            raise RuleViolation(
+                ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT,
+                "a request with this Idempotency-Key is still being processed",
+            )
+        self._keys.add(entry)
+        try:
+            yield
+        finally:
+            self._keys.discard(entry)
+
+
+def stored_refund(
+    db: sqlite3.Connection, merchant: str, key: str, digest: str, now: float
+) -> str | None:
+    """The refund number stored under a live key with the same digest; refuse another digest."""
+    row = db.execute(
+        "SELECT fingerprint, refund_no FROM idempotency_keys "
+        "WHERE merchant = ? AND key = ? AND created_at > ?",
+        (merchant, key, now - TTL_SECONDS),
+    ).fetchone()
+    if row is None:
+        return None
+    if row["fingerprint"] != digest:
+        raise RuleViolation(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "Idempotency-Key was already used with another order or body",
+        )
+    return str(row["refund_no"])
+
+
+def remember(
+    db: sqlite3.Connection, merchant: str, key: str, digest: str, refund_no: str, now: float
+) -> None:
+    """Store a successful answer under the key (replacing an expired entry)."""
+    db.execute(
+        "INSERT INTO idempotency_keys (merchant, key, fingerprint, refund_no, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (merchant, key) DO UPDATE SET "
+        "fingerprint = excluded.fingerprint, refund_no = excluded.refund_no, "
+        "created_at = excluded.created_at",
+        (merchant, key, digest, refund_no, now),
+    )

@@ -1,0 +1,55 @@
+"""Leaky-bucket rate limit per bearer token, on the sandbox's clock."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A bucket of ``burst`` requests draining at ``per_second``."""
+
+    burst: int
+    per_second: float
+
+    VENDOR_DEFAULT = "120/2"
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit | None:
+        """Parse ``BURST/PER_SECOND`` (e.g. ``120/2``) or ``off`` (None)."""
+        if text.strip().lower() == "off":
+            return None
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", text)
+        if not match or int(match[1]) < 1 or float(match[2]) <= 0:
+            raise ValueError(
+                f"rate limit must be BURST/PER_SECOND with positive numbers (e.g. 120/2) "
+                f"or 'off', not {text!r}"
+            )
+        return cls(int(match[1]), float(match[2]))
+
+    def __str__(self) -> str:
+        return f"{self.burst}/{self.per_second:g}"
+
+
+class LeakyBucket:
+    """Per-key buckets: each request pours one unit in; the bucket leaks steadily."""
+
+    def __init__(self, limit: RateLimit) -> None:
+        self.limit = limit
+        self._levels: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, now: float) -> int:
+        """Admit one request (return 0) or return the seconds to wait (>= 1)."""
+        level, since = self._levels.get(key, (0.0, now))
+        level = max(0.0, level - max(0.0, now - since) * self.limit.per_second)
+        if level + 1 <= self.limit.burst:
+            self._levels[key] = (level + 1, now)
+            return 0
+        self._levels[key] = (level, now)
+        return max(1, math.ceil((level + 1 - self.limit.burst) / self.limit.per_second))
+
+    def reset(self) -> None:
+        """Empty every bucket."""
+        self._levels.clear()

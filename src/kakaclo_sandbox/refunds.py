@@ -1,0 +1,165 @@
+"""The refund rules, in plain words, as functions over the store. No HTTP here.
+
+- Only the caller's own orders exist for the caller.
+- An order can be refunded only while it is paid, not shipped, and neither
+  completed nor cancelled.
+- Each requested item names one line by itemId + skuCode + countryCode;
+  no line may be named twice in one request.
+- A quantity may not exceed what is still refundable of its line, counting
+  refunds still pending.
+- Without items, everything still refundable is refunded; if nothing is
+  left, the request is refused.
+- The money of a refund is its pieces at their unit amount; the refund that
+  takes the last pieces also takes the rest of the order's final amount
+  (freight less coupon), so a fully refunded order has nothing refundable.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kakaclo_client.models import ErrorCode
+
+from kakaclo_sandbox.errors import OrderNotFound, RuleViolation
+from kakaclo_sandbox.store import OrderState, Store
+
+PENDING = "pending_review"
+SUCCEEDED = "refund_successfully"
+FAILED = "refund_failed"
+DEFAULT_REASON = "Other"
+
+
+@dataclass(frozen=True)
+class RequestedItem:
+    """Some pieces of one order line, as the caller names it."""
+
+    item_id: str
+    sku_code: str
+    quantity: int
+    country_code: str
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """A validated Refund Order body."""
+
+    items: tuple[RequestedItem, ...] | None
+    reason: str = DEFAULT_REASON
+    remark: str | None = None
+
+
+@dataclass(frozen=True)
+class NewRefund:
+    """A refund just created."""
+
+    refund_no: str
+    order_id: str
+    amount_e4: int
+    quantities: dict[str, int]
+
+
+def check_refundable(order: OrderState) -> None:
+    """Refuse an order that is unpaid, shipped (even partly), completed or cancelled."""
+    if order.financial_status != "paid":
+        raise RuleViolation(
+            ErrorCode.ORDER_NOT_REFUNDABLE,
+            f"order {order.id} cannot be refunded: financialStatus is {order.financial_status}",
+        )
+    if order.status in {"cancel", "completed"}:
+        raise RuleViolation(
+            ErrorCode.ORDER_NOT_REFUNDABLE,
+            f"order {order.id} cannot be refunded: status is {order.status}",
+        )
+    if order.fulfillment_status != "waiting_to_ship":
+        raise RuleViolation(
+            ErrorCode.ORDER_NOT_REFUNDABLE,
+            f"order {order.id} cannot be refunded: fulfillmentStatus is {order.fulfillment_status}",
+        )
+
+
+def plan_quantities(order: OrderState, items: Sequence[RequestedItem] | None) -> dict[str, int]:
+    """Decide how many pieces of which line (by line id) the request refunds."""
+    check_refundable(order)
+    if items is None:
+        plan = {line.id: line.refundable for line in order.lines if line.refundable > 0}
+        if not plan:
+            raise RuleViolation(
+                ErrorCode.NOTHING_TO_REFUND, f"order {order.id} has nothing left to refund"
+            )
+        return plan
+    by_key = {(line.item_id, line.sku_code, line.country_code): line for line in order.lines}
+    plan = {}
+    first_index: dict[str, int] = {}
+    for index, item in enumerate(items):
+        line = by_key.get((item.item_id, item.sku_code, item.country_code))
+        if line is None:
+            raise RuleViolation(
+                ErrorCode.ITEM_NOT_IN_ORDER,
+                f"orderItems[{index}]: order {order.id} has no line with itemId {item.item_id}, "
+                f"skuCode {item.sku_code}, countryCode {item.country_code}",
+            )
+        if line.id in first_index:
+            raise RuleViolation(
+                ErrorCode.DUPLICATE_ITEM,
+                f"orderItems[{index}]: names the same order line as "
+                f"orderItems[{first_index[line.id]}]",
+            )
+        if item.quantity > line.refundable:
+            raise RuleViolation(
+                ErrorCode.QUANTITY_EXCEEDS_REFUNDABLE,
+                f"orderItems[{index}]: quantity {item.quantity} exceeds the "
+                f"{line.refundable} pieces still refundable",
+            )
+        first_index[line.id] = index
+        plan[line.id] = item.quantity
+    return plan
+
+
+def refund_amount(order: OrderState, plan: dict[str, int]) -> int:
+    """The money (ten-thousandths) of a refund of ``plan`` pieces."""
+    still_open = order.final_e4 - order.reserved_e4
+    takes_the_rest = all(plan.get(line.id, 0) == line.refundable for line in order.lines)
+    if takes_the_rest:
+        return max(0, still_open)
+    pieces = sum(line.amount_e4 * plan.get(line.id, 0) for line in order.lines)
+    return max(0, min(pieces, still_open))
+
+
+def create_refund(
+    db: sqlite3.Connection,
+    merchant: str,
+    order_id: str,
+    request: RefundRequest,
+    *,
+    now: float,
+    settle_after: float,
+) -> NewRefund:
+    """Check the rules and write the refund, inside the caller's write transaction."""
+    order = Store.order_state(db, merchant, order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    plan = plan_quantities(order, request.items)
+    amount = refund_amount(order, plan)
+    refund_no = Store.next_refund_no(db)
+    db.execute(
+        "INSERT INTO refunds (refund_no, order_id, status, reason, remark, amount_e4, "
+        "created_at, settle_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (refund_no, order_id, PENDING, request.reason, request.remark, amount, now,
+         now + settle_after),
+    )
+    db.executemany(
+        "INSERT INTO refund_lines (refund_no, line_id, quantity) VALUES (?, ?, ?)",
+        [(refund_no, line_id, quantity) for line_id, quantity in plan.items()],
+    )
+    db.executemany(
+        "UPDATE order_lines SET reserved = reserved + ? WHERE id = ?",
+        [(quantity, line_id) for line_id, quantity in plan.items()],
+    )
+    db.execute(
+        "UPDATE orders SET reserved_e4 = reserved_e4 + ?, pending_refunds = pending_refunds + 1, "
+        "modify_date = ? WHERE id = ?",
+        (amount, now, order_id),
+    )
+    return NewRefund(refund_no=refund_no, order_id=order_id, amount_e4=amount, quantities=plan)

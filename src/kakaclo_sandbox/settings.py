@@ -1,0 +1,27 @@
+"""The sandbox's settings, shared by ``kakaclo-sandbox`` and ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kakaclo_sandbox.ratelimit import RateLimit
+
+DEFAULT_DB = Path(".sandbox") / "sandbox.db"
+DEFAULT_SETTLE_AFTER = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a sandbox behaves. Defaults are the vendor's figures where it has any."""
+
+    db: str = str(DEFAULT_DB)
+    settle_after: float = DEFAULT_SETTLE_AFTER
+    rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(120, 2.0))
+    control: bool = True
+    validate_responses: bool = False
+    spec_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.settle_after < 0:
+            raise ValueError("settle_after must be zero or more seconds")

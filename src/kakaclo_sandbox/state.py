@@ -1,0 +1,84 @@
+"""Everything one running sandbox holds: settings, store, clock, compiled spec, limits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kakaclo_sandbox import demo
+from kakaclo_sandbox.clock import Now, SandboxClock
+from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.idempotency import InFlight
+from kakaclo_sandbox.ratelimit import LeakyBucket
+from kakaclo_sandbox.settings import Settings
+from kakaclo_sandbox.spec import Spec
+from kakaclo_sandbox.store import Store
+from kakaclo_sandbox.validation import OperationValidator
+from kakaclo_client.models import ErrorCode
+
+CLOCK_OFFSET = "clock_offset"
+OPERATIONS = ("refundOrder", "queryRefund", "queryOrders")
+log = logging.getLogger("kakaclo_sandbox")
+
+
+class Sandbox:
+    """One sandbox: opened once at start, shared by every request."""
+
+    def __init__(self, settings: Settings, clock: Now | None = None) -> None:
+        self.settings = settings
+        self.spec = Spec.load(settings.spec_path)
+        self.validators = {op: OperationValidator(self.spec, op) for op in OPERATIONS}
+        self.store = Store(settings.db)
+        if self.store.is_empty():
+            demo.reset(self.store)
+        offset = float(self.store.get_meta(CLOCK_OFFSET) or 0.0)
+        self.clock = SandboxClock(clock, offset) if clock else SandboxClock(offset=offset)
+        self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
+        self.in_flight = InFlight()
+
+    def now(self) -> float:
+        """The sandbox's current time."""
+        return self.clock.now()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox's clock and remember the offset across restarts."""
+        self.clock.advance(seconds)
+        with self.store.transaction() as db:
+            self.store.set_meta(db, CLOCK_OFFSET, repr(self.clock.offset))
+
+    def reset(self) -> None:
+        """Back to the demo data, the real time and empty rate-limit buckets."""
+        demo.reset(self.store)
+        self.clock.offset = 0.0
+        if self.limiter:
+            self.limiter.reset()
+
+    def merchant(self, authorization: str | None) -> str:
+        """The caller's merchant from ``Authorization: Bearer <token>``, or 401."""
+        scheme, _, token = (authorization or "").partition(" ")
+        merchant = self.store.merchant_of(token.strip()) if scheme.lower() == "bearer" else None
+        if merchant is None:
+            raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing or unknown bearer token")
+        if self.limiter:
+            wait = self.limiter.take(token.strip(), self.now())
+            if wait:
+                raise ApiError(
+                    429,
+                    ErrorCode.RATE_LIMITED,
+                    f"rate limit exceeded; retry after {wait} s",
+                    {"Retry-After": str(wait)},
+                )
+        return merchant
+
+    def checked(self, operation_id: str, status: int, body: Any) -> Any:
+        """``body``, after checking it against the spec when response validation is on."""
+        if self.settings.validate_responses:
+            errors = self.spec.response_schema(operation_id, status).errors(body)
+            if errors:
+                log.error("response of %s %s breaks the spec: %s", operation_id, status, errors)
+                raise RuntimeError(f"response of {operation_id} {status} breaks the spec")
+        return body
+
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()

@@ -1,0 +1,160 @@
+"""Request validation of one operation, compiled once from openapi.yaml.
+
+Parameters are read from the path, query string and headers, coerced by the
+type their schema declares (query strings are text), and validated with the
+spec's schema; JSON bodies are size-limited, parsed strictly and validated.
+Every failure raises :class:`ApiError` 400 (or 413) naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kakaclo_client.models import ErrorCode
+
+from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.spec import CompiledSchema, Spec
+
+MAX_BODY_BYTES = 64 * 1024
+JSON_MEDIA_TYPE = "application/json"
+
+
+def bad_request(code: ErrorCode, message: str) -> ApiError:
+    """A 400 answer."""
+    return ApiError(400, code, message)
+
+
+def _coerce(text: str, kind: str | None) -> Any:
+    """Read a parameter's text as the JSON type its schema declares, or leave it text."""
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                return text
+            return int(number) if math.isfinite(number) and number.is_integer() else text
+    return text
+
+
+@dataclass(frozen=True)
+class ParameterRule:
+    """One parameter of an operation."""
+
+    name: str
+    location: str
+    required: bool
+    kind: str | None
+    schema: CompiledSchema
+
+    def label(self) -> str:
+        """How messages name the parameter."""
+        where = {"path": "path parameter", "query": "query parameter", "header": "header"}
+        return f"{where.get(self.location, self.location)} {self.name}"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a request body strictly: UTF-8, no NaN/Infinity, bounded depth and numbers."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as error:
+        raise bad_request(
+            ErrorCode.MALFORMED_JSON, f"request body is not valid UTF-8 (byte {error.start})"
+        ) from None
+    except RecursionError:
+        raise bad_request(ErrorCode.MALFORMED_JSON, "request body is nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, over-long integers, NaN
+        raise bad_request(
+            ErrorCode.MALFORMED_JSON, f"request body is not valid JSON: {error}"
+        ) from None
+
+
+class OperationValidator:
+    """Validates the parameters and body of one operation of the spec."""
+
+    def __init__(self, spec: Spec, operation_id: str) -> None:
+        _, _, operation = spec.operation(operation_id)
+        self.operation_id = operation_id
+        self.parameters: list[ParameterRule] = []
+        for reference in operation.get("parameters", []):
+            parameter = spec.resolve(reference)
+            schema = spec.resolve(parameter["schema"])
+            self.parameters.append(
+                ParameterRule(
+                    name=parameter["name"],
+                    location=parameter["in"],
+                    required=bool(parameter.get("required", False)),
+                    kind=schema.get("type"),
+                    schema=spec.compile(parameter["schema"]),
+                )
+            )
+        body = operation.get("requestBody")
+        self.body_required = bool(body and body.get("required"))
+        self.body_schema = (
+            spec.compile(body["content"][JSON_MEDIA_TYPE]["schema"]) if body else None
+        )
+
+    def read_parameters(
+        self,
+        path: Mapping[str, str],
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """The operation's parameters by name, validated; absent optional ones left out."""
+        sources = {"path": path, "query": query, "header": headers}
+        values: dict[str, Any] = {}
+        for rule in self.parameters:
+            source = sources[rule.location]
+            text = source.get(rule.name.lower() if rule.location == "header" else rule.name)
+            if text is None:
+                if rule.required:
+                    raise bad_request(ErrorCode.SCHEMA_VIOLATION, f"{rule.label()} is required")
+                continue
+            value = _coerce(text, rule.kind)
+            errors = rule.schema.errors(value)
+            if errors:
+                raise bad_request(ErrorCode.SCHEMA_VIOLATION, f"{rule.label()}: {errors[0].message}")
+            values[rule.name] = value
+        return values
+
+    def check_content_type(self, content_type: str | None) -> None:
+        """Refuse a body that is not ``application/json``."""
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if media_type != JSON_MEDIA_TYPE:
+            shown = content_type or "no Content-Type"
+            raise bad_request(
+                ErrorCode.UNSUPPORTED_CONTENT_TYPE,
+                f"Content-Type must be application/json, got {shown}",
+            )
+
+    def read_body(self, raw: bytes) -> Any:
+        """Parse and validate a JSON body already read (at most MAX_BODY_BYTES)."""
+        if self.body_schema is None:
+            return None
+        if not raw.strip():
+            if self.body_required:
+                raise bad_request(ErrorCode.SCHEMA_VIOLATION, "request body is required")
+            return None
+        body = parse_json(raw)
+        errors = self.body_schema.errors(body)
+        if errors:
+            raise bad_request(
+                ErrorCode.SCHEMA_VIOLATION, "; ".join(str(error) for error in errors[:5])
+            )
+        return body
+
+
+def too_large() -> ApiError:
+    """The 413 answer for a body over the limit."""
+    return ApiError(
+        413, ErrorCode.PAYLOAD_TOO_LARGE, f"request body is larger than {MAX_BODY_BYTES} bytes"
+    )

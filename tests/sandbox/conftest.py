@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from kakaclo_sandbox import create_app
+from tests.live import LiveSandbox
+
+TOKEN_A = {"Authorization": "Bearer demo-token"}
+TOKEN_B = {"Authorization": "Bearer demo-token-2"}
+
+
+class FakeTime:
+    """An injectable clock the test moves by hand."""
+
+    def __init__(self, start: float = 1_795_000_000.0) -> None:
+        self.value = start
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(fake_time: FakeTime) -> Iterator[TestClient]:
+    """An in-process sandbox: fresh in-memory database, no rate limit, responses checked."""
+    app = create_app(db=":memory:", rate_limit=None, validate_responses=True, clock=fake_time)
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveSandbox]:
+    """A real kakaclo-sandbox process on a free port with a fresh database file."""
+    sandbox = LiveSandbox(db=tmp_path / "sandbox.db", args=["--rate-limit", "off"]).start()
+    yield sandbox
+    sandbox.stop()

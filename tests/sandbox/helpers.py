@@ -1,0 +1,62 @@
+"""Small helpers of the sandbox tests."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+API = "/openapi/openapi/v2/order/orders"
+
+
+class HttpClient(Protocol):
+    def get(self, url: str, **kwargs: Any) -> Any: ...
+    def post(self, url: str, **kwargs: Any) -> Any: ...
+
+
+def refund_url(order_id: str) -> str:
+    return f"{API}/{order_id}/refund"
+
+
+def query_refund_url(order_id: str) -> str:
+    return f"{API}/refund/{order_id}"
+
+
+PARTIAL_BODY = {
+    "remark": "test",
+    "refundReason": "Other",
+    "orderItems": [
+        {"itemId": "120001", "skuCode": "FSZW08923_R_L_NUB", "quantity": 1, "countryCode": "CN"},
+        {"itemId": "120002", "skuCode": "FSZW08923_R_L_NUB", "quantity": 2, "countryCode": "US"},
+    ],
+}
+
+
+def item(item_id: str, quantity: int, country: str = "CN") -> dict[str, Any]:
+    return {
+        "itemId": item_id,
+        "skuCode": "FSZW08923_R_L_NUB",
+        "quantity": quantity,
+        "countryCode": country,
+    }
+
+
+def snapshot(client: HttpClient, headers: dict[str, str]) -> dict[str, Any]:
+    """Everything a merchant can see: all orders and every order's refunds."""
+    orders = client.get(API, params={"pageSize": 250}, headers=headers).json()["data"]
+    refunds = {
+        order["id"]: client.get(
+            query_refund_url(order["id"]), params={"pageSize": 250}, headers=headers
+        ).json()["data"]
+        for order in orders["list"]
+    }
+    return {"orders": orders, "refunds": refunds}
+
+
+def order(client: HttpClient, headers: dict[str, str], order_id: str) -> dict[str, Any]:
+    body = client.get(API, params={"ids": order_id}, headers=headers).json()
+    (found,) = body["data"]["list"]
+    return dict(found)
+
+
+def refunds(client: HttpClient, headers: dict[str, str], order_id: str) -> list[dict[str, Any]]:
+    body = client.get(query_refund_url(order_id), params={"pageSize": 250}, headers=headers).json()
+    return list(body["data"]["list"])
