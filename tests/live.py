@@ -45,8 +45,14 @@ class LiveSandbox:
         """Start the process and wait (polling, bounded) until /_sandbox/info answers."""
         self.log = self.db.with_suffix(f".{self.port}.log")
         command = [
-            sys.executable, "-m", "kakaclo_sandbox",
-            "--port", str(self.port), "--db", str(self.db), *self.args,
+            sys.executable,
+            "-m",
+            "kakaclo_sandbox",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db),
+            *self.args,
         ]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

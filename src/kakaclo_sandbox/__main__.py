@@ -1,6 +1,6 @@
 """``kakaclo-sandbox``: run the sandbox server.
 
-    kakaclo-sandbox --port 8080 --db .sandbox/sandbox.db --settle-after 5 --rate-limit 120/2
+kakaclo-sandbox --port 8080 --db .sandbox/sandbox.db --settle-after 5 --rate-limit 120/2
 """
 
 from __future__ import annotations

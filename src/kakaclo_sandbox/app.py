@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -45,7 +46,7 @@ def create_app(
     """Build a sandbox app. ``overrides`` are Settings fields; ``clock`` returns epoch seconds."""
     settings = settings or Settings()
     if overrides:
-        settings = Settings(**{**settings.__dict__, **overrides})  # type: ignore[arg-type]
+        settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     sandbox = Sandbox(settings, clock)
 
     api = [

@@ -163,9 +163,7 @@ ADDRESS = {
 
 def seed(db: sqlite3.Connection) -> None:
     """Insert the demo merchants and orders (inside the caller's transaction)."""
-    db.executemany(
-        "INSERT INTO merchants (token, merchant) VALUES (?, ?)", list(TOKENS.items())
-    )
+    db.executemany("INSERT INTO merchants (token, merchant) VALUES (?, ?)", list(TOKENS.items()))
     for order in demo_orders():
         insert_order(db, order)
 

@@ -35,14 +35,17 @@ def _schema_name(spec: Spec, node: Any) -> str:
 def _operation(spec: Spec, method: str, path: str, operation: dict[str, Any]) -> str:
     parts = [
         f"<section id='{escape(operation['operationId'])}'>",
-        f"<h2><span class='method {method.lower()}'>{method}</span> <code>{escape(path)}</code></h2>",
+        f"<h2><span class='method {method.lower()}'>{method}</span> "
+        f"<code>{escape(path)}</code></h2>",
         f"<h3>{escape(operation.get('summary', ''))}</h3>",
         _text(operation.get("description")),
     ]
     parameters = [spec.resolve(p) for p in operation.get("parameters", [])]
     if parameters:
-        parts.append("<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>schema</th>"
-                     "<th>description</th></tr>")
+        parts.append(
+            "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>schema</th>"
+            "<th>description</th></tr>"
+        )
         for p in parameters:
             parts.append(
                 f"<tr><td><code>{escape(p['name'])}</code>{' *' if p.get('required') else ''}</td>"
@@ -55,15 +58,19 @@ def _operation(spec: Spec, method: str, path: str, operation: dict[str, Any]) ->
         media = body["content"]["application/json"]
         parts.append(f"<h4>Request body: {_schema_name(spec, media['schema'])}</h4>")
         for name, example in media.get("examples", {}).items():
-            parts.append(f"<h5>{escape(example.get('summary', name))}</h5>{_json(example['value'])}")
+            parts.append(
+                f"<h5>{escape(example.get('summary', name))}</h5>{_json(example['value'])}"
+            )
     parts.append("<h4>Responses</h4>")
     for status, reference in operation["responses"].items():
         response = spec.resolve(reference)
         parts.append(f"<h5>{escape(status)}</h5>{_text(response.get('description'))}")
         media = response.get("content", {}).get("application/json", {})
         for name, example in media.get("examples", {}).items():
-            parts.append(f"<details><summary>{escape(example.get('summary', name))}</summary>"
-                         f"{_json(example['value'])}</details>")
+            parts.append(
+                f"<details><summary>{escape(example.get('summary', name))}</summary>"
+                f"{_json(example['value'])}</details>"
+            )
     parts.append("</section>")
     return "".join(parts)
 
@@ -82,14 +89,19 @@ def render_docs(spec: Spec) -> str:
             "<p><a href='/openapi.yaml'>openapi.yaml</a></p>",
             _text(info.get("description")),
             "<nav><ul>",
-            *(f"<li><a href='#{escape(op['operationId'])}'>{m} {escape(p)}</a></li>"
-              for m, p, op in operations),
+            *(
+                f"<li><a href='#{escape(op['operationId'])}'>{m} {escape(p)}</a></li>"
+                for m, p, op in operations
+            ),
             "</ul></nav>",
             *(_operation(spec, m, p, op) for m, p, op in operations),
             "<h2>Schemas</h2>",
-            *(f"<section id='schema-{escape(name)}'><h3>{escape(name)}</h3>"
-              f"{_text(schema.get('description'))}<details><summary>JSON Schema</summary>"
-              f"{_json(schema)}</details></section>" for name, schema in schemas.items()),
+            *(
+                f"<section id='schema-{escape(name)}'><h3>{escape(name)}</h3>"
+                f"{_text(schema.get('description'))}<details><summary>JSON Schema</summary>"
+                f"{_json(schema)}</details></section>"
+                for name, schema in schemas.items()
+            ),
             "</body></html>",
         ]
     )

@@ -149,12 +149,17 @@ async def query_refund(request: Request) -> JSONResponse:
     number, size = _page_window(params)
     now = sandbox.now()
     with sandbox.store.transaction() as db:
-        if db.execute(
-            "SELECT 1 FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
-        ).fetchone() is None:
+        if (
+            db.execute(
+                "SELECT 1 FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
+            ).fetchone()
+            is None
+        ):
             raise not_found(OrderNotFound(order_id))
         settle_due(db, now, order_id)
-        total, rows = sandbox.store.refunds_page(db, order_id, limit=size, offset=(number - 1) * size)
+        total, rows = sandbox.store.refunds_page(
+            db, order_id, limit=size, offset=(number - 1) * size
+        )
     data = render.page(total, number, size, [render.refund(row) for row in rows])
     return JSONResponse(sandbox.checked("queryRefund", 200, render.envelope(data)))
 

@@ -146,8 +146,16 @@ def create_refund(
     db.execute(
         "INSERT INTO refunds (refund_no, order_id, status, reason, remark, amount_e4, "
         "created_at, settle_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (refund_no, order_id, PENDING, request.reason, request.remark, amount, now,
-         now + settle_after),
+        (
+            refund_no,
+            order_id,
+            PENDING,
+            request.reason,
+            request.remark,
+            amount,
+            now,
+            now + settle_after,
+        ),
     )
     db.executemany(
         "INSERT INTO refund_lines (refund_no, line_id, quantity) VALUES (?, ?, ?)",

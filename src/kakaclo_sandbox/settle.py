@@ -56,8 +56,8 @@ def _settle_one(db: sqlite3.Connection, refund: sqlite3.Row) -> None:
             [(line["quantity"], line["line_id"]) for line in lines],
         )
         db.execute(
-            "UPDATE orders SET reserved_e4 = reserved_e4 - ?, pending_refunds = pending_refunds - 1,"
-            " modify_date = max(modify_date, ?) WHERE id = ?",
+            "UPDATE orders SET reserved_e4 = reserved_e4 - ?, "
+            "pending_refunds = pending_refunds - 1, modify_date = max(modify_date, ?) WHERE id = ?",
             (refund["amount_e4"], at, refund["order_id"]),
         )
         return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kakaclo_client.models import ErrorCode
+
 from kakaclo_sandbox import demo
 from kakaclo_sandbox.clock import Now, SandboxClock
 from kakaclo_sandbox.errors import ApiError
@@ -14,7 +16,6 @@ from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.spec import Spec
 from kakaclo_sandbox.store import Store
 from kakaclo_sandbox.validation import OperationValidator
-from kakaclo_client.models import ErrorCode
 
 CLOCK_OFFSET = "clock_offset"
 OPERATIONS = ("refundOrder", "queryRefund", "queryOrders")

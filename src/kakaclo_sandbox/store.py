@@ -233,7 +233,7 @@ class Store:
             "merchants",
             "meta",
         ):
-            db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            db.execute(f"DELETE FROM {table}")
 
     # -- orders -------------------------------------------------------------
 

@@ -65,7 +65,7 @@ def _reject_constant(name: str) -> Any:
 def parse_json(raw: bytes) -> Any:
     """Parse a request body strictly: UTF-8, no NaN/Infinity, bounded depth and numbers."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as error:
         raise bad_request(
             ErrorCode.MALFORMED_JSON, f"request body is not valid UTF-8 (byte {error.start})"
@@ -76,6 +76,14 @@ def parse_json(raw: bytes) -> Any:
         raise bad_request(
             ErrorCode.MALFORMED_JSON, f"request body is not valid JSON: {error}"
         ) from None
+    if b"\\u" in raw:  # only escapes can smuggle in a lone surrogate (not storable text)
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad_request(
+                ErrorCode.MALFORMED_JSON, "request body has a \\u escape of a lone surrogate"
+            ) from None
+    return body
 
 
 class OperationValidator:
@@ -122,7 +130,9 @@ class OperationValidator:
             value = _coerce(text, rule.kind)
             errors = rule.schema.errors(value)
             if errors:
-                raise bad_request(ErrorCode.SCHEMA_VIOLATION, f"{rule.label()}: {errors[0].message}")
+                raise bad_request(
+                    ErrorCode.SCHEMA_VIOLATION, f"{rule.label()}: {errors[0].message}"
+                )
             values[rule.name] = value
         return values
 

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from tests.live import LiveSandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import PARTIAL_BODY, order, refund_url, refunds
+from tests.sandbox.helpers import PARTIAL_BODY, item, order, refund_url, refunds
 
 # The vendor's two curl examples, verbatim but for host and token.
 VENDOR_CURLS = [
@@ -87,8 +87,10 @@ def test_partial_then_whole_refund_settles_and_updates_the_order(
     assert [line["refundStatus"] for line in settled["orderItems"]] == ["refunded", "refunded"]
 
 
-def test_partial_refund_success_is_a_partial_refund(client: TestClient, fake_time: FakeTime) -> None:
-    body = {"orderItems": [{**PARTIAL_BODY["orderItems"][0]}]}  # type: ignore[index]
+def test_partial_refund_success_is_a_partial_refund(
+    client: TestClient, fake_time: FakeTime
+) -> None:
+    body = {"orderItems": [item("120001", 1)]}
     assert client.post(refund_url("10001"), json=body, headers=TOKEN_A).status_code == 200
     fake_time.value += 5
     settled = order(client, TOKEN_A, "10001")
@@ -120,7 +122,7 @@ def test_refunds_are_listed_newest_first_and_paged(client: TestClient) -> None:
     numbers = [
         client.post(
             refund_url("10007"),
-            json={"orderItems": [{**PARTIAL_BODY["orderItems"][0], "itemId": "120071"}]},  # type: ignore[index]
+            json={"orderItems": [item("120071", 1)]},
             headers=TOKEN_A,
         ).json()["data"]
         for _ in range(5)
@@ -144,7 +146,12 @@ def test_lines_sharing_an_item_id_are_told_apart_by_sku_and_warehouse(client: Te
     # order 10002 has two lines with itemId 120021: one CN, one US (other sku)
     body = {
         "orderItems": [
-            {"itemId": "120021", "skuCode": "FSZW07844_NB_S_NUB", "quantity": 1, "countryCode": "US"}
+            {
+                "itemId": "120021",
+                "skuCode": "FSZW07844_NB_S_NUB",
+                "quantity": 1,
+                "countryCode": "US",
+            }
         ]
     }
     assert client.post(refund_url("10002"), json=body, headers=TOKEN_A).status_code == 200

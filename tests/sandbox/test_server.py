@@ -1,0 +1,146 @@
+"""The server around the API: control surface, docs, logging, command line, settle loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import subprocess
+import sys
+
+import pytest
+from starlette.testclient import TestClient
+
+from kakaclo_sandbox import create_app
+from kakaclo_sandbox.__main__ import build_parser, settings_from
+from kakaclo_sandbox.settings import Settings
+from kakaclo_sandbox.settle import settle_forever
+from kakaclo_sandbox.state import Sandbox
+from tests.sandbox.conftest import TOKEN_A, FakeTime
+from tests.sandbox.helpers import API, refund_url, refunds, snapshot
+
+
+def test_reset_brings_back_the_demo_data(client: TestClient) -> None:
+    pristine = snapshot(client, TOKEN_A)
+    client.post(refund_url("10002"), json={}, headers=TOKEN_A)
+    client.post("/_sandbox/clock/advance", params={"seconds": 100})
+    assert snapshot(client, TOKEN_A) != pristine
+    assert client.post("/_sandbox/reset").status_code == 200
+    assert snapshot(client, TOKEN_A) == pristine
+
+
+def test_refund_numbers_are_never_reused_after_reset(client: TestClient) -> None:
+    first = client.post(refund_url("10002"), json={}, headers=TOKEN_A).json()["data"]
+    client.post("/_sandbox/reset")
+    second = client.post(refund_url("10002"), json={}, headers=TOKEN_A).json()["data"]
+    assert int(second) > int(first)
+    assert len(first) == 19
+
+
+@pytest.mark.parametrize("seconds", ["", "abc", "-1", "nan", "inf", "1e12"])
+def test_clock_advance_validates_seconds(client: TestClient, seconds: str) -> None:
+    answer = client.post("/_sandbox/clock/advance", params={"seconds": seconds})
+    assert (answer.status_code, answer.json()["code"]) == (400, 40002)
+
+
+def test_info_says_sandbox_and_settings(client: TestClient) -> None:
+    data = client.get("/_sandbox/info").json()["data"]
+    assert data["sandbox"] is True
+    assert data["honoursIdempotencyKey"] is True
+    assert data["settings"]["rateLimit"] == "off"
+    assert data["settings"]["settleAfterSeconds"] == 5.0
+
+
+def test_no_control_turns_the_control_surface_off() -> None:
+    with TestClient(create_app(db=":memory:", control=False)) as client:
+        for method, path in (("GET", "/_sandbox/info"), ("POST", "/_sandbox/reset")):
+            assert client.request(method, path).status_code == 404
+        assert client.get(API, headers=TOKEN_A).status_code == 200
+
+
+def test_spec_and_offline_docs_are_served(client: TestClient) -> None:
+    spec = client.get("/openapi.yaml")
+    assert spec.status_code == 200
+    assert spec.text.startswith("openapi: 3.1.0")
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "Refund Order" in docs.text
+    # nothing is fetched from elsewhere: no external script, stylesheet or font
+    assert not re.search(r"""(src|href)=['"]https?://""", docs.text)
+    assert client.get("/docs/docs.css").headers["content-type"].startswith("text/css")
+
+
+def test_one_log_line_per_request_without_secrets(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="kakaclo_sandbox.access"):
+        client.post(refund_url("10001"), json={"remark": "x"}, headers=TOKEN_A)
+        client.get(API, params={"ids": "10001"}, headers={"Authorization": "Bearer secret-x"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "kakaclo_sandbox.access"]
+    assert len(lines) == 2
+    assert re.fullmatch(
+        r"POST /openapi/openapi/v2/order/orders/10001/refund 200 \d+\.\dms", lines[0]
+    )
+    assert re.fullmatch(r"GET /openapi/openapi/v2/order/orders 401 \d+\.\dms", lines[1])
+    assert "demo-token" not in caplog.text and "secret-x" not in caplog.text
+
+
+def test_background_loop_settles_without_any_request(fake_time: FakeTime) -> None:
+    sandbox = Sandbox(Settings(db=":memory:", rate_limit=None), fake_time)
+    with sandbox.store.transaction() as db:
+        from kakaclo_sandbox.refunds import RefundRequest, create_refund
+
+        create_refund(
+            db, "merchant-a", "10002", RefundRequest(items=None), now=fake_time(), settle_after=5
+        )
+    fake_time.value += 5
+
+    async def run_once() -> None:
+        loop = asyncio.create_task(settle_forever(sandbox.store, sandbox.now, idle=3600))
+        while True:  # yields to the loop task until it has settled; no wall-clock wait
+            await asyncio.sleep(0)
+            row = sandbox.store.connection.execute("SELECT status FROM refunds").fetchone()
+            if row["status"] != "pending_review":
+                break
+        loop.cancel()
+
+    asyncio.run(run_once())
+    row = sandbox.store.connection.execute("SELECT status FROM refunds").fetchone()
+    assert row["status"] == "refund_successfully"
+
+
+def test_command_line_defaults_and_settings() -> None:
+    args = build_parser().parse_args([])
+    assert (args.host, args.port, args.settle_after) == ("127.0.0.1", 8080, 5.0)
+    assert str(args.rate_limit) == "120/2"
+    settings = settings_from(
+        build_parser().parse_args(
+            ["--db", ":memory:", "--rate-limit", "off", "--no-control", "--settle-after", "0"]
+        )
+    )
+    assert settings == Settings(db=":memory:", rate_limit=None, control=False, settle_after=0.0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--rate-limit", "fast"], "BURST/PER_SECOND"),
+        (["--settle-after", "-3"], "seconds >= 0"),
+        (["--port", "70000"], "port number"),
+    ],
+)
+def test_command_line_rejects_bad_options_clearly(argv: list[str], words: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kakaclo_sandbox", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_remark_is_kept_with_the_refund(client: TestClient) -> None:
+    client.post(refund_url("10002"), json={"remark": "other reason"}, headers=TOKEN_A)
+    assert refunds(client, TOKEN_A, "10002")[0]["remark"] == "other reason"
