@@ -103,16 +103,19 @@ def serve(args: argparse.Namespace) -> None:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app(settings_from(args))
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,  # our own access log never shows query strings or headers
-        log_level=args.log_level,
-        lifespan="on",
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,  # our own access log never shows query strings or headers
+            log_level=args.log_level,
+            lifespan="on",
+        )
+    finally:
+        app.state.sandbox.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -37,7 +37,9 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     # Unknown paths and methods: not an API operation, but still the envelope.
-    return JSONResponse(_error_body(exc.status_code * 100 + 1, exc.detail), exc.status_code)
+    return JSONResponse(
+        _error_body(exc.status_code * 100 + 1, exc.detail), exc.status_code, headers=exc.headers
+    )
 
 
 def create_app(
@@ -78,7 +80,7 @@ def create_app(
             settler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await settler
-            sandbox.close()
+            # The store stays open: test clients run the lifespan once per request.
 
     app = Starlette(
         routes=routes,
