@@ -13,7 +13,7 @@ if TARGET.is_sandbox and not TARGET.in_process:
 schema = load_schema(TARGET)
 
 
-@schema.parametrize()  # type: ignore[untyped-decorator]
+@schema.parametrize()
 def test_every_operation_conforms(case: Any) -> None:
     case.call_and_validate()
 
