@@ -22,6 +22,8 @@ BASE_URL_ENV = "KAKACLO_BASE_URL"
 TOKEN_ENV = "KAKACLO_TOKEN"
 ALLOW_REFUNDS_ENV = "KAKACLO_ALLOW_REFUNDS"
 REFUND_ORDER_IDS_ENV = "KAKACLO_REFUND_ORDER_IDS"
+# Test-only: the meta-test plants one defect in the in-process sandbox through this.
+PLANTED_FAULT_ENV = "KAKACLO_PLANTED_FAULT"
 IN_PROCESS_BASE = "http://sandbox.local/openapi"
 DEMO_TOKEN = "demo-token"
 OTHER_MERCHANT_TOKEN = "demo-token-2"
@@ -52,7 +54,7 @@ class Target:
         if self.in_process:
             from starlette.testclient import TestClient
 
-            return TestClient(self.app, base_url=self.root)
+            return TestClient(self.app, base_url=self.root, raise_server_exceptions=False)
         return httpx.Client(base_url=self.root, timeout=30.0)
 
     @cached_property
@@ -120,4 +122,6 @@ def select_target(**sandbox_settings: Any) -> Target:
     from kakaclo_sandbox import create_app
 
     settings: dict[str, Any] = {"db": ":memory:", "rate_limit": None, **sandbox_settings}
-    return Target(base_url=IN_PROCESS_BASE, token=DEMO_TOKEN, app=create_app(**settings))
+    planted = [f for f in os.environ.get(PLANTED_FAULT_ENV, "").split(",") if f]
+    app = create_app(faults=planted, **settings)
+    return Target(base_url=IN_PROCESS_BASE, token=DEMO_TOKEN, app=app)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,6 +18,8 @@ from kakaclo_sandbox import control, docs, handlers
 from kakaclo_sandbox.accesslog import AccessLog
 from kakaclo_sandbox.clock import Now
 from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.faults import RULE_FAULTS, Fault
+from kakaclo_sandbox.faulty_server import FaultyServer
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.settle import settle_forever
 from kakaclo_sandbox.state import Sandbox
@@ -43,13 +45,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Now | None = None, **overrides: object
+    settings: Settings | None = None,
+    *,
+    clock: Now | None = None,
+    faults: Iterable[Fault | str] = (),
+    **overrides: object,
 ) -> Starlette:
-    """Build a sandbox app. ``overrides`` are Settings fields; ``clock`` returns epoch seconds."""
+    """Build a sandbox app.
+
+    ``overrides`` are Settings fields; ``clock`` returns epoch seconds (the
+    sandbox's clock runs from it); ``faults`` plants defects for the tests of
+    the contract suite (see :mod:`kakaclo_sandbox.faults`).
+    """
     settings = settings or Settings()
     if overrides:
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
-    sandbox = Sandbox(settings, clock)
+    planted = frozenset(Fault(fault) for fault in faults)
+    sandbox = Sandbox(settings, clock, planted & RULE_FAULTS)
 
     api = [
         Route("/v2/order/orders/{id}/refund", handlers.refund_order, methods=["POST"]),
@@ -89,5 +101,7 @@ def create_app(
     )
     app.state.sandbox = sandbox
     app.state.docs_html = docs.render_docs(sandbox.spec)
+    if planted - RULE_FAULTS:
+        app.add_middleware(FaultyServer, faults=planted - RULE_FAULTS)
     app.add_middleware(AccessLog)
     return app

@@ -129,6 +129,7 @@ async def _refund(
             refund_request,
             now=now,
             settle_after=sandbox.settings.settle_after,
+            faults=sandbox.faults,
         )
         if key:
             idempotency.remember(db, merchant, key, digest, refund.refund_no, now)

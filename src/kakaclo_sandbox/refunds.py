@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from kakaclo_client.models import ErrorCode
 
 from kakaclo_sandbox.errors import OrderNotFound, RuleViolation
+from kakaclo_sandbox.faults import Fault
 from kakaclo_sandbox.store import OrderState, Store
 
 PENDING = "pending_review"
@@ -79,9 +80,14 @@ def check_refundable(order: OrderState) -> None:
         )
 
 
-def plan_quantities(order: OrderState, items: Sequence[RequestedItem] | None) -> dict[str, int]:
+def plan_quantities(
+    order: OrderState,
+    items: Sequence[RequestedItem] | None,
+    faults: frozenset[Fault] = frozenset(),
+) -> dict[str, int]:
     """Decide how many pieces of which line (by line id) the request refunds."""
-    check_refundable(order)
+    if Fault.REFUND_SHIPPED_ORDERS not in faults:
+        check_refundable(order)
     if items is None:
         plan = {line.id: line.refundable for line in order.lines if line.refundable > 0}
         if not plan:
@@ -106,7 +112,7 @@ def plan_quantities(order: OrderState, items: Sequence[RequestedItem] | None) ->
                 f"orderItems[{index}]: names the same order line as "
                 f"orderItems[{first_index[line.id]}]",
             )
-        if item.quantity > line.refundable:
+        if item.quantity > line.refundable and Fault.OVER_REFUND not in faults:
             raise RuleViolation(
                 ErrorCode.QUANTITY_EXCEEDS_REFUNDABLE,
                 f"orderItems[{index}]: quantity {item.quantity} exceeds the "
@@ -135,12 +141,13 @@ def create_refund(
     *,
     now: float,
     settle_after: float,
+    faults: frozenset[Fault] = frozenset(),
 ) -> NewRefund:
     """Check the rules and write the refund, inside the caller's write transaction."""
     order = Store.order_state(db, merchant, order_id)
     if order is None:
         raise OrderNotFound(order_id)
-    plan = plan_quantities(order, request.items)
+    plan = plan_quantities(order, request.items, faults)
     amount = refund_amount(order, plan)
     refund_no = Store.next_refund_no(db)
     db.execute(

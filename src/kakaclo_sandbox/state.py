@@ -10,6 +10,7 @@ from kakaclo_client.models import ErrorCode
 from kakaclo_sandbox import demo
 from kakaclo_sandbox.clock import Now, SandboxClock
 from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.faults import Fault
 from kakaclo_sandbox.idempotency import InFlight
 from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.settings import Settings
@@ -25,8 +26,14 @@ log = logging.getLogger("kakaclo_sandbox")
 class Sandbox:
     """One sandbox: opened once at start, shared by every request."""
 
-    def __init__(self, settings: Settings, clock: Now | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Now | None = None,
+        faults: frozenset[Fault] = frozenset(),
+    ) -> None:
         self.settings = settings
+        self.faults = faults  # planted defects (tests of the contract suite only)
         self.spec = Spec.load(settings.spec_path)
         self.validators = {op: OperationValidator(self.spec, op) for op in OPERATIONS}
         self.store = Store(settings.db)

@@ -1,0 +1,70 @@
+"""Validate every raw response the generated client receives against openapi.yaml.
+
+The generated ``from_dict`` checks almost nothing, so the suite checks the
+raw JSON itself: an httpx response hook finds the operation by method and
+path, then validates the body with the spec's schema for that status.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from kakaclo_sandbox.spec import Spec
+
+SPEC = Spec.load(Path(__file__).resolve().parent.parent / "openapi.yaml")
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+
+
+OPERATIONS = [
+    (method, _pattern(path), operation["operationId"])
+    for method, path, operation in SPEC.operations()
+]
+
+
+def operation_of(method: str, url_path: str) -> str | None:
+    """The operationId a request went to, or None."""
+    for op_method, pattern, operation_id in OPERATIONS:
+        if op_method == method and pattern.search(url_path):
+            return operation_id
+    return None
+
+
+@dataclass
+class ResponseAudit:
+    """Collects every spec violation seen in responses."""
+
+    problems: list[str] = field(default_factory=list)
+    checked: int = 0
+
+    def __call__(self, response: httpx.Response) -> None:
+        """The httpx response hook."""
+        operation_id = operation_of(response.request.method, response.request.url.path)
+        if operation_id is None:
+            return
+        response.read()
+        self.checked += 1
+        where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
+        _, _, operation = SPEC.operation(operation_id)
+        if str(response.status_code) not in operation["responses"]:
+            self.problems.append(f"{where}: status not documented")
+            return
+        if not response.headers.get("content-type", "").startswith("application/json"):
+            self.problems.append(f"{where}: content-type {response.headers.get('content-type')}")
+            return
+        errors = SPEC.response_schema(operation_id, response.status_code).errors(
+            json.loads(response.content)
+        )
+        self.problems.extend(f"{where}: {error}" for error in errors)
+
+    def assert_clean(self) -> None:
+        """Fail with every problem seen."""
+        assert self.checked, "no response was checked"
+        assert not self.problems, "responses break openapi.yaml:\n" + "\n".join(self.problems)

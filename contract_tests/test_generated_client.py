@@ -1,0 +1,158 @@
+"""The generated client against the server: the vendor's flows and spec-drawn request models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from kakaclo_client import AuthenticatedClient
+from kakaclo_client.api.orders import query_orders
+from kakaclo_client.api.refunds import query_refund, refund_order
+from kakaclo_client.models import (
+    CountryCode,
+    Error,
+    QueryOrderResponse,
+    QueryRefundResponse,
+    RefundItem,
+    RefundOrderResponse,
+    RefundReason,
+    RefundRequest,
+    RefundStatus,
+)
+from kakaclo_client.types import Response
+
+from contract_tests.clients import generated_client
+from contract_tests.spec_check import SPEC, ResponseAudit
+from contract_tests.target import select_target
+from tests.spec_data import component_values
+
+TARGET = select_target()
+if TARGET.is_sandbox and not TARGET.in_process:
+    TARGET.reset()
+VENDOR_ORDER = "10001"
+SKU = "FSZW08923_R_L_NUB"
+
+
+@pytest.fixture
+def audit() -> Iterator[ResponseAudit]:
+    seen = ResponseAudit()
+    yield seen
+    seen.assert_clean()
+
+
+@pytest.fixture
+def client(audit: ResponseAudit) -> AuthenticatedClient:
+    return generated_client(TARGET, audit)
+
+
+def _order_for_refunds() -> str:
+    if not TARGET.may_refund:
+        pytest.skip(
+            "read-only against a real service: set KAKACLO_ALLOW_REFUNDS=1 and "
+            "KAKACLO_REFUND_ORDER_IDS to let the suite create refunds"
+        )
+    if TARGET.is_sandbox:
+        TARGET.reset()
+        return VENDOR_ORDER
+    if not TARGET.refund_order_ids:
+        pytest.skip("KAKACLO_REFUND_ORDER_IDS names no order the suite may refund")
+    return TARGET.refund_order_ids[0]
+
+
+def _refund(client: AuthenticatedClient, order_id: str, body: RefundRequest) -> str:
+    answer = refund_order.sync_detailed(order_id, client=client, body=body)
+    assert answer.status_code == 200, answer.content
+    assert isinstance(answer.parsed, RefundOrderResponse)
+    assert answer.parsed.code == 10000
+    number = str(answer.parsed.data)
+    assert number.isdigit()
+    return number
+
+
+def _statuses(client: AuthenticatedClient, order_id: str) -> dict[str, RefundStatus]:
+    answer = query_refund.sync_detailed(order_id, client=client, page_size=250)
+    assert isinstance(answer.parsed, QueryRefundResponse), answer.content
+    return {refund.refund_no: refund.refund_status for refund in answer.parsed.data.list_}
+
+
+def test_vendor_flows_partial_then_whole_order_then_settled(client: AuthenticatedClient) -> None:
+    order_id = _order_for_refunds()
+    partial = _refund(
+        client,
+        order_id,
+        RefundRequest(
+            remark="test",
+            refund_reason=RefundReason.OTHER,
+            order_items=[
+                RefundItem(item_id="120001", sku_code=SKU, quantity=1, country_code=CountryCode.CN),
+                RefundItem(item_id="120002", sku_code=SKU, quantity=2, country_code=CountryCode.US),
+            ],
+        ),
+    )
+    whole = _refund(client, order_id, RefundRequest(remark="other reason"))
+    assert _statuses(client, order_id) == {
+        whole: RefundStatus.PENDING_REVIEW,
+        partial: RefundStatus.PENDING_REVIEW,
+    }
+    if not TARGET.is_sandbox:
+        return  # a real refund settles within 24 h: the suite does not wait for it
+    settle_after = float(
+        (TARGET.sandbox_info or {}).get("settings", {}).get("settleAfterSeconds", 5)
+    )
+    TARGET.advance_clock(settle_after)
+    assert set(_statuses(client, order_id).values()) == {RefundStatus.REFUND_SUCCESSFULLY}
+    orders = query_orders.sync_detailed(client=client, ids=order_id)
+    assert isinstance(orders.parsed, QueryOrderResponse)
+    (order,) = orders.parsed.data.list_
+    assert order.refundable_amount == 0
+    assert order.refunded_amount == order.final_amount
+
+
+def test_query_orders_pages_parse(client: AuthenticatedClient) -> None:
+    answer = query_orders.sync_detailed(client=client, page_size=250)
+    assert isinstance(answer.parsed, QueryOrderResponse), answer.content
+    page = answer.parsed.data
+    assert page.page_size == 250
+    assert page.total >= len(page.list_)
+
+
+def test_errors_parse_into_the_error_model(
+    client: AuthenticatedClient, audit: ResponseAudit
+) -> None:
+    answer: Response[Any] = query_refund.sync_detailed("99999999999999", client=client)
+    assert answer.status_code == 404
+    assert isinstance(answer.parsed, Error)
+    if TARGET.is_sandbox:
+        assert int(answer.parsed.code) == 40401
+    anonymous = generated_client(TARGET, audit, token="not-a-token")
+    denied = query_orders.sync_detailed(client=anonymous)
+    assert denied.status_code == 401
+    assert isinstance(denied.parsed, Error)
+
+
+def _documented_outcomes() -> set[tuple[int, int]]:
+    codes = {(200, 10000)}
+    for status in (404, 409):
+        codes |= {(status, code) for code in SPEC.documented_error_codes("refundOrder", status)}
+    return codes
+
+
+@given(body=component_values("RefundRequest"))
+def test_request_models_from_the_spec_serialise_and_are_answered_as_documented(
+    body: dict[str, Any],
+) -> None:
+    if not TARGET.is_sandbox:
+        pytest.skip("sends arbitrary refunds: sandbox only")
+    audit = ResponseAudit()
+    client = generated_client(TARGET, audit)
+    model = RefundRequest.from_dict(body)
+    serialised = model.to_dict()
+    assert not SPEC.component("RefundRequest").errors(serialised)
+    TARGET.reset()
+    answer = refund_order.sync_detailed(VENDOR_ORDER, client=client, body=model)
+    parsed = answer.parsed
+    code = parsed.code if isinstance(parsed, (Error, RefundOrderResponse)) else None
+    assert (int(answer.status_code), int(code or 0)) in _documented_outcomes(), answer.content
+    audit.assert_clean()
