@@ -23,8 +23,8 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
 
 
-OPERATIONS = [
-    (method, _pattern(path), operation["operationId"])
+OPERATIONS: list[tuple[str, re.Pattern[str], str]] = [
+    (method, _pattern(path), str(operation["operationId"]))
     for method, path, operation in SPEC.operations()
 ]
 
