@@ -16,7 +16,7 @@ KAKACLO_PROFILE ?= quick
 export KAKACLO_PROFILE KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_REFUND_ORDER_IDS
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint test contract serve bench clean
+.PHONY: help setup generate check-generated lint spec-lint test contract serve clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -58,7 +58,17 @@ lint: $(STAMP) spec-lint ## ruff, mypy (strict) on hand-written code, spec valid
 	@$(PY) -m pytest -q -p no:cacheprovider tests/test_spec.py
 
 test: $(GEN_STAMP) ## Run every test: unit, spec, drift check, property tests, contract suite (quick)
-	@$(PY) -m pytest
+	@mkdir -p reports
+	@$(PY) -m pytest -p no:cacheprovider --junitxml=reports/junit.xml
+
+contract: $(GEN_STAMP) ## The main job: the contract suite against the embedded sandbox, or KAKACLO_BASE_URL
+	@mkdir -p reports
+	@echo "contract suite: profile $(KAKACLO_PROFILE), target $${KAKACLO_BASE_URL:-the in-process sandbox}"
+	@$(PY) -m pytest contract_tests -p no:cacheprovider --junitxml=reports/contract-junit.xml
+
+SANDBOX_ARGS ?=
+serve: $(GEN_STAMP) ## Run the sandbox on http://127.0.0.1:8080 (SANDBOX_ARGS="--settle-after 2 ...")
+	@$(VENV)/bin/kakaclo-sandbox $(SANDBOX_ARGS)
 
 clean: ## Remove the virtualenv, tools and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache reports
