@@ -25,6 +25,7 @@ class OperationTally:
 
 
 TALLIES: dict[str, OperationTally] = defaultdict(OperationTally)
+LINKS: Counter[str] = Counter()  # stateful steps that followed a link, by link
 
 
 def record(label: str, status: int, results: list[Any]) -> None:
@@ -57,6 +58,8 @@ def lines() -> list[str]:
         )
     every = sorted(set().union(*(t.checks for t in TALLIES.values())))
     out.append("checks applied: " + ", ".join(every))
+    if LINKS:
+        out.append("links followed: " + ", ".join(f"{k} x{n}" for k, n in sorted(LINKS.items())))
     return out
 
 

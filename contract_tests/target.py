@@ -25,6 +25,9 @@ REFUND_ORDER_IDS_ENV = "KAKACLO_REFUND_ORDER_IDS"
 # Test-only: the meta-test plants one defect in the in-process sandbox through this.
 PLANTED_FAULT_ENV = "KAKACLO_PLANTED_FAULT"
 IN_PROCESS_BASE = "http://sandbox.local/openapi"
+# The in-process sandbox's clock stands still unless the suite advances it, so
+# what the server answers never depends on how fast the machine is.
+FROZEN_AT = 1_795_132_800.0  # 2026-11-20T00:00:00Z
 DEMO_TOKEN = "demo-token"
 OTHER_MERCHANT_TOKEN = "demo-token-2"
 
@@ -123,5 +126,5 @@ def select_target(**sandbox_settings: Any) -> Target:
 
     settings: dict[str, Any] = {"db": ":memory:", "rate_limit": None, **sandbox_settings}
     planted = [f for f in os.environ.get(PLANTED_FAULT_ENV, "").split(",") if f]
-    app = create_app(faults=planted, **settings)
+    app = create_app(faults=planted, clock=lambda: FROZEN_AT, **settings)
     return Target(base_url=IN_PROCESS_BASE, token=DEMO_TOKEN, app=app)
