@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -30,6 +31,36 @@ IN_PROCESS_BASE = "http://sandbox.local/openapi"
 FROZEN_AT = 1_795_132_800.0  # 2026-11-20T00:00:00Z
 DEMO_TOKEN = "demo-token"
 OTHER_MERCHANT_TOKEN = "demo-token-2"
+
+
+class PoliteTransport(httpx.BaseTransport):
+    """Over the network, wait out a 429 as its ``Retry-After`` says (a few times at most).
+
+    A real server's rate limit is real time; the suite's own requests should
+    not fail on it. (The in-process sandbox runs without a rate limit.)
+    """
+
+    ATTEMPTS = 4
+    LONGEST_WAIT = 10.0
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send, and resend after the server's Retry-After while it answers 429."""
+        for _ in range(self.ATTEMPTS - 1):
+            response = self.inner.handle_request(request)
+            if response.status_code != 429:
+                return response
+            response.read()
+            response.close()
+            wait = float(response.headers.get("Retry-After", "1") or 1)
+            time.sleep(min(wait, self.LONGEST_WAIT))
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        """Close the wrapped transport."""
+        self.inner.close()
 
 
 @dataclass
@@ -58,7 +89,9 @@ class Target:
             from starlette.testclient import TestClient
 
             return TestClient(self.app, base_url=self.root, raise_server_exceptions=False)
-        return httpx.Client(base_url=self.root, timeout=30.0)
+        return httpx.Client(
+            base_url=self.root, timeout=30.0, transport=PoliteTransport(httpx.HTTPTransport())
+        )
 
     @cached_property
     def sandbox_info(self) -> dict[str, Any] | None:

@@ -43,8 +43,9 @@ def audit() -> Iterator[ResponseAudit]:
 
 
 @pytest.fixture
-def client(audit: ResponseAudit) -> AuthenticatedClient:
-    return generated_client(TARGET, audit)
+def client(audit: ResponseAudit) -> Iterator[AuthenticatedClient]:
+    with generated_client(TARGET, audit) as generated:
+        yield generated
 
 
 def _order_for_refunds() -> str:
@@ -126,8 +127,8 @@ def test_errors_parse_into_the_error_model(
     assert isinstance(answer.parsed, Error)
     if TARGET.is_sandbox:
         assert int(answer.parsed.code) == 40401
-    anonymous = generated_client(TARGET, audit, token="not-a-token")
-    denied = query_orders.sync_detailed(client=anonymous)
+    with generated_client(TARGET, audit, token="not-a-token") as anonymous:
+        denied = query_orders.sync_detailed(client=anonymous)
     assert denied.status_code == 401
     assert isinstance(denied.parsed, Error)
 
@@ -146,12 +147,12 @@ def test_request_models_from_the_spec_serialise_and_are_answered_as_documented(
     if not TARGET.is_sandbox:
         pytest.skip("sends arbitrary refunds: sandbox only")
     audit = ResponseAudit()
-    client = generated_client(TARGET, audit)
     model = RefundRequest.from_dict(body)
     serialised = model.to_dict()
     assert not SPEC.component("RefundRequest").errors(serialised)
     TARGET.reset()
-    answer = refund_order.sync_detailed(VENDOR_ORDER, client=client, body=model)
+    with generated_client(TARGET, audit) as client:
+        answer = refund_order.sync_detailed(VENDOR_ORDER, client=client, body=model)
     parsed = answer.parsed
     code = parsed.code if isinstance(parsed, (Error, RefundOrderResponse)) else None
     assert (int(answer.status_code), int(code or 0)) in _documented_outcomes(), answer.content
