@@ -118,9 +118,9 @@ def serve(args: argparse.Namespace) -> None:
         app.state.sandbox.close()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``kakaclo-sandbox``."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "kakaclo-sandbox") -> None:
+    """Entry point of ``kakaclo-sandbox`` (and of ``kakaclo sandbox``)."""
+    args = build_parser(prog).parse_args(argv)
     try:
         serve(args)
     except OSError as error:
