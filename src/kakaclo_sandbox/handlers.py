@@ -90,7 +90,7 @@ async def refund_order(request: Request) -> JSONResponse:
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
     validator = sandbox.validators["refundOrder"]
-    params = validator.read_parameters(request.path_params, request.query_params, request.headers)
+    params = validator.read_parameters(request)
     key: str | None = params.get("Idempotency-Key")
     order_id: str = params["id"]
     try:
@@ -116,24 +116,24 @@ async def _refund(
     refund_request = _refund_request(body)
     digest = idempotency.fingerprint(order_id, _normalised(body)) if key else ""
     now = sandbox.now()
-    with sandbox.store.transaction() as db:
-        if key:
-            replayed = idempotency.stored_refund(db, merchant, key, digest, now)
-            if replayed is not None:
-                return replayed
-        settle_due(db, now, order_id)
-        refund = create_refund(
-            db,
-            merchant,
-            order_id,
-            refund_request,
-            now=now,
-            settle_after=sandbox.settings.settle_after,
-            faults=sandbox.faults,
-        )
-        if key:
-            idempotency.remember(db, merchant, key, digest, refund.refund_no, now)
-    return refund.refund_no
+    with sandbox.store.batched() as (db, batch):
+        refund_no = idempotency.stored_refund(db, merchant, key, digest, now) if key else None
+        if refund_no is None:
+            settle_due(db, now, order_id)
+            refund_no = create_refund(
+                db,
+                merchant,
+                order_id,
+                refund_request,
+                now=now,
+                settle_after=sandbox.settings.settle_after,
+                faults=sandbox.faults,
+            ).refund_no
+            if key:
+                idempotency.remember(db, merchant, key, digest, refund_no, now)
+    # Answer only once the batch holding this refund (or the replayed one) is committed.
+    await batch.committed
+    return refund_no
 
 
 def _page_window(params: dict[str, Any]) -> tuple[int, int]:
@@ -145,7 +145,7 @@ async def query_refund(request: Request) -> JSONResponse:
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
     validator = sandbox.validators["queryRefund"]
-    params = validator.read_parameters(request.path_params, request.query_params, request.headers)
+    params = validator.read_parameters(request)
     order_id: str = params["id"]
     number, size = _page_window(params)
     now = sandbox.now()
@@ -177,7 +177,7 @@ async def query_orders(request: Request) -> JSONResponse:
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
     validator = sandbox.validators["queryOrders"]
-    params = validator.read_parameters(request.path_params, request.query_params, request.headers)
+    params = validator.read_parameters(request)
     number, size = _page_window(params)
     ids = params["ids"].split(",") if "ids" in params else None
     now = sandbox.now()

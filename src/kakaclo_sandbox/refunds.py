@@ -149,24 +149,14 @@ def create_refund(
         raise OrderNotFound(order_id)
     plan = plan_quantities(order, request.items, faults)
     amount = refund_amount(order, plan)
-    refund_no = Store.next_refund_no(db)
-    db.execute(
-        "INSERT INTO refunds (refund_no, order_id, status, reason, remark, amount_e4, "
-        "created_at, settle_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            refund_no,
-            order_id,
-            PENDING,
-            request.reason,
-            request.remark,
-            amount,
-            now,
-            now + settle_after,
-        ),
-    )
+    seq = db.execute(
+        "INSERT INTO refunds (order_id, status, reason, remark, amount_e4, created_at, settle_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        (order_id, PENDING, request.reason, request.remark, amount, now, now + settle_after),
+    ).fetchone()[0]
     db.executemany(
-        "INSERT INTO refund_lines (refund_no, line_id, quantity) VALUES (?, ?, ?)",
-        [(refund_no, line_id, quantity) for line_id, quantity in plan.items()],
+        "INSERT INTO refund_lines (refund_seq, line_id, quantity) VALUES (?, ?, ?)",
+        [(seq, line_id, quantity) for line_id, quantity in plan.items()],
     )
     db.executemany(
         "UPDATE order_lines SET reserved = reserved + ? WHERE id = ?",
@@ -177,4 +167,6 @@ def create_refund(
         "modify_date = ? WHERE id = ?",
         (amount, now, order_id),
     )
-    return NewRefund(refund_no=refund_no, order_id=order_id, amount_e4=amount, quantities=plan)
+    return NewRefund(
+        refund_no=Store.refund_no(seq), order_id=order_id, amount_e4=amount, quantities=plan
+    )

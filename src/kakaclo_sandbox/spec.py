@@ -65,6 +65,8 @@ class CompiledSchema:
 
     def errors(self, instance: JSON) -> list[SchemaError]:
         """Every violation, each with the path of the offending field."""
+        if self.validator.is_valid(instance):  # the common case, several times faster
+            return []
         return [
             SchemaError(json_path(list(error.instance_path)), error.message)
             for error in self.validator.iter_errors(instance)

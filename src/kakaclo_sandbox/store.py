@@ -9,6 +9,7 @@ so a refund of a line with thousands of earlier refunds is still one row read.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -71,7 +72,8 @@ CREATE TABLE IF NOT EXISTS order_lines (
 CREATE INDEX IF NOT EXISTS lines_by_order ON order_lines (order_id, position);
 CREATE TABLE IF NOT EXISTS refunds (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    refund_no  TEXT NOT NULL UNIQUE,
+    -- derived from seq, so it costs no index; AUTOINCREMENT never reuses a seq
+    refund_no  TEXT GENERATED ALWAYS AS (CAST(1560897343230000000 + seq AS TEXT)) VIRTUAL,
     order_id   TEXT NOT NULL REFERENCES orders (id),
     status     TEXT NOT NULL,
     reason     TEXT NOT NULL,
@@ -82,13 +84,17 @@ CREATE TABLE IF NOT EXISTS refunds (
     settled_at REAL
 );
 CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (order_id, seq);
+-- Pending refunds by due time, of one order and of all: settling costs a
+-- range lookup, however many refunds an order has.
+CREATE INDEX IF NOT EXISTS refunds_due_by_order ON refunds (order_id, settle_at)
+    WHERE status = 'pending_review';
 CREATE INDEX IF NOT EXISTS refunds_due ON refunds (settle_at) WHERE status = 'pending_review';
 CREATE TABLE IF NOT EXISTS refund_lines (
-    refund_no TEXT NOT NULL REFERENCES refunds (refund_no),
-    line_id   TEXT NOT NULL REFERENCES order_lines (id),
-    quantity  INTEGER NOT NULL CHECK (quantity > 0),
-    PRIMARY KEY (refund_no, line_id)
-);
+    refund_seq INTEGER NOT NULL REFERENCES refunds (seq),
+    line_id    TEXT NOT NULL REFERENCES order_lines (id),
+    quantity   INTEGER NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (refund_seq, line_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     merchant    TEXT NOT NULL,
     key         TEXT NOT NULL,
@@ -101,6 +107,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 # Refund numbers look like the vendor's (19 digits, beyond a JS-safe integer).
 REFUND_NO_BASE = 1_560_897_343_230_000_000
+SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -139,8 +146,44 @@ class OrderState:
 Row = sqlite3.Row
 
 
+@dataclass
+class Batch:
+    """Writes of several requests committed together (group commit)."""
+
+    loop: asyncio.AbstractEventLoop
+    committed: asyncio.Future[None]
+
+    def settle(self, error: BaseException | None) -> None:
+        """Resolve ``committed`` from any thread."""
+
+        def resolve() -> None:
+            if self.committed.done():
+                return
+            if error is None:
+                self.committed.set_result(None)
+            else:
+                self.committed.set_exception(error)
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            resolve()
+        else:
+            self.loop.call_soon_threadsafe(resolve)
+
+
 class Store:
-    """One SQLite database. All access runs under one lock, one writer at a time."""
+    """One SQLite database. All access runs under one lock, one writer at a time.
+
+    Writes of requests go through :meth:`batched`: each request's writes sit in
+    a savepoint of a transaction shared by every request handled in the same
+    turn of the event loop, which is committed once at the end of that turn.
+    A request answers only after ``await batch.committed``, so nothing is
+    acknowledged before it is in the database, and the commit (a WAL append,
+    and now and then a checkpoint with fsync) is paid once per batch.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -154,6 +197,8 @@ class Store:
         )
         self.connection.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._batch: Batch | None = None
+        self._merchants: dict[str, str] | None = None  # token -> merchant, read once
         with self._lock:
             self.connection.execute("PRAGMA journal_mode = WAL")
             # WAL + NORMAL: a committed transaction survives a crash or kill -9
@@ -162,17 +207,70 @@ class Store:
             # every refund.
             self.connection.execute("PRAGMA synchronous = NORMAL")
             self.connection.execute("PRAGMA foreign_keys = ON")
+            version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+            has_tables = self.connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'refunds'"
+            ).fetchone()
+            if has_tables and version != SCHEMA_VERSION:
+                self.connection.close()
+                raise ValueError(
+                    f"{self.path} was made by another version of kakaclo-sandbox "
+                    f"(schema {version}, this one needs {SCHEMA_VERSION}); "
+                    "move it away or pass another --db"
+                )
             self.connection.executescript(SCHEMA)
+            self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (committing an open batch)."""
         with self._lock:
+            self.commit_batch()
             self.connection.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed on success, rolled back on any error."""
+    def batched(self) -> Iterator[tuple[sqlite3.Connection, Batch]]:
+        """One request's writes, in a savepoint of the current batch (undone on any error).
+
+        Await the yielded batch's ``committed`` before answering.
+        """
         with self._lock:
+            if self._batch is None:
+                loop = asyncio.get_running_loop()
+                self.connection.execute("BEGIN IMMEDIATE")
+                self._batch = Batch(loop, loop.create_future())
+                loop.call_soon(self.commit_batch)
+            batch = self._batch
+            self.connection.execute("SAVEPOINT request")
+            try:
+                yield self.connection, batch
+            except BaseException:
+                self.connection.execute("ROLLBACK TO request")
+                self.connection.execute("RELEASE request")
+                raise
+            self.connection.execute("RELEASE request")
+
+    def commit_batch(self) -> None:
+        """Commit the open batch, if any, and tell its requests."""
+        with self._lock:
+            batch, self._batch = self._batch, None
+            if batch is None:
+                return
+            try:
+                self.connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                self.connection.execute("ROLLBACK")
+                batch.settle(error)
+                return
+            batch.settle(None)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction of its own: committed on success, rolled back on any error.
+
+        An open batch is committed first, so this reads only committed data.
+        """
+        with self._lock:
+            self.commit_batch()
             self.connection.execute("BEGIN IMMEDIATE")
             try:
                 yield self.connection
@@ -183,8 +281,9 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read (one snapshot) of several queries."""
+        """A consistent read (one snapshot) of committed data."""
         with self._lock:
+            self.commit_batch()
             self.connection.execute("BEGIN")
             try:
                 yield self.connection
@@ -211,11 +310,12 @@ class Store:
 
     def merchant_of(self, token: str) -> str | None:
         """The merchant a bearer token belongs to, or None."""
-        with self._lock:
-            row = self.connection.execute(
-                "SELECT merchant FROM merchants WHERE token = ?", (token,)
-            ).fetchone()
-        return None if row is None else str(row["merchant"])
+        merchants = self._merchants
+        if merchants is None:
+            with self._lock:
+                rows = self.connection.execute("SELECT token, merchant FROM merchants")
+                merchants = self._merchants = {row["token"]: row["merchant"] for row in rows}
+        return merchants.get(token)
 
     def is_empty(self) -> bool:
         """True when no merchant exists yet (a new database)."""
@@ -224,6 +324,7 @@ class Store:
 
     def wipe(self, db: sqlite3.Connection) -> None:
         """Delete every row (inside a transaction)."""
+        self._merchants = None
         for table in (
             "idempotency_keys",
             "refund_lines",
@@ -326,10 +427,9 @@ class Store:
     # -- refunds ------------------------------------------------------------
 
     @staticmethod
-    def next_refund_no(db: sqlite3.Connection) -> str:
-        """The refund number the next inserted refund will get."""
-        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refunds'").fetchone()
-        return str(REFUND_NO_BASE + (row[0] if row else 0) + 1)
+    def refund_no(seq: int) -> str:
+        """The refund number of the refund stored as ``seq``."""
+        return str(REFUND_NO_BASE + seq)
 
     @staticmethod
     def refunds_page(

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from kakaclo_client.models import ErrorCode
 
@@ -40,6 +40,22 @@ def _coerce(text: str, kind: str | None) -> Any:
                 return text
             return int(number) if math.isfinite(number) and number.is_integer() else text
     return text
+
+
+class HasParameters(Protocol):
+    """Where parameters come from (a Starlette ``Request``)."""
+
+    @property
+    def path_params(self) -> Mapping[str, Any]:
+        """Path parameters by name."""
+
+    @property
+    def query_params(self) -> Mapping[str, str]:
+        """Query parameters by name."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Headers by lower-case name."""
 
 
 @dataclass(frozen=True)
@@ -111,17 +127,17 @@ class OperationValidator:
             spec.compile(body["content"][JSON_MEDIA_TYPE]["schema"]) if body else None
         )
 
-    def read_parameters(
-        self,
-        path: Mapping[str, str],
-        query: Mapping[str, str],
-        headers: Mapping[str, str],
-    ) -> dict[str, Any]:
+    def read_parameters(self, request: HasParameters) -> dict[str, Any]:
         """The operation's parameters by name, validated; absent optional ones left out."""
-        sources = {"path": path, "query": query, "header": headers}
         values: dict[str, Any] = {}
         for rule in self.parameters:
-            source = sources[rule.location]
+            source: Mapping[str, str]
+            if rule.location == "path":
+                source = request.path_params
+            elif rule.location == "query":
+                source = request.query_params  # parsed only by operations that have some
+            else:
+                source = request.headers
             text = source.get(rule.name.lower() if rule.location == "header" else rule.name)
             if text is None:
                 if rule.required:
