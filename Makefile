@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Marks the last generation of generated/ from the spec (untracked).
 GEN_STAMP := $(VENV)/.generated-stamp
 SPECTRAL_VERSION := 6.16.3
+PRISM_VERSION    := 5.16.0
 TOOLS  := .tools
 
 # Contract suite settings (make or environment variables).
@@ -16,7 +17,7 @@ KAKACLO_PROFILE ?= quick
 export KAKACLO_PROFILE KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_REFUND_ORDER_IDS
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint test contract serve clean
+.PHONY: help setup generate check-generated lint spec-lint test contract serve bench bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -69,6 +70,21 @@ contract: $(GEN_STAMP) ## The main job: the contract suite against the embedded 
 SANDBOX_ARGS ?=
 serve: $(GEN_STAMP) ## Run the sandbox on http://127.0.0.1:8080 (SANDBOX_ARGS="--settle-after 2 ...")
 	@$(VENV)/bin/kakaclo-sandbox $(SANDBOX_ARGS)
+
+$(TOOLS)/node_modules/.bin/prism:
+	@command -v npm >/dev/null || { echo "make bench needs Node.js and npm for Prism"; exit 1; }
+	@echo "installing Stoplight Prism $(PRISM_VERSION) into $(TOOLS) ..."
+	@npm install --silent --no-audit --no-fund --prefix $(TOOLS) @stoplight/prism-cli@$(PRISM_VERSION)
+
+bench-tools: $(TOOLS)/node_modules/.bin/prism
+	@command -v wrk >/dev/null || { echo "installing wrk with apt-get ..."; \
+		{ apt-get install -y -q wrk >/dev/null 2>&1 \
+		  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; } \
+		  || sudo apt-get install -y -q wrk >/dev/null; } \
+		|| { echo "could not install wrk: install it (apt-get install wrk) and run make bench again"; exit 1; }; }
+
+bench: $(GEN_STAMP) bench-tools ## Load, client and contract-suite figures vs Prism and the floor (~2 min)
+	@$(PY) bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, tools and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache reports

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from kakaclo_sandbox import control, docs, handlers
 from kakaclo_sandbox.accesslog import AccessLog
@@ -63,14 +63,13 @@ def create_app(
     planted = frozenset(Fault(fault) for fault in faults)
     sandbox = Sandbox(settings, clock, planted & RULE_FAULTS)
 
-    api = [
-        Route("/v2/order/orders/{id}/refund", handlers.refund_order, methods=["POST"]),
-        Route("/v2/order/orders/refund/{id}", handlers.query_refund, methods=["GET"]),
-        Route("/v2/order/orders", handlers.query_orders, methods=["GET"]),
-    ]
+    # The server root is /openapi and every path of the spec starts with /openapi/v2.
+    # (Full paths rather than a Mount: one routing step less on every request.)
+    api_root = "/openapi/openapi"
     routes = [
-        # The server root is /openapi and every path starts with /openapi/v2.
-        Mount("/openapi/openapi", routes=api),
+        Route(api_root + "/v2/order/orders/{id}/refund", handlers.refund_order, methods=["POST"]),
+        Route(api_root + "/v2/order/orders/refund/{id}", handlers.query_refund, methods=["GET"]),
+        Route(api_root + "/v2/order/orders", handlers.query_orders, methods=["GET"]),
         Route("/openapi.yaml", docs.spec_file, methods=["GET"]),
         Route("/docs", docs.docs_page, methods=["GET"]),
         Route("/docs/docs.css", docs.docs_css, methods=["GET"]),

@@ -1,0 +1,440 @@
+"""``make bench``: the sandbox against Stoplight Prism and the bare floor, measured side by side.
+
+Every figure of a table is measured in this run, on this machine, with the
+server pinned to one core and the load generator (wrk) to the other when
+``taskset`` is available. Results are printed and written to reports/bench.json.
+
+    python bench/run.py [--duration 10] [--connections 32] [--skip-prism]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+REPORT = ROOT / "reports" / "bench.json"
+PRISM = ROOT / ".tools" / "node_modules" / ".bin" / "prism"
+VENV_BIN = Path(sys.executable).parent
+BENCH_ORDER = "90001"
+BENCH_PIECES = 50_000_000  # enough pieces that every request of the run is a real refund
+REFUND_PATH = "/openapi/v2/order/orders/{id}/refund"
+QUERY_PATH = "/openapi/v2/order/orders/refund/{id}"
+SERVER_CPU, LOAD_CPU = "0", "1"
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so long runs are never silent."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def pinned(cpu: str, command: list[str]) -> list[str]:
+    """``command`` pinned to one CPU when taskset exists and there are two CPUs."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", cpu, *command]
+    return command
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(name: str, command: list[str], ready_url: str, timeout: float = 60) -> Iterator[int]:
+    """Run a server pinned to the server CPU until the block ends; yield its pid."""
+    log(f"starting {name}")
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(
+            pinned(SERVER_CPU, command), stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    out.seek(0)
+                    raise RuntimeError(f"{name} exited early:\n{out.read().decode()[-2000:]}")
+                try:
+                    httpx.get(ready_url, timeout=1.0)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{name} did not start within {timeout}s") from None
+                    time.sleep(0.1)  # waiting for a child process to bind its port
+            yield process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@dataclass
+class LoadResult:
+    """What wrk measured."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, script: str, duration: int, connections: int) -> LoadResult:
+    """A fixed-connections, fixed-duration wrk run on the load CPU."""
+    command = pinned(
+        LOAD_CPU,
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(BENCH / script),
+            url,
+        ],
+    )
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.M))
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return LoadResult(
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        requests=int(re.search(r"(\d+) requests in", output)[1]),  # type: ignore[index]
+        non_2xx=int(non_2xx[1]) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def seed_bench_db(path: Path) -> None:
+    """The demo data plus one order whose line has enough pieces for every request."""
+    from kakaclo_sandbox import demo
+    from kakaclo_sandbox.store import Store
+
+    store = Store(path)
+    demo.reset(store)
+    with store.transaction() as db:
+        demo.insert_order(
+            db,
+            demo.DemoOrder(
+                BENCH_ORDER,
+                "merchant-a",
+                (demo.DemoLine("9900011", "990001", "BENCH_SKU", "CN", "1.5", BENCH_PIECES),),
+                "2026-11-03T00:00:00Z",
+            ),
+        )
+    store.close()
+
+
+def sandbox_command(db: Path, port: int) -> list[str]:
+    """The sandbox as users run it: durable SQLite, validation on, rate limit off."""
+    return [
+        str(VENV_BIN / "kakaclo-sandbox"),
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--rate-limit",
+        "off",
+        "--settle-after",
+        "3600",
+        "--log-level",
+        "warning",
+    ]
+
+
+def load_pair(root: str, duration: int, connections: int) -> dict[str, LoadResult]:
+    """Refund Order then Query Refund against one server root."""
+    return {
+        "refund_order": wrk(
+            root + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", duration, connections
+        ),
+        "query_refund": wrk(
+            root + QUERY_PATH.format(id="10001"), "query.lua", duration, connections
+        ),
+    }
+
+
+def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The load table: sandbox, Prism, floor."""
+    results: dict[str, Any] = {}
+    port = free_port()
+    db = work / "bench.db"
+    seed_bench_db(db)
+    with server(
+        "sandbox", sandbox_command(db, port), f"http://127.0.0.1:{port}/_sandbox/info"
+    ) as pid:
+        root = f"http://127.0.0.1:{port}/openapi"
+        wrk(root + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", 2, args.connections)  # warm-up
+        loads = load_pair(root, args.duration, args.connections)
+        with httpx.Client() as http:
+            total = http.get(
+                root + QUERY_PATH.format(id=BENCH_ORDER),
+                headers={"Authorization": "Bearer demo-token"},
+            ).json()["data"]["total"]
+        results["sandbox"] = {
+            **{k: asdict(v) for k, v in loads.items()},
+            "peak_rss_mb": round(peak_rss_mb(pid), 1),
+            "refunds_created": total,
+        }
+        ok = loads["refund_order"].non_2xx == 0 and loads["refund_order"].socket_errors == 0
+        results["sandbox"]["every_request_a_real_refund"] = ok
+    if args.skip_prism:
+        log("skipping Prism (--skip-prism)")
+    else:
+        port = free_port()
+        command = [
+            str(PRISM),
+            "mock",
+            str(ROOT / "openapi.yaml"),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-v",
+            "error",
+        ]
+        with server("prism", command, f"http://127.0.0.1:{port}/openapi/v2/order/orders") as pid:
+            # Prism ignores the servers' base path: its routes start at /openapi/v2.
+            loads = load_pair(f"http://127.0.0.1:{port}", args.duration, args.connections)
+            results["prism"] = {
+                **{k: asdict(v) for k, v in loads.items()},
+                "peak_rss_mb": round(peak_rss_mb(pid), 1),
+            }
+    port = free_port()
+    command = [
+        str(VENV_BIN / "python"),
+        "-m",
+        "uvicorn",
+        "bench.floor_app:app",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    with server("floor", command, f"http://127.0.0.1:{port}/") as pid:
+        loads = load_pair(f"http://127.0.0.1:{port}/openapi", args.duration, args.connections)
+        results["floor"] = {
+            **{k: asdict(v) for k, v in loads.items()},
+            "peak_rss_mb": round(peak_rss_mb(pid), 1),
+        }
+    return results
+
+
+def _per_call_us(call: Callable[[], object], rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e6
+
+
+def measure_clients(work: Path, calls: int) -> dict[str, Any]:
+    """Per-call time of raw httpx, the generated client and the layer, on one sandbox."""
+    from kakaclo_client import AuthenticatedClient
+    from kakaclo_client.api.refunds import query_refund
+
+    from kakaclo_refunds import KakacloClient
+
+    port = free_port()
+    db = work / "clients.db"
+    seed_bench_db(db)
+    with server(
+        "sandbox (clients)", sandbox_command(db, port), f"http://127.0.0.1:{port}/_sandbox/info"
+    ):
+        base = f"http://127.0.0.1:{port}/openapi"
+        url = base + QUERY_PATH.format(id="10001")
+        auth = {"Authorization": "Bearer demo-token"}
+        with (
+            httpx.Client() as raw,
+            AuthenticatedClient(base_url=base, token="demo-token") as gen,
+            KakacloClient(token="demo-token", base_url=base) as layer,
+        ):
+            contenders: dict[str, Callable[[], object]] = {
+                "raw_httpx": lambda: raw.get(url, headers=auth).json(),
+                "generated_client": lambda: query_refund.sync_detailed("10001", client=gen),
+                "kakaclo_refunds": lambda: layer.list_refunds("10001"),
+            }
+            for call in contenders.values():  # warm-up
+                for _ in range(50):
+                    call()
+            # interleaved rounds, so drift hits all three alike
+            times: dict[str, list[float]] = {name: [] for name in contenders}
+            for _ in range(5):
+                for name, call in contenders.items():
+                    times[name].append(_per_call_us(call, calls // 5))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    return {
+        "per_call_us": {name: round(value, 1) for name, value in median.items()},
+        "generated_vs_raw": round(median["generated_client"] / median["raw_httpx"], 3),
+        "layer_vs_raw": round(median["kakaclo_refunds"] / median["raw_httpx"], 3),
+        "calls": calls,
+    }
+
+
+def measure_contract() -> dict[str, Any]:
+    """Wall time of the quick profile of the contract suite (in-process) and its cases/s."""
+    modules = [
+        "contract_tests/test_schemathesis.py",
+        "contract_tests/test_generated_client.py",
+        "contract_tests/test_business_properties.py",
+        "contract_tests/test_rules.py",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAKACLO_")}
+    env["KAKACLO_PROFILE"] = "quick"
+    log("running the contract suite (quick profile)")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *modules],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    summary = json.loads((ROOT / "reports" / "contract-summary.json").read_text())
+    cases = sum(operation["cases"] for operation in summary.values())
+    return {
+        "passed": done.returncode == 0,
+        "wall_seconds": round(wall, 1),
+        "schemathesis_cases": cases,
+        "cases_per_second": round(cases / wall, 1),
+    }
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def print_table(results: dict[str, Any]) -> None:
+    """The terminal table, ratios against Prism and the floor of this same run."""
+    servers = results["servers"]
+    print(
+        "\nLoad: wrk -t1 -c{connections} -d{duration}s, server and wrk on separate cores".format(
+            **results["settings"]
+        )
+    )
+    print(
+        f"{'server':<10} {'operation':<13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'non-2xx':>8} {'vs prism':>9} {'vs floor':>9}"
+    )
+    for name in ("sandbox", "prism", "floor"):
+        if name not in servers:
+            continue
+        for operation in ("refund_order", "query_refund"):
+            row = servers[name][operation]
+            prism = servers.get("prism", {}).get(operation, {}).get("requests_per_second", 0)
+            floor = servers["floor"][operation]["requests_per_second"]
+            print(
+                f"{name:<10} {operation:<13} {row['requests_per_second']:>9.0f} "
+                f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8} "
+                f"{_ratio(row['requests_per_second'], prism):>9} "
+                f"{_ratio(row['requests_per_second'], floor):>9}"
+            )
+    sandbox = servers["sandbox"]
+    print(
+        f"\nsandbox: {sandbox['refunds_created']} refunds created by the runs "
+        f"(every request a real refund: {sandbox['every_request_a_real_refund']}); "
+        f"peak RSS {sandbox['peak_rss_mb']} MiB"
+        + "".join(
+            f"; {n} {servers[n]['peak_rss_mb']} MiB" for n in ("prism", "floor") if n in servers
+        )
+    )
+    clients = results["clients"]
+    per_call = clients["per_call_us"]
+    print(
+        f"\nClient, Query Refund, median us per call over {clients['calls']} calls: "
+        f"raw httpx {per_call['raw_httpx']}, generated {per_call['generated_client']} "
+        f"({clients['generated_vs_raw']}x), kakaclo_refunds {per_call['kakaclo_refunds']} "
+        f"({clients['layer_vs_raw']}x)"
+    )
+    contract = results["contract"]
+    print(
+        f"\nContract suite, quick profile: {contract['wall_seconds']} s, "
+        f"{contract['schemathesis_cases']} schemathesis cases, "
+        f"{contract['cases_per_second']} cases/s, passed: {contract['passed']}"
+    )
+    print(f"\nsaved to {REPORT.relative_to(ROOT)}")
+
+
+def main() -> int:
+    """Run every measurement and report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--client-calls", type=int, default=1000, help="calls per client")
+    parser.add_argument("--skip-prism", action="store_true", help="leave Prism out")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench needs wrk (make bench installs it with apt-get)")
+    if not args.skip_prism and not PRISM.exists():
+        sys.exit(f"bench needs Prism at {PRISM} (make bench installs it with npm)")
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {"duration": args.duration, "connections": args.connections},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        results["servers"] = measure_servers(args, work)
+        log("measuring client overhead")
+        results["clients"] = measure_clients(work, args.client_calls)
+    results["contract"] = measure_contract()
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
