@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,21 +30,59 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 @pytest.fixture
+def slow_sandbox(tmp_path: Path) -> Iterator[LiveSandbox]:
+    """Default settings: refunds stay pending for 5 s, as the curl tour shows."""
+    live = LiveSandbox(db=tmp_path / "curl.db", args=["--rate-limit", "off"]).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[LiveSandbox]:
-    live = LiveSandbox(db=tmp_path / "tour.db", args=["--rate-limit", "off"]).start()
+    # refunds settle at once, so the tour's waits end at their first poll
+    live = LiveSandbox(
+        db=tmp_path / "tour.db", args=["--rate-limit", "off", "--settle-after", "0"]
+    ).start()
     yield live
     live.stop()
 
 
 def test_python_tour_runs(sandbox: LiveSandbox, capsys: pytest.CaptureFixture[str]) -> None:
-    (code,) = _blocks("python")
-    exec(code.replace("http://127.0.0.1:8080", sandbox.root), {})
-    printed = capsys.readouterr().out
-    assert printed.startswith("200 RefundOrderResponse(")
-    assert "pending_review" in printed
+    layer, generated = _blocks("python")
+    exec(layer.replace("http://127.0.0.1:8080", sandbox.root), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("refund_successfully")
+    assert printed[1] == "refund_successfully"
+    assert len([line for line in printed if line.startswith("100")]) == 10
+    assert printed[-1].startswith("40904 orderItems[0]: quantity 9 exceeds")
+    exec(generated.replace("http://127.0.0.1:8080", sandbox.root), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("200 RefundOrderResponse(")
+    assert "refund_successfully" in printed[1]
 
 
-def test_curl_tour_runs(sandbox: LiveSandbox) -> None:
+def test_cli_tour_runs(sandbox: LiveSandbox) -> None:
+    tour = next(block for block in _blocks("sh") if "kakaclo orders list" in block)
+    bin_dir = str(Path(sys.executable).parent)
+    script = tour.replace("http://127.0.0.1:8080", sandbox.root).replace(".venv/bin", bin_dir)
+    # the last line starts a second sandbox and would not return
+    script = "\n".join(line for line in script.splitlines() if "kakaclo sandbox" not in line)
+    done = subprocess.run(
+        ["bash", "-c", script + "\n"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "refund_successfully" in done.stdout
+    assert "refund_failed" in done.stdout
+    assert "\n3\n" in done.stdout  # the [fail] refund's exit status, echoed by the tour
+    assert "error" not in done.stderr
+
+
+def test_curl_tour_runs(slow_sandbox: LiveSandbox) -> None:
+    sandbox = slow_sandbox
     tour = next(block for block in _blocks("sh") if "curl -d" in block)
     commands = [c for c in tour.replace("\\\n", " ").splitlines() if c.startswith("curl")]
     answers = []
