@@ -9,16 +9,12 @@ modules with nothing planted, is the rest of this suite, which must pass.)
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from contract_tests.subrun import run_suite
 from contract_tests.target import BASE_URL_ENV, PLANTED_FAULT_ENV
 from kakaclo_sandbox.faults import Fault
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # defect -> (the suite module that must catch it, words naming the check that did)
 CAUGHT_BY: dict[Fault, tuple[str, str]] = {
@@ -46,25 +42,8 @@ def test_planted_defect_is_caught(fault: Fault) -> None:
     if os.environ.get(BASE_URL_ENV):
         pytest.skip("plants defects in the in-process sandbox; not run against a URL")
     module, words = CAUGHT_BY[fault]
-    env = {**os.environ, PLANTED_FAULT_ENV: fault.value}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-x",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"contract_tests/{module}",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    output = run_suite(
+        [f"contract_tests/{module}"], {PLANTED_FAULT_ENV: fault.value}, stop_at_first=True
     )
-    output = done.stdout + done.stderr
-    assert done.returncode == 1, f"the suite did not fail against {fault}:\n{output[-3000:]}"
+    assert output.startswith("exit 1"), f"the suite did not fail against {fault}:\n{output[-3000:]}"
     assert words in output, f"{fault} was not caught by the expected check:\n{output[-3000:]}"

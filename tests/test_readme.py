@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.curl import send_curl
 from tests.live import LiveSandbox
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -85,22 +84,10 @@ def test_curl_tour_runs(slow_sandbox: LiveSandbox) -> None:
     sandbox = slow_sandbox
     tour = next(block for block in _blocks("sh") if "curl -d" in block)
     commands = [c for c in tour.replace("\\\n", " ").splitlines() if c.startswith("curl")]
-    answers = []
-    for command in commands:
-        argv = shlex.split(command.split(" #")[0].replace("http://127.0.0.1:8080", sandbox.root))
-        method, url, body, headers = "GET", "", b"", {}
-        words = iter(argv[1:])
-        for word in words:
-            if word == "-d":
-                body, method = next(words).encode(), "POST"
-            elif word == "-X":
-                method = next(words)
-            elif word == "-H":
-                name, _, value = next(words).partition(":")
-                headers[name.strip()] = value.strip()
-            else:
-                url = word
-        answers.append(httpx.request(method, url, content=body, headers=headers))
+    answers = [
+        send_curl(command.split(" #")[0].replace("http://127.0.0.1:8080", sandbox.root))
+        for command in commands
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].json()["data"].isdigit()
     assert answers[1].json()["data"]["list"][0]["refundStatus"] == "pending_review"

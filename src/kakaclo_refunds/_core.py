@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+from kakaclo_client import AuthenticatedClient
 from kakaclo_client.models import (
     CountryCode,
     Error,
@@ -28,12 +29,17 @@ from kakaclo_client.types import Response
 from kakaclo_refunds.errors import (
     SUCCESS_CODE,
     ErrorAnswer,
+    KakacloError,
+    NotFoundError,
+    RefundOutcomeUnknownError,
+    RefundWaitTimeout,
     RequestInfo,
     RequestTimeoutError,
     TransportError,
     UnexpectedResponseError,
     make_error,
 )
+from kakaclo_refunds.retry import RetryableOutcome
 
 PRODUCTION_URL = "https://developer.kakaclo.com/openapi"
 BASE_URL_ENV = "KAKACLO_BASE_URL"
@@ -145,6 +151,91 @@ def transport_failure(error: httpx.HTTPError, request: RequestInfo) -> Exception
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeoutError(f"no answer in time: {error.__class__.__name__}", request)
     return TransportError(f"no answer: {error.__class__.__name__}: {error}", request)
+
+
+def generated_client(
+    base_url: str, token: str, timeout: float, hook: Any, transport: Any
+) -> AuthenticatedClient:
+    """The generated client both clients wrap, with the raw-answer hook installed."""
+    httpx_args: dict[str, Any] = {"event_hooks": {"response": [hook]}}
+    if transport is not None:
+        httpx_args["transport"] = transport
+    return AuthenticatedClient(
+        base_url=base_url, token=token, timeout=httpx.Timeout(timeout), httpx_args=httpx_args
+    )
+
+
+def adopt_http_client(http_client: httpx.Client | httpx.AsyncClient, token: str, hook: Any) -> None:
+    """Make a caller's httpx client send the token and feed the raw-answer hook."""
+    http_client.headers["Authorization"] = f"Bearer {token}"
+    http_client.event_hooks["response"].append(hook)
+
+
+def more_pages(collected: int, page_entries: int, total: int) -> bool:
+    """Whether another page is worth asking for."""
+    return page_entries > 0 and collected < total
+
+
+def reconcile(
+    order_id: str,
+    before: set[str],
+    after: Sequence[Refund],
+    remark: str | None,
+    error: KakacloError,
+    request: RequestInfo,
+) -> str:
+    """After an unanswered Refund Order: its refund number, or why it is safe or unsafe to resend.
+
+    One new refund that could be ours: it went through. None: it did not
+    (``RetryableOutcome``: send again). More: ``RefundOutcomeUnknownError``.
+    """
+    candidates = new_refunds(before, after, remark)
+    if len(candidates) == 1:
+        return candidates[0].refund_no
+    if not candidates:
+        raise RetryableOutcome(error)
+    raise RefundOutcomeUnknownError(
+        f"refund of order {order_id} may have gone through ({error.message}); "
+        f"{len(candidates)} new refunds could be it",
+        request,
+        {"error": str(error), "new_refunds": [r.refund_no for r in candidates]},
+    )
+
+
+def lookup_failed(
+    order_id: str, error: KakacloError, lookup: KakacloError, request: RequestInfo
+) -> RefundOutcomeUnknownError:
+    """Reconciliation could not even list the refunds."""
+    return RefundOutcomeUnknownError(
+        f"refund of order {order_id} may have gone through ({error.message}); "
+        f"Query Refund failed too ({lookup.message})",
+        request,
+        {"error": str(error), "lookup_error": str(lookup)},
+    )
+
+
+def wait_step(
+    refund: Refund | None,
+    order_id: str,
+    refund_no: str,
+    elapsed: float,
+    timeout: float,
+    request: RequestInfo,
+) -> float | None:
+    """One poll's decision: None when settled, else the seconds left (or raise)."""
+    if refund is None:
+        raise NotFoundError(200, None, f"order {order_id} lists no refund {refund_no}", request)
+    if refund.refund_status in SETTLED:
+        return None
+    remaining = timeout - elapsed
+    if remaining <= 0:
+        raise RefundWaitTimeout(
+            f"refund {refund_no} of order {order_id} is still {refund.refund_status} "
+            f"after {timeout:g}s",
+            str(refund.refund_status),
+            request,
+        )
+    return remaining
 
 
 def new_refunds(before: set[str], after: Sequence[Refund], remark: str | None) -> list[Refund]:

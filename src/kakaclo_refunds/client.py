@@ -11,7 +11,6 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
-from kakaclo_client import AuthenticatedClient
 from kakaclo_client.api.orders import query_orders
 from kakaclo_client.api.refunds import query_refund, refund_order
 from kakaclo_client.models import (
@@ -29,8 +28,6 @@ from kakaclo_refunds import _core
 from kakaclo_refunds.errors import (
     KakacloError,
     NotFoundError,
-    RefundOutcomeUnknownError,
-    RefundWaitTimeout,
     RequestInfo,
 )
 from kakaclo_refunds.retry import RetryableOutcome, RetryPolicy, is_ambiguous, retrying
@@ -78,18 +75,11 @@ class KakacloClient:
         self._sleep = sleep
         self._clock = clock
         self._honours_keys = honours_idempotency_key
-        httpx_args: dict[str, Any] = {"event_hooks": {"response": [_core.remember_response]}}
-        if transport is not None:
-            httpx_args["transport"] = transport
-        self._api = AuthenticatedClient(
-            base_url=self.base_url,
-            token=token,
-            timeout=httpx.Timeout(timeout),
-            httpx_args=httpx_args,
+        self._api = _core.generated_client(
+            self.base_url, token, timeout, _core.remember_response, transport
         )
         if http_client is not None:
-            http_client.headers["Authorization"] = f"Bearer {token}"
-            http_client.event_hooks["response"].append(_core.remember_response)
+            _core.adopt_http_client(http_client, token, _core.remember_response)
             self._api.set_httpx_client(http_client)
 
     # -- plumbing -------------------------------------------------------------
@@ -196,23 +186,8 @@ class KakacloClient:
         try:
             after = self.list_refunds(order_id)
         except KakacloError as lookup:
-            raise RefundOutcomeUnknownError(
-                f"refund of order {order_id} may have gone through ({error.message}); "
-                f"Query Refund failed too ({lookup.message})",
-                request,
-                {"error": str(error), "lookup_error": str(lookup)},
-            ) from error
-        candidates = _core.new_refunds(before, after, remark)
-        if len(candidates) == 1:
-            return candidates[0].refund_no
-        if not candidates:
-            raise RetryableOutcome(error)
-        raise RefundOutcomeUnknownError(
-            f"refund of order {order_id} may have gone through ({error.message}); "
-            f"{len(candidates)} new refunds could be it",
-            request,
-            {"error": str(error), "new_refunds": [r.refund_no for r in candidates]},
-        )
+            raise _core.lookup_failed(order_id, error, lookup, request) from error
+        return _core.reconcile(order_id, before, after, remark, error, request)
 
     def list_refunds(self, order_id: str) -> list[Refund]:
         """Every refund of the order, newest first (all pages)."""
@@ -234,7 +209,7 @@ class KakacloClient:
                 request,
             ).data
             refunds.extend(page.list_)
-            if not page.list_ or len(refunds) >= page.total:
+            if not _core.more_pages(len(refunds), len(page.list_), page.total):
                 return refunds
             page_number += 1
 
@@ -267,7 +242,7 @@ class KakacloClient:
             ).data
             yield from page.list_
             seen += len(page.list_)
-            if not page.list_ or seen >= page.total:
+            if not _core.more_pages(seen, len(page.list_), page.total):
                 return
             page_number += 1
 
@@ -298,31 +273,20 @@ class KakacloClient:
         ``on_progress(refund, elapsed_seconds)`` hears every poll. After
         ``timeout`` seconds, ``RefundWaitTimeout`` names the last status.
         """
+        request = _core.request_info(
+            "GET", self.base_url, QUERY_REFUND_PATH.format(id=order_id), order_id
+        )
         started = self._clock()
         interval = poll
         while True:
             refund = _core.find_refund(self.list_refunds(order_id), refund_no)
-            if refund is None:
-                raise NotFoundError(
-                    200,
-                    None,
-                    f"order {order_id} lists no refund {refund_no}",
-                    _core.request_info(
-                        "GET", self.base_url, QUERY_REFUND_PATH.format(id=order_id), order_id
-                    ),
-                )
             elapsed = self._clock() - started
-            if on_progress is not None:
+            if refund is not None and on_progress is not None:
                 on_progress(refund, elapsed)
-            if refund.refund_status in _core.SETTLED:
+            remaining = _core.wait_step(refund, order_id, refund_no, elapsed, timeout, request)
+            if remaining is None:
+                assert refund is not None
                 return refund
-            remaining = timeout - elapsed
-            if remaining <= 0:
-                raise RefundWaitTimeout(
-                    f"refund {refund_no} of order {order_id} is still "
-                    f"{refund.refund_status} after {timeout:g}s",
-                    str(refund.refund_status),
-                )
             self._sleep(min(interval, remaining))
             interval = _core.next_poll(interval, max_poll, remaining)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
-
 import httpx
 from starlette.testclient import TestClient
 
+from tests.curl import send_curl
 from tests.live import LiveSandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import PARTIAL_BODY, item, order, refund_url, refunds
@@ -25,30 +24,10 @@ VENDOR_CURLS = [
 
 
 def _run_curl(example: str, root: str) -> dict[str, object]:
-    """Send exactly the request the curl command describes (parsed with shlex, sent with httpx).
-
-    Parsing rather than running curl keeps the test independent of a curl binary,
-    and still sends the vendor's method, URL, headers and body byte for byte.
-    """
     command = example.replace("https://test-developer.kakaclo.com", root).replace(
         "{YOU_ACCES_TOKEN}", "demo-token"
     )
-    argv = shlex.split(command.replace("\\\n", " "))
-    assert argv[0] == "curl"
-    method, url, body, headers = "GET", "", b"", {}
-    words = iter(argv[1:])
-    for word in words:
-        if word == "-d":
-            body, method = next(words).encode(), "POST"
-        elif word == "-X":
-            method = next(words)
-        elif word == "-H":
-            name, _, value = next(words).partition(":")
-            headers[name.strip()] = value.strip()
-        else:
-            url = word
-    answer = httpx.request(method, url, content=body, headers=headers)
-    parsed: dict[str, object] = answer.json()
+    parsed: dict[str, object] = send_curl(command).json()
     return parsed
 
 
