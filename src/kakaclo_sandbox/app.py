@@ -8,6 +8,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterable
 
+from kakaclo_client.models import ErrorCode
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -36,12 +37,14 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_error_body(exc.code, exc.message), exc.status, headers=exc.headers)
 
 
+ROUTER_CODES = {404: ErrorCode.UNKNOWN_PATH, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    # Unknown paths and methods: not an API operation, but still the envelope.
-    return JSONResponse(
-        _error_body(exc.status_code * 100 + 1, exc.detail), exc.status_code, headers=exc.headers
-    )
+    # Paths and methods the API does not have: not an operation, still the envelope.
+    code = ROUTER_CODES.get(exc.status_code, exc.status_code * 100)
+    return JSONResponse(_error_body(code, exc.detail), exc.status_code, headers=exc.headers)
 
 
 def create_app(

@@ -144,3 +144,11 @@ def test_command_line_rejects_bad_options_clearly(argv: list[str], words: str) -
 def test_remark_is_kept_with_the_refund(client: TestClient) -> None:
     client.post(refund_url("10002"), json={"remark": "other reason"}, headers=TOKEN_A)
     assert refunds(client, TOKEN_A, "10002")[0]["remark"] == "other reason"
+
+
+def test_paths_and_methods_outside_the_api_answer_the_envelope(client: TestClient) -> None:
+    unknown = client.get("/openapi/openapi/v2/nothing-here", headers=TOKEN_A)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, 40400)
+    wrong = client.delete(refund_url("10001"), headers=TOKEN_A)
+    assert (wrong.status_code, wrong.json()["code"]) == (405, 40500)
+    assert wrong.headers["Allow"] == "POST"

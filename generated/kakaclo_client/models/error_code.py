@@ -17,6 +17,8 @@ class ErrorCode(IntEnum):
     IDEMPOTENCY_REQUEST_IN_FLIGHT = 40912
     PAYLOAD_TOO_LARGE = 41301
     RATE_LIMITED = 42901
+    UNKNOWN_PATH = 40400
+    METHOD_NOT_ALLOWED = 40500
 
     def __str__(self) -> str:
         return str(self.value)
