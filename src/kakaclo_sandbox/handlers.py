@@ -63,9 +63,8 @@ def _refund_request(body: dict[str, Any] | None) -> RefundRequest:
     )
 
 
-def _normalised(body: dict[str, Any] | None) -> dict[str, Any]:
+def _normalised(request: RefundRequest) -> dict[str, Any]:
     """The body as the refund understands it, so ``2`` and ``2.0`` fingerprint alike."""
-    request = _refund_request(body)
     return {
         "items": None
         if request.items is None
@@ -114,7 +113,7 @@ async def _refund(
     validator.check_content_type(request.headers.get("content-type"))
     body = validator.read_body(await read_limited_body(request))
     refund_request = _refund_request(body)
-    digest = idempotency.fingerprint(order_id, _normalised(body)) if key else ""
+    digest = idempotency.fingerprint(order_id, _normalised(refund_request)) if key else ""
     now = sandbox.now()
     with sandbox.store.batched() as (db, batch):
         refund_no = idempotency.stored_refund(db, merchant, key, digest, now) if key else None
@@ -137,7 +136,8 @@ async def _refund(
 
 
 def _page_window(params: dict[str, Any]) -> tuple[int, int]:
-    return int(params.get("pageNumber", 1)), int(params.get("pageSize", 10))
+    # both have a default in the spec, which read_parameters fills in
+    return int(params["pageNumber"]), int(params["pageSize"])
 
 
 async def query_refund(request: Request) -> JSONResponse:

@@ -67,6 +67,7 @@ class ParameterRule:
     required: bool
     kind: str | None
     schema: CompiledSchema
+    default: Any = None  # the schema's `default`, used when the parameter is absent
 
     def label(self) -> str:
         """How messages name the parameter."""
@@ -119,6 +120,7 @@ class OperationValidator:
                     required=bool(parameter.get("required", False)),
                     kind=schema.get("type"),
                     schema=spec.compile(parameter["schema"]),
+                    default=schema.get("default"),
                 )
             )
         body = operation.get("requestBody")
@@ -128,7 +130,7 @@ class OperationValidator:
         )
 
     def read_parameters(self, request: HasParameters) -> dict[str, Any]:
-        """The operation's parameters by name, validated; absent optional ones left out."""
+        """The operation's parameters by name, validated; absent ones get the spec's default."""
         values: dict[str, Any] = {}
         for rule in self.parameters:
             source: Mapping[str, str]
@@ -142,6 +144,8 @@ class OperationValidator:
             if text is None:
                 if rule.required:
                     raise bad_request(ErrorCode.SCHEMA_VIOLATION, f"{rule.label()} is required")
+                if rule.default is not None:
+                    values[rule.name] = rule.default
                 continue
             value = _coerce(text, rule.kind)
             errors = rule.schema.errors(value)

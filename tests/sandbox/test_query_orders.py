@@ -45,3 +45,10 @@ def test_amounts_follow_the_vendor_definitions(client: TestClient) -> None:
         assert order["refundableAmount"] == round(order["finalAmount"] - order["refundedAmount"], 4)
         for line in order["orderItems"]:
             assert line["total"] == round(line["amount"] * line["productNum"], 4)
+
+
+def test_paging_defaults_come_from_the_spec(client: TestClient) -> None:
+    page = client.get(API, headers=TOKEN_A).json()["data"]
+    assert (page["pageNumber"], page["pageSize"], len(page["list"])) == (1, 10, 10)
+    refunds = client.get("/openapi/openapi/v2/order/orders/refund/10001", headers=TOKEN_A).json()
+    assert (refunds["data"]["pageNumber"], refunds["data"]["pageSize"]) == (1, 10)
