@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contract_tests.target import PLANTED_FAULT_ENV
+from kakaclo_contract.target import PLANTED_FAULT_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 

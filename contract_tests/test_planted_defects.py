@@ -13,7 +13,8 @@ import os
 import pytest
 
 from contract_tests.subrun import run_suite
-from contract_tests.target import BASE_URL_ENV, PLANTED_FAULT_ENV
+from kakaclo_contract.settings import BASE_URL_ENV
+from kakaclo_contract.target import PLANTED_FAULT_ENV
 from kakaclo_sandbox.faults import Fault
 
 # defect -> (the suite module that must catch it, words naming the check that did)
@@ -43,7 +44,9 @@ def test_planted_defect_is_caught(fault: Fault) -> None:
         pytest.skip("plants defects in the in-process sandbox; not run against a URL")
     module, words = CAUGHT_BY[fault]
     output = run_suite(
-        [f"contract_tests/{module}"], {PLANTED_FAULT_ENV: fault.value}, stop_at_first=True
+        [f"src/kakaclo_contract/suite/{module}"],
+        {PLANTED_FAULT_ENV: fault.value},
+        stop_at_first=True,
     )
     assert output.startswith("exit 1"), f"the suite did not fail against {fault}:\n{output[-3000:]}"
     assert words in output, f"{fault} was not caught by the expected check:\n{output[-3000:]}"

@@ -41,8 +41,8 @@ class LiveSandbox:
         """The API base URL as in the spec's servers (ends in /openapi)."""
         return self.root + "/openapi"
 
-    def start(self, timeout: float = 30.0) -> LiveSandbox:
-        """Start the process and wait (polling, bounded) until /_sandbox/info answers."""
+    def start(self, timeout: float = 30.0, probe: str = "/_sandbox/info") -> LiveSandbox:
+        """Start the process and wait (polling, bounded) until ``probe`` answers."""
         self.log = self.db.with_suffix(f".{self.port}.log")
         command = [
             sys.executable,
@@ -56,18 +56,27 @@ class LiveSandbox:
         ]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            self.wait_for(self.root + probe, self.process, timeout)
+        except RuntimeError as error:
+            self.stop()
+            raise RuntimeError(f"{error}: {self.log.read_text()}") from None
+        return self
+
+    @staticmethod
+    def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+        """Poll ``url`` (bounded) until it answers with anything but a 5xx."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"sandbox exited: {self.log.read_text()}")
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
             try:
-                if httpx.get(self.root + "/_sandbox/info", timeout=1.0).status_code == 200:
-                    return self
+                if httpx.get(url, timeout=1.0).status_code < 500:
+                    return
             except httpx.TransportError:
                 pass
             time.sleep(0.05)  # waiting for a child process to bind, not for app timing
-        self.stop()
-        raise RuntimeError(f"sandbox did not answer within {timeout}s: {self.log.read_text()}")
+        raise RuntimeError(f"{url} did not answer within {timeout}s")
 
     def kill(self) -> None:
         """kill -9: no shutdown handler runs."""

@@ -1,17 +1,16 @@
-"""Shared test helpers: the loaded spec and hypothesis strategies drawn from it."""
+"""Shared test helpers: the loaded spec, the vendor's bodies and strategies drawn from the spec."""
 
 from __future__ import annotations
 
-import copy
 import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import schemathesis
-from hypothesis import strategies as st
+from kakaclo_contract.drawing import component_values
+from kakaclo_spec import Spec
 
-from kakaclo_sandbox.spec import Spec
+__all__ = ["component_values", "spec", "vendor_body"]
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_FIXTURES = ROOT / "tests" / "fixtures" / "vendor"
@@ -26,42 +25,3 @@ def spec() -> Spec:
 def vendor_body(name: str) -> Any:
     """A real response body of the vendor (tests/fixtures/vendor/NAME)."""
     return json.loads((VENDOR_FIXTURES / name).read_text(encoding="utf-8"))
-
-
-@cache
-def _component_schema() -> Any:
-    """A synthetic API with one operation per component schema, the schema as its body.
-
-    schemathesis has no public strategy for a bare component schema, so each
-    is wrapped as the JSON request body of its own operation.
-    """
-    document = spec().document
-    paths = {
-        f"/components/{name}": {
-            "post": {
-                "operationId": f"draw{name}",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
-                    },
-                },
-                "responses": {"200": {"description": "unused"}},
-            }
-        }
-        for name in document["components"]["schemas"]
-    }
-    synthetic = {
-        "openapi": document["openapi"],
-        "info": {"title": "component schemas", "version": "1"},
-        "paths": paths,
-        "components": {"schemas": copy.deepcopy(document["components"]["schemas"])},
-    }
-    return schemathesis.openapi.from_dict(synthetic)
-
-
-def component_values(name: str) -> st.SearchStrategy[Any]:
-    """Values of ``#/components/schemas/<name>``, drawn by schemathesis from the spec."""
-    operation = _component_schema()[f"/components/{name}"]["POST"]
-    cases: st.SearchStrategy[Any] = operation.as_strategy()
-    return cases.map(lambda case: case.body)

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -310,6 +311,99 @@ def sandbox(ctx: typer.Context) -> None:
     from kakaclo_sandbox.__main__ import main as sandbox_main
 
     sandbox_main(ctx.args, prog="kakaclo sandbox")
+
+
+@app.command("contract")
+def contract(
+    base_url: BaseUrl = None,
+    token: Token = None,
+    allow_refunds: Annotated[
+        bool,
+        typer.Option(
+            "--allow-refunds",
+            envvar="KAKACLO_ALLOW_REFUNDS",
+            help="Let the suite refund a server that is not a sandbox (only --order-id orders).",
+        ),
+    ] = False,
+    order_id: Annotated[
+        list[str] | None,
+        typer.Option("--order-id", help="An order the suite may refund (repeat for several)."),
+    ] = None,
+    max_refunds: Annotated[
+        int | None, typer.Option("--max-refunds", help="At most this many refunds (default 3).")
+    ] = None,
+    wait_settlement: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-settlement",
+            metavar="SECONDS",
+            help="At the end, wait this long for the created refunds to settle (default 0).",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="quick (default) or thorough.")
+    ] = None,
+    max_examples: Annotated[
+        int | None,
+        typer.Option("--max-examples", help="Case budget: examples per operation and phase."),
+    ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option(
+            "--rate", help="Pace requests: BURST/PER_SECOND (120/2), N/s (2/s) or off (default)."
+        ),
+    ] = None,
+    max_429_share: Annotated[
+        float | None,
+        typer.Option("--max-429-share", help="Fail when more answers were 429 (default 0.2)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds to wait for one answer (default 10).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (default 20261126).")] = None,
+    phases: Annotated[
+        str | None,
+        typer.Option("--phases", help="examples,coverage,fuzzing,stateful (default: all)."),
+    ] = None,
+    junit_xml: Annotated[
+        Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report here.")
+    ] = None,
+    summary: Annotated[
+        Path,
+        typer.Option("--summary", help="Write the JSON summary here."),
+    ] = Path("reports/contract-summary.json"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON summary on stdout (the run on stderr).")
+    ] = False,
+) -> None:
+    """Run the contract suite against a server (default: the embedded sandbox).
+
+    Exit 0: passed; 1: contract violations; 2: could not run (unreachable, not the API,
+    token rejected, bad settings, throttled). Refunds are never sent to a server that is
+    not a sandbox unless --allow-refunds names the orders.
+
+    Example: KAKACLO_TOKEN=... kakaclo contract --base-url https://test-developer.kakaclo.com/openapi
+    """
+    from kakaclo_contract import settings as names
+    from kakaclo_contract.run import run
+
+    given = {
+        names.BASE_URL_ENV: base_url,
+        names.TOKEN_ENV: token,
+        names.ALLOW_REFUNDS_ENV: "1" if allow_refunds else None,
+        names.REFUND_ORDER_IDS_ENV: ",".join(order_id) if order_id else None,
+        names.MAX_REFUNDS_ENV: max_refunds,
+        names.WAIT_SETTLEMENT_ENV: wait_settlement,
+        names.PROFILE_ENV: profile,
+        names.MAX_EXAMPLES_ENV: max_examples,
+        names.RATE_ENV: rate,
+        names.MAX_429_SHARE_ENV: max_429_share,
+        names.TIMEOUT_ENV: timeout,
+        names.SEED_ENV: seed,
+        names.PHASES_ENV: phases,
+    }
+    env = {name: str(value) for name, value in given.items() if value is not None}
+    raise typer.Exit(run(env, junit=junit_xml, summary_path=summary, as_json=as_json))
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from kakaclo_sandbox.spec import Spec
+from kakaclo_spec import Spec
 
 
 def _text(value: Any) -> str:

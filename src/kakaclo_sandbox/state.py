@@ -14,9 +14,9 @@ from kakaclo_sandbox.faults import Fault
 from kakaclo_sandbox.idempotency import InFlight
 from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.spec import Spec
 from kakaclo_sandbox.store import Store
 from kakaclo_sandbox.validation import OperationValidator
+from kakaclo_spec import Spec
 
 CLOCK_OFFSET = "clock_offset"
 OPERATIONS = ("refundOrder", "queryRefund", "queryOrders")

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from kakaclo_client.models import ErrorCode
 
 from kakaclo_sandbox.errors import ApiError
-from kakaclo_sandbox.spec import CompiledSchema, Spec
+from kakaclo_spec import CompiledSchema, Spec
 
 MAX_BODY_BYTES = 64 * 1024
 JSON_MEDIA_TYPE = "application/json"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
-from kakaclo_sandbox.spec import Spec
+from kakaclo_contract import summary
+from kakaclo_spec import Spec
 
-SPEC = Spec.load(Path(__file__).resolve().parent.parent / "openapi.yaml")
+SPEC = Spec.load()
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -37,6 +37,12 @@ def operation_of(method: str, url_path: str) -> str | None:
     return None
 
 
+def label_of(operation_id: str) -> str:
+    """``METHOD /path`` of an operation, as the summary names it."""
+    method, path, _ = SPEC.operation(operation_id)
+    return f"{method} {path}"
+
+
 @dataclass
 class ResponseAudit:
     """Collects every spec violation seen in responses."""
@@ -51,6 +57,7 @@ class ResponseAudit:
             return
         response.read()
         self.checked += 1
+        summary.record_answer(label_of(operation_id), response.status_code)
         where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
         _, _, operation = SPEC.operation(operation_id)
         if str(response.status_code) not in operation["responses"]:
@@ -59,9 +66,12 @@ class ResponseAudit:
         if not response.headers.get("content-type", "").startswith("application/json"):
             self.problems.append(f"{where}: content-type {response.headers.get('content-type')}")
             return
-        errors = SPEC.response_schema(operation_id, response.status_code).errors(
-            json.loads(response.content)
-        )
+        try:
+            body = json.loads(response.content)
+        except ValueError as error:
+            self.problems.append(f"{where}: the body is not JSON ({error})")
+            return
+        errors = SPEC.response_schema(operation_id, response.status_code).errors(body)
         self.problems.extend(f"{where}: {error}" for error in errors)
 
     def assert_clean(self) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 from kakaclo_client import AuthenticatedClient
 
-from contract_tests.spec_check import ResponseAudit
-from contract_tests.target import Target
+from kakaclo_contract.spec_check import ResponseAudit
+from kakaclo_contract.target import Target
+from kakaclo_contract.traffic import PacedTransport
 
 
 def generated_client(
@@ -16,7 +18,11 @@ def generated_client(
         base_url=target.base_url,
         token=token or target.token,
         raise_on_unexpected_status=True,
-        httpx_args={"event_hooks": {"response": [audit]}},
+        timeout=httpx.Timeout(target.settings.timeout),
+        httpx_args={
+            "event_hooks": {"response": [audit]},
+            **({} if target.in_process else {"transport": PacedTransport(target.traffic)}),
+        },
     )
     if target.in_process:
         http = target.http()

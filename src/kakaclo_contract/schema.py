@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import re
 from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from contract_tests import summary
-from contract_tests.target import Target
+from kakaclo_contract import summary
+from kakaclo_contract.target import Target
+from kakaclo_spec import default_spec_path
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
-SEED = 20261126
-# Examples per operation and generation mode, by profile.
-MAX_EXAMPLES = {"quick": 25, "thorough": 300}
 DEMO_REFUNDABLE = ("10001", "10002", "10007", "10008", "10009", "10010")
-
-
-def profile() -> str:
-    """The active profile name (``quick`` unless KAKACLO_PROFILE says otherwise)."""
-    return os.environ.get("KAKACLO_PROFILE", "quick")
 
 
 def schemathesis_config(target: Target) -> SchemathesisConfig:
@@ -34,11 +24,15 @@ def schemathesis_config(target: Target) -> SchemathesisConfig:
     """
     return SchemathesisConfig.from_dict(
         {
-            "seed": SEED,
+            "seed": target.settings.seed,
             "base-url": target.base_url,
+            "phases": {
+                phase: {"enabled": phase in target.settings.phases}
+                for phase in ("examples", "coverage", "fuzzing")
+            },
             "generation": {
                 "mode": "all",
-                "max-examples": MAX_EXAMPLES[profile()],
+                "max-examples": target.settings.examples,
                 "deterministic": True,
                 "database": "none",
             },
@@ -48,7 +42,9 @@ def schemathesis_config(target: Target) -> SchemathesisConfig:
 
 def load_schema(target: Target) -> Any:
     """The schema for ``target``: auth, read-only guard, in-process app."""
-    schema: Any = schemathesis.openapi.from_path(SPEC, config=schemathesis_config(target))
+    schema: Any = schemathesis.openapi.from_path(
+        default_spec_path(), config=schemathesis_config(target)
+    )
     if target.in_process:
         schema.app = target.app
     if not target.may_refund:
@@ -90,3 +86,38 @@ def load_schema(target: Target) -> Any:
         summary.record(label, response.status_code, results)
 
     return schema
+
+
+def guard_refund_case(target: Target, case: Any) -> None:
+    """On a real service, cut a Refund Order case to one piece of an allowed order's line.
+
+    An empty body would refund the whole order, so every body that is an
+    object gets ``orderItems`` naming one piece of a real line (a negative
+    case keeps whatever made it invalid). Raises RefundCapReached once the
+    run created as many refunds as it may.
+    """
+    if not target.guarded or case.operation.method.upper() != "POST":
+        return
+    allowed = target.settings.refund_order_ids
+    order_id = str((case.path_parameters or {}).get("id", ""))
+    if order_id not in allowed:
+        if not re.search(r"[0-9]", order_id):
+            return  # names no order on any server
+        # The spec's examples and the coverage phase use ids of their own (the
+        # vendor's 10001, "010001", "-1"): a real service may read a number
+        # into them, so only an allowed id is ever sent.
+        order_id = allowed[sum(map(ord, order_id)) % len(allowed)]
+        case.path_parameters = {**(case.path_parameters or {}), "id": order_id}
+    piece = target.next_piece(order_id).one_piece()
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    items = body.get("orderItems")
+    positive = case.meta is None or not case.meta.generation.mode.is_negative
+    if positive or not isinstance(items, list) or not items:
+        body["orderItems"] = [piece]
+    else:
+        first = items[0]
+        if isinstance(first, dict) and isinstance(first.get("quantity"), int):
+            first["quantity"] = min(first["quantity"], 1)
+        body["orderItems"] = [first]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.target import select_target
+from kakaclo_contract.target import select_target
 
 TARGET = select_target()
 API = "/openapi/openapi/v2/order/orders"

@@ -16,7 +16,7 @@ import httpx
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from contract_tests.target import select_target
+from kakaclo_contract.target import select_target
 
 TARGET = select_target()
 API = "/openapi/openapi/v2/order/orders"

@@ -23,16 +23,38 @@ from kakaclo_client.models import (
 )
 from kakaclo_client.types import Response
 
-from contract_tests.clients import generated_client
-from contract_tests.spec_check import SPEC, ResponseAudit
-from contract_tests.target import select_target
-from tests.spec_data import component_values
+from kakaclo_contract.clients import generated_client
+from kakaclo_contract.drawing import component_values
+from kakaclo_contract.spec_check import SPEC, ResponseAudit
+from kakaclo_contract.target import RefundCapReached, select_target
 
 TARGET = select_target()
 if TARGET.is_sandbox and not TARGET.in_process:
     TARGET.reset()
 VENDOR_ORDER = "10001"
 SKU = "FSZW08923_R_L_NUB"
+
+
+@pytest.fixture
+def refund_order_id() -> str:
+    """The order the flow may refund (requested before ``audit``: a skip leaves nothing open)."""
+    if not TARGET.may_refund:
+        pytest.skip(
+            "read-only against a server that is not a sandbox: pass --allow-refunds and "
+            "--order-id ID (KAKACLO_ALLOW_REFUNDS=1, KAKACLO_REFUND_ORDER_IDS) to create refunds"
+        )
+    if TARGET.is_sandbox:
+        TARGET.reset()
+        return VENDOR_ORDER
+    return TARGET.settings.refund_order_ids[0]
+
+
+@pytest.fixture
+def sandbox_order() -> str:
+    """The vendor's example order on a freshly reset sandbox."""
+    TARGET.require_sandbox("refunds a whole order; a real service gets one piece at a time")
+    TARGET.reset()
+    return VENDOR_ORDER
 
 
 @pytest.fixture
@@ -46,20 +68,6 @@ def audit() -> Iterator[ResponseAudit]:
 def client(audit: ResponseAudit) -> Iterator[AuthenticatedClient]:
     with generated_client(TARGET, audit) as generated:
         yield generated
-
-
-def _order_for_refunds() -> str:
-    if not TARGET.may_refund:
-        pytest.skip(
-            "read-only against a real service: set KAKACLO_ALLOW_REFUNDS=1 and "
-            "KAKACLO_REFUND_ORDER_IDS to let the suite create refunds"
-        )
-    if TARGET.is_sandbox:
-        TARGET.reset()
-        return VENDOR_ORDER
-    if not TARGET.refund_order_ids:
-        pytest.skip("KAKACLO_REFUND_ORDER_IDS names no order the suite may refund")
-    return TARGET.refund_order_ids[0]
 
 
 def _refund(client: AuthenticatedClient, order_id: str, body: RefundRequest) -> str:
@@ -78,8 +86,10 @@ def _statuses(client: AuthenticatedClient, order_id: str) -> dict[str, RefundSta
     return {refund.refund_no: refund.refund_status for refund in answer.parsed.data.list_}
 
 
-def test_vendor_flows_partial_then_whole_order_then_settled(client: AuthenticatedClient) -> None:
-    order_id = _order_for_refunds()
+def test_vendor_flows_partial_then_whole_order_then_settled(
+    sandbox_order: str, client: AuthenticatedClient
+) -> None:
+    order_id = sandbox_order
     partial = _refund(
         client,
         order_id,
@@ -97,8 +107,6 @@ def test_vendor_flows_partial_then_whole_order_then_settled(client: Authenticate
         whole: RefundStatus.PENDING_REVIEW,
         partial: RefundStatus.PENDING_REVIEW,
     }
-    if not TARGET.is_sandbox:
-        return  # a real refund settles within 24 h: the suite does not wait for it
     settle_after = float(
         (TARGET.sandbox_info or {}).get("settings", {}).get("settleAfterSeconds", 5)
     )
@@ -109,6 +117,26 @@ def test_vendor_flows_partial_then_whole_order_then_settled(client: Authenticate
     (order,) = orders.parsed.data.list_
     assert order.refundable_amount == 0
     assert order.refunded_amount == order.final_amount
+
+
+def test_one_piece_refund_appears_in_query_refund(
+    refund_order_id: str, client: AuthenticatedClient
+) -> None:
+    """The flow a real service allows: one piece of a real line, then Query Refund lists it."""
+    order_id = refund_order_id
+    if TARGET.is_sandbox:
+        item = RefundItem(item_id="120001", sku_code=SKU, quantity=1, country_code=CountryCode.CN)
+    else:
+        try:
+            piece = TARGET.next_piece(order_id)
+        except RefundCapReached as cap:
+            pytest.skip(str(cap))
+        item = RefundItem.from_dict(piece.one_piece())
+    number = _refund(client, order_id, RefundRequest(remark="kakaclo contract", order_items=[item]))
+    statuses = _statuses(client, order_id)
+    assert number in statuses, f"refund {number} answered 200 but Query Refund does not list it"
+    if TARGET.is_sandbox:
+        assert statuses[number] == RefundStatus.PENDING_REVIEW
 
 
 def test_query_orders_pages_parse(client: AuthenticatedClient) -> None:
@@ -144,8 +172,7 @@ def _documented_outcomes() -> set[tuple[int, int]]:
 def test_request_models_from_the_spec_serialise_and_are_answered_as_documented(
     body: dict[str, Any],
 ) -> None:
-    if not TARGET.is_sandbox:
-        pytest.skip("sends arbitrary refunds: sandbox only")
+    TARGET.require_sandbox("sends arbitrary refunds")
     audit = ResponseAudit()
     model = RefundRequest.from_dict(body)
     serialised = model.to_dict()

@@ -19,18 +19,22 @@ import jsonschema_rs
 import yaml
 
 SPEC_ENV = "KAKACLO_SPEC"
+SHIPPED_SPEC = Path(__file__).resolve().parent / "openapi.yaml"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 JSON = Any
 
 
 def default_spec_path() -> Path:
-    """Where openapi.yaml is: ``$KAKACLO_SPEC``, else the repository root."""
+    """Where openapi.yaml is: ``$KAKACLO_SPEC``, else the copy shipped in this package.
+
+    In a checkout the shipped file is a symbolic link to the repository's
+    ``openapi.yaml``; a built wheel carries the file itself.
+    """
     configured = os.environ.get(SPEC_ENV)
     if configured:
         return Path(configured)
-    # src/kakaclo_sandbox/spec.py -> repository root
-    return Path(__file__).resolve().parents[2] / "openapi.yaml"
+    return SHIPPED_SPEC
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,190 @@
+"""The suite's pytest plugin: header, preflight, summary, verdict and the JSON report.
+
+Always loaded with the suite. With ``--kakaclo-contract`` (what ``kakaclo
+contract`` passes) the session is a contract run: it prints the run's header
+first, stops on a failed preflight (exit 2), and ends with the verdict of
+:mod:`kakaclo_contract.verdict` as its exit status and in the JSON summary.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+
+from kakaclo_contract import profiles, summary
+from kakaclo_contract.settings import DEFAULT_SUMMARY, MIN_READ_ANSWERS
+from kakaclo_contract.target import Target, settings, url_target
+from kakaclo_contract.traffic import Traffic
+from kakaclo_contract.verdict import Verdict, decide
+
+SETTLED = {"refund_successfully", "refund_failed"}
+SETTLEMENT_POLL = 10.0  # seconds between Query Refund polls while waiting for settlement
+
+profiles.load()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The options ``kakaclo contract`` passes."""
+    group = parser.getgroup("kakaclo", "kakaclo contract run")
+    group.addoption(
+        "--kakaclo-contract",
+        action="store_true",
+        help="this session is a contract run: header, preflight, verdict as exit status",
+    )
+    group.addoption(
+        "--kakaclo-summary",
+        default=str(DEFAULT_SUMMARY),
+        help="where the JSON summary goes (default: %(default)s)",
+    )
+
+
+def _is_run(config: pytest.Config) -> bool:
+    return bool(config.getoption("kakaclo_contract"))
+
+
+def _target() -> Target | None:
+    return url_target() if settings().over_http else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A contract run: the case budget applies to hypothesis too."""
+    if not _is_run(config):
+        return
+    run = settings()
+    # The case budget applies to the suite's own hypothesis tests too.
+    hypothesis_settings.register_profile(
+        "kakaclo-run",
+        parent=hypothesis_settings.get_profile(run.profile),
+        max_examples=run.examples,
+    )
+    hypothesis_settings.load_profile("kakaclo-run")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Print the run's header, then run the preflight."""
+    config = session.config
+    if not _is_run(config):
+        return
+    run = settings()
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter else print
+    write(f"kakaclo contract: target {run.base_url or 'the in-process sandbox'}")
+    write(
+        f"kakaclo contract: profile {run.profile}, {run.examples} examples per operation and "
+        f"phase, phases {','.join(run.phases)}, seed {run.seed}, rate {run.rate or 'unpaced'}, "
+        f"timeout {run.timeout:g} s"
+    )
+    target = _target()  # the preflight: stops the run with one line on a problem
+    write(f"kakaclo contract: mode {target.mode if target else 'in-process sandbox'}")
+
+
+def _wait_for_settlement(target: Target) -> dict[str, str]:
+    """Poll Query Refund until the run's refunds settle or the wait is over."""
+    deadline = time.monotonic() + target.settings.wait_settlement
+    numbers = {refund.refund_no: refund.order_id for refund in target.traffic.refunds}
+    statuses: dict[str, str] = {}
+    auth = {"Authorization": f"Bearer {target.token}"}
+    with target.http() as http:
+        while True:
+            for order_id in sorted(set(numbers.values())):
+                answer = http.get(
+                    f"/openapi/openapi/v2/order/orders/refund/{order_id}",
+                    params={"pageSize": 250},
+                    headers=auth,
+                )
+                if answer.status_code == 200:
+                    for entry in answer.json().get("data", {}).get("list", []):
+                        if entry.get("refundNo") in numbers:
+                            statuses[entry["refundNo"]] = str(entry.get("refundStatus"))
+            pending = [n for n in numbers if statuses.get(n) not in SETTLED]
+            if not pending or time.monotonic() + SETTLEMENT_POLL > deadline:
+                return statuses
+            time.sleep(SETTLEMENT_POLL)  # the vendor settles in minutes to hours
+
+
+def _report(run_verdict: Verdict, target: Target | None, statuses: dict[str, str]) -> Any:
+    run = settings()
+    traffic = target.traffic if target else Traffic()
+    checked, throttled = summary.checked_answers()
+    return {
+        "outcome": run_verdict.outcome,
+        "exitCode": run_verdict.code,
+        "reasons": run_verdict.reasons,
+        "target": run.base_url or "in-process sandbox",
+        "mode": target.mode if target else "in-process sandbox",
+        "profile": run.profile,
+        "examplesPerOperation": run.examples,
+        "seed": run.seed,
+        "phases": list(run.phases),
+        "rate": str(run.rate) if run.rate else None,
+        "minimumAnswersPerReadOperation": MIN_READ_ANSWERS,
+        "checkedAnswers": {"total": checked, "throttled": throttled},
+        "traffic": {
+            "answers": traffic.total,
+            "throttled": sum(traffic.throttled.values()),
+            "throttledShare": round(traffic.throttled_share, 4),
+            "maxThrottledShare": run.max_429_share,
+            "throttledByOperation": dict(sorted(traffic.throttled.items())),
+        },
+        # On a real service the user must be able to find each refund in its console.
+        "refundsToFind": bool(target and target.guarded),
+        "refundsCreated": [
+            {"orderId": r.order_id, "refundNo": r.refund_no, "status": statuses.get(r.refund_no)}
+            for r in traffic.refunds
+        ],
+        "operations": summary.as_json(),
+    }
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Wait for settlement if asked, decide the verdict, write the JSON summary."""
+    config = session.config
+    if not _is_run(config):
+        return
+    target = _target()
+    statuses: dict[str, str] = {}
+    if target and target.traffic.refunds and target.settings.wait_settlement > 0:
+        statuses = _wait_for_settlement(target)
+    run_verdict = decide(int(exitstatus), settings())
+    session.exitstatus = run_verdict.code
+    config.stash[_VERDICT] = _report(run_verdict, target, statuses)
+    summary.write(Path(config.getoption("kakaclo_summary")), config.stash[_VERDICT])
+
+
+_VERDICT = pytest.StashKey[Any]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The per-operation table, then (in a contract run) the traffic, refunds and verdict."""
+    table = summary.lines()
+    if table:
+        terminalreporter.section("kakaclo contract summary")
+        for line in table:
+            terminalreporter.write_line(line)
+    report = terminalreporter.config.stash.get(_VERDICT, None)
+    if report is None:
+        return
+    traffic, checked = report["traffic"], report["checkedAnswers"]
+    share = checked["throttled"] / checked["total"] if checked["total"] else 0.0
+    terminalreporter.write_line(
+        f"checked answers: {checked['total']}, {checked['throttled']} of them 429 ({share:.0%}; "
+        f"at most {traffic['maxThrottledShare']:.0%}); over the network in all: "
+        f"{traffic['answers']} answers, {traffic['throttled']} of them 429"
+    )
+    for refund in report["refundsCreated"] if report["refundsToFind"] else ():
+        status = refund["status"] or "not waited for"
+        terminalreporter.write_line(
+            f"refund created: order {refund['orderId']}, refund {refund['refundNo']} ({status})"
+        )
+    terminalreporter.write_line(
+        f"summary saved to {terminalreporter.config.getoption('kakaclo_summary')}"
+    )
+    verdict_line = f"kakaclo contract: {report['outcome']} (exit {report['exitCode']})"
+    markup = {"green": True} if report["exitCode"] == 0 else {"red": True}
+    terminalreporter.write_line(verdict_line, bold=True, **markup)
+    for reason in report["reasons"]:
+        terminalreporter.write_line(f"  {reason}", **markup)

@@ -1,0 +1,202 @@
+"""Which server the contract suite checks, and what it may do to it.
+
+- No ``KAKACLO_BASE_URL``: an in-process ``kakaclo_sandbox.create_app(...)``,
+  a fresh one per test module, rate limit off, its clock frozen and moved
+  only through the control surface.
+- ``KAKACLO_BASE_URL`` + ``KAKACLO_TOKEN``: any running server, checked once
+  by the preflight. Against a server that is not a sandbox the suite is
+  read-only unless refunds are allowed, and then it refunds one piece at a
+  time of the named orders only, at most ``KAKACLO_MAX_REFUNDS`` times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import httpx
+import pytest
+
+from kakaclo_contract import preflight
+from kakaclo_contract.preflight import PreflightFailed, RefundableLine, TargetFacts
+from kakaclo_contract.settings import RunSettings, SettingsError
+from kakaclo_contract.traffic import Traffic, paced_session
+
+# Test-only: the self-proof plants one defect in the in-process sandbox through this.
+PLANTED_FAULT_ENV = "KAKACLO_PLANTED_FAULT"
+IN_PROCESS_BASE = "http://sandbox.local/openapi"
+# The in-process sandbox's clock stands still unless the suite advances it, so
+# what the server answers never depends on how fast the machine is.
+FROZEN_AT = 1_795_132_800.0  # 2026-11-20T00:00:00Z
+DEMO_TOKEN = "demo-token"
+OTHER_MERCHANT_TOKEN = "demo-token-2"
+
+
+class RefundCapReached(Exception):
+    """The run already created as many refunds as it may."""
+
+
+@dataclass
+class Target:
+    """One server under test and what the suite may do to it."""
+
+    settings: RunSettings
+    base_url: str
+    token: str
+    app: Any = None  # an ASGI app for in-process runs, else None
+    facts: TargetFacts = field(default_factory=lambda: TargetFacts(sandbox_info=None))
+    traffic: Traffic = field(default_factory=Traffic)
+    _lines: Any = None
+    _session: Any = None
+
+    @property
+    def in_process(self) -> bool:
+        """True for the embedded sandbox."""
+        return self.app is not None
+
+    @property
+    def root(self) -> str:
+        """The server root (base URL without the trailing ``/openapi``)."""
+        return self.base_url.removesuffix("/").removesuffix("/openapi")
+
+    @property
+    def is_sandbox(self) -> bool:
+        """True for a kakaclo sandbox (in-process, or one whose control surface answers)."""
+        return self.in_process or self.facts.is_sandbox
+
+    @property
+    def sandbox_info(self) -> dict[str, Any] | None:
+        """``GET /_sandbox/info`` data of a sandbox over HTTP."""
+        return self.facts.sandbox_info
+
+    @property
+    def may_refund(self) -> bool:
+        """Whether the suite may create refunds on this server."""
+        return self.is_sandbox or self.settings.allow_refunds
+
+    @property
+    def mode(self) -> str:
+        """One phrase for the run's header."""
+        if self.in_process:
+            return "in-process sandbox (refunds, control surface)"
+        if self.is_sandbox:
+            return "sandbox over HTTP (refunds, control surface; reset by the suite)"
+        if self.settings.allow_refunds:
+            return (
+                f"refunds allowed on orders {', '.join(self.settings.refund_order_ids)}, "
+                f"at most {self.settings.max_refunds}, one piece each"
+            )
+        return "read-only (no Refund Order is sent)"
+
+    # -- HTTP ------------------------------------------------------------------
+
+    def http(self) -> httpx.Client:
+        """A raw httpx client for the server root (in-process or over the network)."""
+        if self.in_process:
+            from starlette.testclient import TestClient
+
+            return TestClient(self.app, base_url=self.root, raise_server_exceptions=False)
+        from kakaclo_contract.traffic import PacedTransport
+
+        return httpx.Client(
+            base_url=self.root,
+            timeout=self.settings.timeout,
+            transport=PacedTransport(self.traffic),
+        )
+
+    def call_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for schemathesis's ``case.call``: the paced session and timeout."""
+        if self.in_process:
+            return {}
+        if self._session is None:
+            self._session = paced_session(self.traffic)
+        return {"session": self._session, "timeout": self.settings.timeout}
+
+    # -- refunds on a server that is not a sandbox ------------------------------
+
+    @property
+    def guarded(self) -> bool:
+        """True when refunds go to a real service and must be kept small."""
+        return not self.is_sandbox and self.settings.allow_refunds
+
+    def refundable_ids(self, sandbox_ids: tuple[str, ...]) -> tuple[str, ...]:
+        """Order ids refunds may be sent to (a sandbox: ``sandbox_ids``)."""
+        return sandbox_ids if self.is_sandbox else self.settings.refund_order_ids
+
+    def next_piece(self, order_id: str) -> RefundableLine:
+        """A line of ``order_id`` to refund one piece of (rotating), or RefundCapReached."""
+        if self.traffic.refunds_created() >= self.settings.max_refunds:
+            raise RefundCapReached(
+                f"{self.settings.max_refunds} refunds created (--max-refunds); not sending more"
+            )
+        if self._lines is None:
+            self._lines = {
+                order: itertools.cycle(lines)
+                for order, lines in self.facts.refundable_lines.items()
+            }
+        return next(self._lines[order_id])  # type: ignore[no-any-return]
+
+    # -- sandbox control ----------------------------------------------------------
+
+    def require_sandbox(self, why: str) -> None:
+        """Skip the calling test, with a reason, when the server is not a sandbox."""
+        if not self.is_sandbox:
+            pytest.skip(f"needs a kakaclo sandbox (GET /_sandbox/info did not answer): {why}")
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox's clock (pending refunds settle without waiting)."""
+        with self.http() as http:
+            http.post("/_sandbox/clock/advance", params={"seconds": seconds}).raise_for_status()
+
+    def reset(self) -> None:
+        """Back to the demo data (sandbox only)."""
+        with self.http() as http:
+            http.post("/_sandbox/reset").raise_for_status()
+
+
+@cache
+def settings() -> RunSettings:
+    """This process's settings, read once from the environment (a bad one stops the run)."""
+    try:
+        return RunSettings.from_env()
+    except SettingsError as error:
+        pytest.exit(f"kakaclo contract: {error}", returncode=2)
+
+
+@cache
+def preflighted(run: RunSettings) -> Target:
+    """The URL target of ``run``, after its preflight (raises PreflightFailed)."""
+    assert run.base_url is not None and run.token is not None
+    target = Target(
+        settings=run,
+        base_url=run.base_url,
+        token=run.token,
+        traffic=Traffic(rate=run.rate, timeout=run.timeout, token=run.token),
+    )
+    with target.http() as http:
+        target.facts = preflight.run(http, run)
+    return target
+
+
+def url_target() -> Target:
+    """The URL target of this process (a failed preflight stops the run with one line)."""
+    try:
+        return preflighted(settings())
+    except PreflightFailed as failed:
+        pytest.exit(f"kakaclo contract: preflight: {failed}", returncode=2)
+
+
+def select_target(**sandbox_settings: Any) -> Target:
+    """The target of this run: the environment's server, else a fresh in-process sandbox."""
+    run = settings()
+    if run.base_url is not None:
+        return url_target()
+    from kakaclo_sandbox import create_app
+
+    options: dict[str, Any] = {"db": ":memory:", "rate_limit": None, **sandbox_settings}
+    planted = [f for f in os.environ.get(PLANTED_FAULT_ENV, "").split(",") if f]
+    app = create_app(faults=planted, clock=lambda: FROZEN_AT, **options)
+    return Target(settings=run, base_url=IN_PROCESS_BASE, token=DEMO_TOKEN, app=app)
