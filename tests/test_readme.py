@@ -91,3 +91,42 @@ def test_curl_tour_runs(slow_sandbox: LiveSandbox) -> None:
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].json()["data"].isdigit()
     assert answers[1].json()["data"]["list"][0]["refundStatus"] == "pending_review"
+
+
+def _vendor_commands() -> list[str]:
+    tour = next(block for block in _blocks("sh") if "kakaclo contract --base-url" in block)
+    commands = [c.strip() for c in tour.replace("\\\n", " ").splitlines()]
+    contract = [c for c in commands if c.startswith(".venv/bin/kakaclo contract")]
+    return [c for c in contract if "kakaclo.com" in c]
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["read-only", "refunds"])
+def test_contract_tour_runs_against_a_server_that_is_not_a_sandbox(
+    tmp_path: Path, index: int
+) -> None:
+    # What the vendor's test environment looks like: no control surface, its rate limit.
+    vendor_like = LiveSandbox(
+        db=tmp_path / "vendor.db", args=["--no-control", "--log-level", "warning"]
+    ).start(probe="/openapi/openapi/v2/order/orders")
+    command = _vendor_commands()[index]
+    script = command.replace(
+        "https://test-developer.kakaclo.com/openapi", vendor_like.base_url
+    ).replace(".venv/bin", str(Path(sys.executable).parent))
+    try:
+        done = subprocess.run(
+            ["bash", "-c", "export KAKACLO_TOKEN=demo-token\n" + script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+    finally:
+        vendor_like.stop()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "kakaclo contract: passed (exit 0)" in done.stdout
+    if "--allow-refunds" in command:
+        assert done.stdout.count("refund created: order 10007") == 2
+        assert (tmp_path / "reports" / "vendor.xml").exists()
+    else:
+        assert "mode read-only" in done.stdout

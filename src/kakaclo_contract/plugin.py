@@ -170,10 +170,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     traffic, checked = report["traffic"], report["checkedAnswers"]
     share = checked["throttled"] / checked["total"] if checked["total"] else 0.0
+    network = (
+        f"; over the network in all: {traffic['answers']} answers, "
+        f"{traffic['throttled']} of them 429"
+        if traffic["answers"]
+        else ""
+    )
     terminalreporter.write_line(
         f"checked answers: {checked['total']}, {checked['throttled']} of them 429 ({share:.0%}; "
-        f"at most {traffic['maxThrottledShare']:.0%}); over the network in all: "
-        f"{traffic['answers']} answers, {traffic['throttled']} of them 429"
+        f"at most {traffic['maxThrottledShare']:.0%}){network}"
     )
     for refund in report["refundsCreated"] if report["refundsToFind"] else ():
         status = refund["status"] or "not waited for"
