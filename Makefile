@@ -20,7 +20,7 @@ CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_RE
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint test contract serve bench bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint test contract fuzz serve bench bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -70,6 +70,10 @@ test: $(GEN_STAMP) ## Run every test: unit, spec, drift check, property tests, t
 CONTRACT_ARGS ?=
 contract: $(GEN_STAMP) ## The main job: kakaclo contract against the embedded sandbox, or KAKACLO_BASE_URL
 	@$(VENV)/bin/kakaclo contract --junit-xml reports/contract-junit.xml $(CONTRACT_ARGS)
+
+FUZZ_ARGS ?=
+fuzz: $(GEN_STAMP) ## schemathesis CLI, every phase and check, 500 examples per operation, vs a started sandbox (<= 15 min)
+	@$(PY) tools/fuzz.py $(FUZZ_ARGS)
 
 SANDBOX_ARGS ?=
 serve: $(GEN_STAMP) ## Run the sandbox on http://127.0.0.1:8080 (SANDBOX_ARGS="--settle-after 2 ...")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from kakaclo_sandbox.ratelimit import RateLimit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
@@ -22,31 +24,46 @@ def _rate_limit(text: str) -> RateLimit | None:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+MAX_SETTLE_AFTER = 7 * 24 * 3600  # the vendor settles within 24 h; a week is plenty
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= MAX_SETTLE_AFTER):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0 to {MAX_SETTLE_AFTER}, not {text!r}"
+        )
     return value
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
     return int(text)
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Bad usage prints one line (what is wrong and where to look) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``prog: error: message (see --help)`` and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
     """The command line of the sandbox (shared with ``kakaclo sandbox``)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog=prog,
         description="A stateful Kakaclo refund API sandbox, validated by openapi.yaml.",
         epilog="example: %(prog)s --port 8080 --settle-after 2 --rate-limit off",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
-    parser.add_argument("--port", type=_port, default=8080, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=_port, default=8080, help="port, 1 to 65535 (default: %(default)s)"
+    )
     parser.add_argument(
         "--db", default=str(DEFAULT_DB), help="SQLite file, or :memory: (default: %(default)s)"
     )
@@ -55,14 +72,16 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         type=_seconds,
         default=DEFAULT_SETTLE_AFTER,
         metavar="SECONDS",
-        help="delay before a pending refund settles (default: %(default)s)",
+        help=f"delay before a pending refund settles, 0 to {MAX_SETTLE_AFTER} "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--rate-limit",
         type=_rate_limit,
         default=RateLimit.parse(RateLimit.VENDOR_DEFAULT),
         metavar="BURST/PER_SECOND|off",
-        help="leaky bucket per token (default: the vendor's 120/2)",
+        help="leaky bucket per token: BURST 1 to 1000000, PER_SECOND above 0 up to 1000000 "
+        "(default: the vendor's 120/2)",
     )
     parser.add_argument(
         "--no-control", action="store_true", help="turn off the /_sandbox/ control surface"

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Iterable
 from kakaclo_client.models import ErrorCode
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kakaclo_sandbox import control, docs, handlers
@@ -38,6 +38,27 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 ROUTER_CODES = {404: ErrorCode.UNKNOWN_PATH, 405: ErrorCode.METHOD_NOT_ALLOWED}
+# GET / names the docs with a relative link: no answer builds a URL from Host.
+ROOT_HINT = (
+    "no API operation at /; the operations are under /openapi/openapi/v2/, the docs at /docs"
+)
+
+
+async def _root(request: Request) -> JSONResponse:
+    return JSONResponse(
+        _error_body(ErrorCode.UNKNOWN_PATH, ROOT_HINT),
+        404,
+        headers={"Link": '</docs>; rel="help"'},
+    )
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client hung up in the middle of its body: nothing was read into a
+    # refund, nothing is written, and there is nobody left to answer.
+    log.info(
+        "%s %s: the client disconnected before its body ended", request.method, request.url.path
+    )
+    return Response(status_code=400)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -73,6 +94,7 @@ def create_app(
         Route(api_root + "/v2/order/orders/{id}/refund", handlers.refund_order, methods=["POST"]),
         Route(api_root + "/v2/order/orders/refund/{id}", handlers.query_refund, methods=["GET"]),
         Route(api_root + "/v2/order/orders", handlers.query_orders, methods=["GET"]),
+        Route("/", _root, methods=["GET"]),
         Route("/openapi.yaml", docs.spec_file, methods=["GET"]),
         Route("/docs", docs.docs_page, methods=["GET"]),
         Route("/docs/docs.css", docs.docs_css, methods=["GET"]),
@@ -99,8 +121,15 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
+        },
     )
+    # An unknown path answers 404 with the envelope, never a redirect to the
+    # same path with or without its trailing slash.
+    app.router.redirect_slashes = False
     app.state.sandbox = sandbox
     app.state.docs_html = docs.render_docs(sandbox.spec)
     if planted - RULE_FAULTS:

@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 
 Now = Callable[[], float]
+# The latest instant the sandbox's clock may show: the spec's date-time range
+# ends in 2999, and every date the sandbox writes must stay renderable.
+LATEST = datetime.datetime(2999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC).timestamp()
 
 
 class SandboxClock:
@@ -21,10 +24,16 @@ class SandboxClock:
         return self._base() + self.offset
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward (never backward)."""
+        """Move the clock forward (never backward, never past LATEST)."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        if self.now() + seconds > LATEST:
+            raise ValueError(f"the clock cannot pass {iso(LATEST)}")
         self.offset += seconds
+
+    def headroom(self) -> float:
+        """How many seconds the clock may still be advanced."""
+        return max(0.0, LATEST - self.now())
 
 
 def iso(instant: float) -> str:

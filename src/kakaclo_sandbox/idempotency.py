@@ -4,7 +4,9 @@ Only successful answers are stored, per merchant, for 24 hours, in the same
 transaction as the refund they answer. The stored entry covers the order id
 and the body: the same key with the same order and body replays the refund
 number; with another order or body it is refused (40911); while the first
-request with the key is still being processed, 40912.
+request with the key is still being processed, 40912. Once that first request
+has finished, every replay is answered from the stored entry, however many
+arrive at once.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class InFlight:
     def __init__(self) -> None:
         self._keys: set[tuple[str, str]] = set()
 
+    def busy(self, merchant: str, key: str) -> bool:
+        """True while a request with this key is being processed."""
+        return (merchant, key) in self._keys
+
     @contextmanager
     def hold(self, merchant: str, key: str) -> Iterator[None]:
         """Mark the key busy for the duration of one request, or refuse it with 40912."""
@@ -49,6 +55,15 @@ class InFlight:
             yield
         finally:
             self._keys.discard(entry)
+
+
+def is_stored(db: sqlite3.Connection, merchant: str, key: str, now: float) -> bool:
+    """True when a live answer is stored under the key (its first request finished)."""
+    row = db.execute(
+        "SELECT 1 FROM idempotency_keys WHERE merchant = ? AND key = ? AND created_at > ?",
+        (merchant, key, now - TTL_SECONDS),
+    ).fetchone()
+    return row is not None
 
 
 def stored_refund(

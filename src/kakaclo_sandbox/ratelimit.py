@@ -6,6 +6,8 @@ import math
 import re
 from dataclasses import dataclass
 
+MAX_RATE = 1_000_000
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -21,10 +23,11 @@ class RateLimit:
         """Parse ``BURST/PER_SECOND`` (e.g. ``120/2``) or ``off`` (None)."""
         if text.strip().lower() == "off":
             return None
-        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", text)
-        if not match or int(match[1]) < 1 or float(match[2]) <= 0:
+        match = re.fullmatch(r"\s*([0-9]{1,7})\s*/\s*([0-9]{1,7}(?:\.[0-9]{1,6})?)\s*", text)
+        if not match or not 1 <= int(match[1]) <= MAX_RATE or not 0 < float(match[2]) <= MAX_RATE:
             raise ValueError(
-                f"rate limit must be BURST/PER_SECOND with positive numbers (e.g. 120/2) "
+                f"rate limit must be BURST/PER_SECOND with numbers from 1 (above 0 for "
+                f"PER_SECOND) to {MAX_RATE} (e.g. 120/2) "
                 f"or 'off', not {text!r}"
             )
         return cls(int(match[1]), float(match[2]))

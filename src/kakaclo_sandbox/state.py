@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
 
 from kakaclo_sandbox import demo
-from kakaclo_sandbox.clock import Now, SandboxClock
+from kakaclo_sandbox.clock import LATEST, Now, SandboxClock
 from kakaclo_sandbox.errors import ApiError
 from kakaclo_sandbox.faults import Fault
 from kakaclo_sandbox.idempotency import InFlight
@@ -41,6 +42,10 @@ class Sandbox:
             demo.reset(self.store)
         offset = float(self.store.get_meta(CLOCK_OFFSET) or 0.0)
         self.clock = SandboxClock(clock, offset) if clock else SandboxClock(offset=offset)
+        if not math.isfinite(self.clock.now()) or self.clock.now() > LATEST:
+            # a database from a version without the bound: back to the real time
+            log.warning("the stored clock offset is out of range; the clock starts from now")
+            self.clock.offset = 0.0
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
         self.in_flight = InFlight()
 

@@ -125,8 +125,13 @@ def test_command_line_defaults_and_settings() -> None:
     ("argv", "words"),
     [
         (["--rate-limit", "fast"], "BURST/PER_SECOND"),
-        (["--settle-after", "-3"], "seconds >= 0"),
+        (["--rate-limit", "99999999/2"], "to 1000000"),
+        (["--rate-limit", "5/0"], "BURST/PER_SECOND"),
+        (["--settle-after", "-3"], "seconds from 0 to 604800"),
+        (["--settle-after", "inf"], "seconds from 0 to 604800"),
+        (["--settle-after", "nan"], "seconds from 0 to 604800"),
         (["--port", "70000"], "port number"),
+        (["--no-such-option"], "unrecognized arguments"),
     ],
 )
 def test_command_line_rejects_bad_options_clearly(argv: list[str], words: str) -> None:
@@ -139,6 +144,7 @@ def test_command_line_rejects_bad_options_clearly(argv: list[str], words: str) -
     assert done.returncode == 2
     assert words in done.stderr
     assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_remark_is_kept_with_the_refund(client: TestClient) -> None:

@@ -121,13 +121,21 @@ def sync_detailed(
     Args:
         ids (str | Unset):
         create_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         create_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         page_number (int | Unset):  Default: 1.
         page_size (int | Unset):  Default: 10.
 
@@ -176,13 +184,21 @@ def sync(
     Args:
         ids (str | Unset):
         create_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         create_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         page_number (int | Unset):  Default: 1.
         page_size (int | Unset):  Default: 10.
 
@@ -226,13 +242,21 @@ async def asyncio_detailed(
     Args:
         ids (str | Unset):
         create_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         create_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         page_number (int | Unset):  Default: 1.
         page_size (int | Unset):  Default: 10.
 
@@ -279,13 +303,21 @@ async def asyncio(
     Args:
         ids (str | Unset):
         create_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         create_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
-            vendor sends and expects UTC with a `Z` suffix.
+            vendor sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         update_end_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the vendor
-            sends and expects UTC with a `Z` suffix.
+            sends and expects UTC
+            with a `Z` suffix. Accepted from 1970 to 2999 (years as four
+            digits), without leap seconds (`:60`); others answer 400 (40002).
         page_number (int | Unset):  Default: 1.
         page_size (int | Unset):  Default: 10.
 
