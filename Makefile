@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Marks the last generation of generated/ from the spec (untracked).
 GEN_STAMP := $(VENV)/.generated-stamp
 SPECTRAL_VERSION := 6.16.3
+API_DIFF_VERSION := 1.0.6
 PRISM_VERSION    := 5.16.0
 TOOLS  := .tools
 
@@ -20,7 +21,7 @@ CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_RE
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint test contract fuzz serve bench bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint api-diff release test contract fuzz serve bench bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,7 +56,19 @@ $(TOOLS)/node_modules/.bin/spectral:
 spec-lint: $(TOOLS)/node_modules/.bin/spectral ## Lint openapi.yaml with Spectral's recommended OpenAPI rules
 	@$(TOOLS)/node_modules/.bin/spectral lint openapi.yaml --ruleset .spectral.yaml --fail-severity=warn
 
-lint: $(STAMP) spec-lint ## ruff, mypy (strict) on hand-written code, spec validation and Spectral
+$(TOOLS)/node_modules/api-smart-diff/package.json:
+	@command -v npm >/dev/null || { echo "make api-diff needs Node.js and npm for api-smart-diff"; exit 1; }
+	@npm install --silent --no-audit --no-fund --prefix $(TOOLS) api-smart-diff@$(API_DIFF_VERSION)
+
+API_DIFF_ARGS ?=
+api-diff: $(STAMP) $(TOOLS)/node_modules/api-smart-diff/package.json ## Breaking changes since the last release (api/released/) must be declared in CHANGELOG.md
+	@$(PY) tools/api_diff.py $(API_DIFF_ARGS)
+
+release: $(STAMP) $(TOOLS)/node_modules/api-smart-diff/package.json ## Move the baseline: version, api/released/, dated CHANGELOG section
+	@$(PY) tools/api_diff.py release
+	@$(PY) tools/codegen.py generate
+
+lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict) on hand-written code, spec validation, Spectral, api-diff
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy

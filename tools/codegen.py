@@ -29,8 +29,8 @@ TARGET = ROOT / "generated" / PACKAGE
 IGNORED = {"__pycache__", ".ruff_cache"}
 
 
-def generate_into(out_dir: Path) -> Path:
-    """Run the pinned generator into ``out_dir/kakaclo_client`` and return that path."""
+def generate_into(out_dir: Path, spec: Path = SPEC) -> Path:
+    """Run the pinned generator on ``spec`` into ``out_dir/kakaclo_client``; return that path."""
     package_dir = out_dir / PACKAGE
     bin_dir = str(Path(sys.executable).parent)
     # The post hooks call `ruff`; it must be the venv's pinned one.
@@ -40,7 +40,7 @@ def generate_into(out_dir: Path) -> Path:
             os.path.join(bin_dir, "openapi-python-client"),
             "generate",
             "--path",
-            str(SPEC),
+            str(spec),
             "--config",
             str(CONFIG),
             "--meta",

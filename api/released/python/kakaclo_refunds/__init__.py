@@ -1,0 +1,51 @@
+"""kakaclo-refunds: a safe, typed layer over the generated Kakaclo refund client."""
+
+from kakaclo_refunds._core import Item
+from kakaclo_refunds.async_client import AsyncKakacloClient
+from kakaclo_refunds.client import KakacloClient
+from kakaclo_refunds.errors import (
+    ApiError,
+    AuthError,
+    ConflictError,
+    IdempotencyConflictError,
+    KakacloError,
+    KakacloTimeoutError,
+    NotFoundError,
+    QuantityExceededError,
+    RateLimitedError,
+    RefundNotAllowedError,
+    RefundOutcomeUnknownError,
+    RefundWaitTimeout,
+    RequestInfo,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+    ValidationError,
+)
+from kakaclo_refunds.retry import RetryPolicy
+
+__all__ = [
+    "ApiError",
+    "AsyncKakacloClient",
+    "AuthError",
+    "ConflictError",
+    "IdempotencyConflictError",
+    "Item",
+    "KakacloClient",
+    "KakacloError",
+    "KakacloTimeoutError",
+    "NotFoundError",
+    "QuantityExceededError",
+    "RateLimitedError",
+    "RefundNotAllowedError",
+    "RefundOutcomeUnknownError",
+    "RefundWaitTimeout",
+    "RequestInfo",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "ServerError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "ValidationError",
+]

@@ -1,0 +1,415 @@
+"""``kakaclo``: orders and refunds from the shell, on top of ``KakacloClient``.
+
+Exit codes: 0 success; 1 an API or network error; 2 bad usage; 3 the refund
+settled as ``refund_failed``; 4 a wait or watch timed out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from kakaclo_client.models import CountryCode, Order, Refund, RefundReason, RefundStatus
+from rich.console import Console
+from rich.table import Table
+
+from kakaclo_refunds import _core
+from kakaclo_refunds.client import KakacloClient
+from kakaclo_refunds.errors import ApiError, KakacloError, RefundWaitTimeout
+
+EXIT_ERROR, EXIT_USAGE, EXIT_REFUND_FAILED, EXIT_TIMEOUT = 1, 2, 3, 4
+
+app = typer.Typer(
+    help="Kakaclo orders and refunds from the shell (KAKACLO_BASE_URL, KAKACLO_TOKEN).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+orders_app = typer.Typer(help="Find orders.", no_args_is_help=True)
+refund_app = typer.Typer(help="Create refunds and follow them.", no_args_is_help=True)
+app.add_typer(orders_app, name="orders")
+app.add_typer(refund_app, name="refund")
+
+out = Console()
+err = Console(stderr=True)
+
+BaseUrl = Annotated[
+    str | None,
+    typer.Option("--base-url", envvar="KAKACLO_BASE_URL", help="API base URL (…/openapi)."),
+]
+Token = Annotated[
+    str | None,
+    typer.Option("--token", envvar="KAKACLO_TOKEN", help="Bearer token.", show_default=False),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _fail(message: str, hint: str = "", code: int = EXIT_ERROR) -> typer.Exit:
+    err.print(
+        f"[bold red]error[/]: {message}" + (f" [dim](hint: {hint})[/]" if hint else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(code)
+
+
+@contextmanager
+def _client(base_url: str | None, token: str | None) -> Iterator[KakacloClient]:
+    """A client, with every error turned into one clear line and an exit code."""
+    try:
+        with KakacloClient(token=token, base_url=base_url) as client:
+            yield client
+    except RefundWaitTimeout as timeout:
+        raise _fail(timeout.message, timeout.hint, EXIT_TIMEOUT) from None
+    except ApiError as error:
+        raise _fail(f"{error.code_name} ({error.status}): {error.message}", error.hint) from None
+    except KakacloError as error:
+        raise _fail(error.message, error.hint) from None
+    except ValueError as error:  # no token, bad base URL
+        raise _fail(str(error), "set KAKACLO_TOKEN or pass --token", EXIT_USAGE) from None
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _parse_time(value: str | None, option: str) -> datetime.datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=option) from None
+
+
+@orders_app.command("list")
+def orders_list(
+    base_url: BaseUrl = None,
+    token: Token = None,
+    ids: Annotated[str | None, typer.Option(help="Comma-separated order ids.")] = None,
+    created_from: Annotated[str | None, typer.Option(help="ISO 8601, UTC.")] = None,
+    created_to: Annotated[str | None, typer.Option(help="ISO 8601, UTC.")] = None,
+    updated_from: Annotated[str | None, typer.Option(help="ISO 8601, UTC.")] = None,
+    updated_to: Annotated[str | None, typer.Option(help="ISO 8601, UTC.")] = None,
+    page_size: Annotated[int, typer.Option(min=1, max=250, help="Orders per request.")] = 100,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List orders across pages.
+
+    Example: kakaclo orders list --created-from 2026-11-01T00:00:00Z --json
+    """
+    filters = {
+        "created_from": _parse_time(created_from, "--created-from"),
+        "created_to": _parse_time(created_to, "--created-to"),
+        "updated_from": _parse_time(updated_from, "--updated-from"),
+        "updated_to": _parse_time(updated_to, "--updated-to"),
+    }
+    found: list[Order] = []
+    with _client(base_url, token) as client:
+        for order in client.iter_orders(
+            ids=ids.split(",") if ids else None, page_size=page_size, **filters
+        ):
+            found.append(order)
+            if limit is not None and len(found) >= limit:
+                break
+    if as_json:
+        _print_json([order.to_dict() for order in found])
+        return
+    table = Table(
+        "id", "status", "fulfillment", "refund", "final", "refunded", "refundable", "created"
+    )
+    for order in found:
+        table.add_row(
+            order.id,
+            str(order.status),
+            str(order.fulfillment_status),
+            str(order.refund_status or "-"),
+            str(order.final_amount),
+            str(order.refunded_amount),
+            str(order.refundable_amount),
+            str(order.create_date),
+        )
+    out.print(table)
+
+
+@orders_app.command("show")
+def orders_show(
+    order_id: Annotated[str, typer.Argument(help="The order id.")],
+    base_url: BaseUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one order with its lines (what a refund item names).
+
+    Example: kakaclo orders show 10001
+    """
+    with _client(base_url, token) as client:
+        order = client.get_order(order_id)
+    if as_json:
+        _print_json(order.to_dict())
+        return
+    out.print(
+        f"order [bold]{order.id}[/]: {order.status} / {order.financial_status} / "
+        f"{order.fulfillment_status}; final {order.final_amount}, refunded "
+        f"{order.refunded_amount}, refundable {order.refundable_amount}"
+    )
+    table = Table("line", "itemId", "skuCode", "countryCode", "pieces", "amount", "refund")
+    for line in order.order_items or []:
+        table.add_row(
+            line.id,
+            str(line.item_id),
+            str(line.sku_code),
+            str(line.country_code),
+            str(line.product_num),
+            str(line.amount),
+            str(line.refund_status or "-"),
+        )
+    out.print(table)
+
+
+def parse_item(text: str) -> _core.Item:
+    """``ITEM_ID:SKU:QTY:CC`` (e.g. ``120001:FSZW08923_R_L_NUB:1:CN``) as an item."""
+    parts = text.split(":")
+    if len(parts) != 4 or not parts[2].isdigit() or int(parts[2]) < 1:
+        raise typer.BadParameter(
+            f"{text!r} is not ITEM_ID:SKU:QTY:CC with QTY >= 1 "
+            "(e.g. 120001:FSZW08923_R_L_NUB:1:CN)",
+            param_hint="--item",
+        )
+    try:
+        country = CountryCode(parts[3].upper())
+    except ValueError:
+        raise typer.BadParameter(
+            f"country code {parts[3]!r} is not one of {', '.join(c.value for c in CountryCode)}",
+            param_hint="--item",
+        ) from None
+    return _core.Item(parts[0], parts[1], int(parts[2]), country)
+
+
+def _settled_exit(refund: Refund, as_json: bool) -> None:
+    if as_json:
+        _print_json(refund.to_dict())
+    else:
+        colour = "green" if refund.refund_status == RefundStatus.REFUND_SUCCESSFULLY else "red"
+        out.print(f"refund {refund.refund_no}: [{colour}]{refund.refund_status}[/]")
+    if refund.refund_status == RefundStatus.REFUND_FAILED:
+        raise typer.Exit(EXIT_REFUND_FAILED)
+
+
+def _wait(
+    client: KakacloClient, order_id: str, refund_no: str, timeout: float, poll: float, as_json: bool
+) -> None:
+    if as_json or not out.is_terminal:
+        refund = client.wait_for_refund(order_id, refund_no, timeout=timeout, poll=poll)
+    else:
+        with out.status(f"refund {refund_no}: waiting…") as status:
+
+            def progress(seen: Refund, elapsed: float) -> None:
+                status.update(f"refund {refund_no}: {seen.refund_status} ({elapsed:.0f}s)")
+
+            refund = client.wait_for_refund(
+                order_id, refund_no, timeout=timeout, poll=poll, on_progress=progress
+            )
+    _settled_exit(refund, as_json)
+
+
+Timeout = Annotated[float, typer.Option(min=0, help="Seconds to wait before giving up.")]
+Poll = Annotated[float, typer.Option(min=0.01, help="First poll interval (it grows to 60 s).")]
+
+
+@refund_app.command("create")
+def refund_create(
+    order_id: Annotated[str, typer.Argument(help="The order id.")],
+    item: Annotated[
+        list[str] | None,
+        typer.Option("--item", help="ITEM_ID:SKU:QTY:CC, repeatable; none = the whole order."),
+    ] = None,
+    reason: Annotated[RefundReason | None, typer.Option(help="Refund reason.")] = None,
+    remark: Annotated[str | None, typer.Option(help="Free text kept with the refund.")] = None,
+    idempotency_key: Annotated[str | None, typer.Option(help="Your own key.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until the refund settles.")] = False,
+    timeout: Timeout = 3600.0,
+    poll: Poll = 5.0,
+    base_url: BaseUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Refund the whole order, or the given pieces of its lines.
+
+    Example: kakaclo refund create 10001 --item 120001:FSZW08923_R_L_NUB:1:CN --wait
+    """
+    items = [parse_item(text) for text in item] if item else None
+    with _client(base_url, token) as client:
+        refund_no = client.refund_order(
+            order_id, items, reason=reason, remark=remark, idempotency_key=idempotency_key
+        )
+        if not wait:
+            if as_json:
+                _print_json({"orderId": order_id, "refundNo": refund_no})
+            else:
+                out.print(f"refund {refund_no} created for order {order_id} (pending_review)")
+            return
+        _wait(client, order_id, refund_no, timeout, poll, as_json)
+
+
+@refund_app.command("status")
+def refund_status(
+    order_id: Annotated[str, typer.Argument(help="The order id.")],
+    refund_no: Annotated[str | None, typer.Option(help="Only this refund.")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Follow until it settles.")] = False,
+    timeout: Timeout = 3600.0,
+    poll: Poll = 5.0,
+    base_url: BaseUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show an order's refunds; --watch follows the newest (or --refund-no) until it settles.
+
+    Example: kakaclo refund status 10001 --watch
+    """
+    with _client(base_url, token) as client:
+        refunds = client.list_refunds(order_id)
+        if refund_no is not None:
+            refunds = [r for r in refunds if r.refund_no == refund_no]
+            if not refunds:
+                raise _fail(f"order {order_id} lists no refund {refund_no}")
+        if watch:
+            if not refunds:
+                raise _fail(f"order {order_id} has no refund to watch")
+            _wait(client, order_id, refunds[0].refund_no, timeout, poll, as_json)
+            return
+    if as_json:
+        _print_json([refund.to_dict() for refund in refunds])
+        return
+    table = Table("refundNo", "status", "remark")
+    for refund in refunds:
+        table.add_row(
+            refund.refund_no,
+            str(refund.refund_status),
+            str(refund.remark) if isinstance(refund.remark, str) else "",
+        )
+    out.print(table)
+
+
+@app.command(
+    "sandbox",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sandbox(ctx: typer.Context) -> None:
+    """Start the sandbox (the options of kakaclo-sandbox; try: kakaclo sandbox --help).
+
+    Example: kakaclo sandbox --port 8080 --settle-after 2 --rate-limit off
+    """
+    from kakaclo_sandbox.__main__ import main as sandbox_main
+
+    sandbox_main(ctx.args, prog="kakaclo sandbox")
+
+
+@app.command("contract")
+def contract(
+    base_url: BaseUrl = None,
+    token: Token = None,
+    allow_refunds: Annotated[
+        bool,
+        typer.Option(
+            "--allow-refunds",
+            envvar="KAKACLO_ALLOW_REFUNDS",
+            help="Let the suite refund a server that is not a sandbox (only --order-id orders).",
+        ),
+    ] = False,
+    order_id: Annotated[
+        list[str] | None,
+        typer.Option("--order-id", help="An order the suite may refund (repeat for several)."),
+    ] = None,
+    max_refunds: Annotated[
+        int | None, typer.Option("--max-refunds", help="At most this many refunds (default 3).")
+    ] = None,
+    wait_settlement: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-settlement",
+            metavar="SECONDS",
+            help="At the end, wait this long for the created refunds to settle (default 0).",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="quick (default) or thorough.")
+    ] = None,
+    max_examples: Annotated[
+        int | None,
+        typer.Option("--max-examples", help="Case budget: examples per operation and phase."),
+    ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option(
+            "--rate", help="Pace requests: BURST/PER_SECOND (120/2), N/s (2/s) or off (default)."
+        ),
+    ] = None,
+    max_429_share: Annotated[
+        float | None,
+        typer.Option("--max-429-share", help="Fail when more answers were 429 (default 0.2)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds to wait for one answer (default 10).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (default 20261126).")] = None,
+    phases: Annotated[
+        str | None,
+        typer.Option("--phases", help="examples,coverage,fuzzing,stateful (default: all)."),
+    ] = None,
+    junit_xml: Annotated[
+        Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report here.")
+    ] = None,
+    summary: Annotated[
+        Path,
+        typer.Option("--summary", help="Write the JSON summary here."),
+    ] = Path("reports/contract-summary.json"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON summary on stdout (the run on stderr).")
+    ] = False,
+) -> None:
+    """Run the contract suite against a server (default: the embedded sandbox).
+
+    Exit 0: passed; 1: contract violations; 2: could not run (unreachable, not the API,
+    token rejected, bad settings, throttled). Refunds are never sent to a server that is
+    not a sandbox unless --allow-refunds names the orders.
+
+    Example: KAKACLO_TOKEN=... kakaclo contract --base-url https://test-developer.kakaclo.com/openapi
+    """
+    from kakaclo_contract import settings as names
+    from kakaclo_contract.run import run
+
+    given = {
+        names.BASE_URL_ENV: base_url,
+        names.TOKEN_ENV: token,
+        names.ALLOW_REFUNDS_ENV: "1" if allow_refunds else None,
+        names.REFUND_ORDER_IDS_ENV: ",".join(order_id) if order_id else None,
+        names.MAX_REFUNDS_ENV: max_refunds,
+        names.WAIT_SETTLEMENT_ENV: wait_settlement,
+        names.PROFILE_ENV: profile,
+        names.MAX_EXAMPLES_ENV: max_examples,
+        names.RATE_ENV: rate,
+        names.MAX_429_SHARE_ENV: max_429_share,
+        names.TIMEOUT_ENV: timeout,
+        names.SEED_ENV: seed,
+        names.PHASES_ENV: phases,
+    }
+    env = {name: str(value) for name, value in given.items() if value is not None}
+    raise typer.Exit(run(env, junit=junit_xml, summary_path=summary, as_json=as_json))
+
+
+def main() -> None:
+    """Entry point of ``kakaclo``."""
+    app(prog_name="kakaclo")
+
+
+if __name__ == "__main__":
+    main()

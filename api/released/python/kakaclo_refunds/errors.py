@@ -1,0 +1,233 @@
+"""The errors of the client layer, one tree, mapped from HTTP status and envelope code.
+
+    KakacloError
+     ├── ApiError                         the server answered, and not with success
+     │    ├── AuthError                   401
+     │    ├── NotFoundError               404
+     │    ├── ValidationError             400, 413 (the request breaks the spec)
+     │    ├── ConflictError               409
+     │    │    ├── RefundNotAllowedError  40901 40902 40903 40905 (order state, lines)
+     │    │    ├── QuantityExceededError  40904
+     │    │    └── IdempotencyConflictError 40911 40912
+     │    ├── RateLimitedError            429 (carries retry_after)
+     │    ├── ServerError                 5xx
+     │    └── UnexpectedResponseError     a 200 whose code is not 10000, or an undocumented status
+     ├── TransportError                   no answer (connection failed), after the retries
+     ├── KakacloTimeoutError
+     │    ├── RequestTimeoutError         no answer in time, after the retries
+     │    └── RefundWaitTimeout           the refund did not settle before the deadline
+     └── RefundOutcomeUnknownError        a Refund Order may or may not have gone through
+
+Every error carries the request it is about (method, URL, order id,
+idempotency key) and never the token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kakaclo_client.models import ErrorCode
+
+SUCCESS_CODE = int(ErrorCode.SUCCESS)
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """What was asked, without secrets."""
+
+    method: str
+    url: str
+    order_id: str | None = None
+    idempotency_key: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+class KakacloError(Exception):
+    """The root of every error of this package."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, request: RequestInfo | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class ApiError(KakacloError):
+    """The server answered with an error envelope (or an unexpected one)."""
+
+    def __init__(
+        self, status: int, code: int | None, message: str, request: RequestInfo | None = None
+    ) -> None:
+        super().__init__(message, request)
+        self.status = status
+        self.code = code
+
+    @property
+    def code_name(self) -> str:
+        """The spec's name of the code (``QUANTITY_EXCEEDS_REFUNDABLE``), or the number."""
+        if self.code is None:
+            return "no code"
+        try:
+            return ErrorCode(self.code).name
+        except ValueError:
+            return str(self.code)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code_name}: {self.message}"
+
+
+class AuthError(ApiError):
+    """401: the token is missing or unknown."""
+
+    hint = "check KAKACLO_TOKEN (or --token)"
+
+
+class NotFoundError(ApiError):
+    """404: no such order for this merchant."""
+
+    hint = "check the order id; orders of another merchant do not exist for you"
+
+
+class ValidationError(ApiError):
+    """400 or 413: the request breaks the spec."""
+
+    hint = "the message names the field that breaks openapi.yaml"
+
+
+class ConflictError(ApiError):
+    """409: a business or idempotency rule refused a schema-valid request."""
+
+
+class RefundNotAllowedError(ConflictError):
+    """409: the order's state or the named lines do not allow this refund."""
+
+    hint = "only paid, unshipped orders can be refunded; lines are itemId + skuCode + countryCode"
+
+
+class QuantityExceededError(ConflictError):
+    """409 40904: more pieces than are still refundable (pending refunds count)."""
+
+    hint = "list the order's refunds: pending ones hold their pieces until they settle"
+
+
+class IdempotencyConflictError(ConflictError):
+    """409 40911/40912: the key was used for another request, or is still in flight."""
+
+    hint = "use a new Idempotency-Key for a different refund"
+
+
+class RateLimitedError(ApiError):
+    """429: too many requests; ``retry_after`` seconds until the next is allowed."""
+
+    hint = "the vendor allows a burst of 120 requests, then 2 per second"
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None,
+        message: str,
+        request: RequestInfo | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, code, message, request)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """5xx: the server failed."""
+
+    hint = "retry later; a Refund Order may still have gone through"
+
+
+class UnexpectedResponseError(ApiError):
+    """A 200 whose envelope code is not 10000, or a status the spec does not document."""
+
+    hint = "the vendor documents only code 10000; report this answer"
+
+
+class TransportError(KakacloError):
+    """The server could not be reached (after the retries)."""
+
+    hint = "check KAKACLO_BASE_URL (or --base-url) and the network"
+
+
+class KakacloTimeoutError(KakacloError):
+    """Something did not happen in time."""
+
+
+class RequestTimeoutError(KakacloTimeoutError):
+    """The server did not answer in time (after the retries)."""
+
+    hint = "raise the timeout, or retry later"
+
+
+class RefundWaitTimeout(KakacloTimeoutError):
+    """The refund did not settle before the deadline; ``last_status`` is what was seen."""
+
+    hint = "refunds settle within 1 hour usually, 24 hours at most"
+
+    def __init__(self, message: str, last_status: str | None, request: RequestInfo | None = None):
+        super().__init__(message, request)
+        self.last_status = last_status
+
+
+class RefundOutcomeUnknownError(KakacloError):
+    """A Refund Order may have reached the server, and reconciliation could not tell."""
+
+    hint = "list the order's refunds before trying again, or the refund may happen twice"
+
+    def __init__(
+        self, message: str, request: RequestInfo | None = None, seen: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, request)
+        self.seen = seen or {}
+
+
+_BY_CODE: dict[int, type[ApiError]] = {
+    int(ErrorCode.ORDER_NOT_REFUNDABLE): RefundNotAllowedError,
+    int(ErrorCode.ITEM_NOT_IN_ORDER): RefundNotAllowedError,
+    int(ErrorCode.DUPLICATE_ITEM): RefundNotAllowedError,
+    int(ErrorCode.NOTHING_TO_REFUND): RefundNotAllowedError,
+    int(ErrorCode.QUANTITY_EXCEEDS_REFUNDABLE): QuantityExceededError,
+    int(ErrorCode.IDEMPOTENCY_KEY_REUSED): IdempotencyConflictError,
+    int(ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT): IdempotencyConflictError,
+}
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: ValidationError,
+    401: AuthError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: ValidationError,
+    429: RateLimitedError,
+}
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """An error answer, as read from the wire."""
+
+    status: int
+    code: int | None
+    message: str
+    retry_after: float | None = field(default=None)
+
+
+def make_error(answer: ErrorAnswer, request: RequestInfo | None) -> ApiError:
+    """The one mapping from an answer to its exception class."""
+    if answer.status == 200:
+        cls: type[ApiError] = UnexpectedResponseError
+    elif answer.status >= 500:
+        cls = ServerError
+    elif answer.status == 409 and answer.code in _BY_CODE:
+        cls = _BY_CODE[answer.code]
+    else:
+        cls = _BY_STATUS.get(answer.status, UnexpectedResponseError)
+    if cls is RateLimitedError:
+        return RateLimitedError(
+            answer.status, answer.code, answer.message, request, answer.retry_after
+        )
+    return cls(answer.status, answer.code, answer.message, request)
