@@ -245,6 +245,8 @@ def as_text(changes: list[Change], found: list[str]) -> str:
 
 def as_markdown(changes: list[Change]) -> str:
     """A fragment for a pull request or the CHANGELOG."""
+    if not changes:
+        return f"No change to the spec or the Python API since {released_version()}."
     rows = [f"| {c.kind} | {c.level} | `{c.subject}` |" for c in changes]
     return "\n".join(["| class | level | change |", "|---|---|---|", *rows])
 
@@ -297,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     changes = spec_changes(before, after) + python_changes()
     if args.command == "release":
         version = release(changes)
-        print(f"release: {version}: run make generate and commit api/, CHANGELOG.md and the rest")
+        print(
+            f"release: {version}: commit api/, CHANGELOG.md, pyproject.toml, openapi.yaml "
+            "and generated/ (make release regenerates it)"
+        )
         return 0
     found = problems(changes)
     if args.json:
