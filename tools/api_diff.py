@@ -87,7 +87,7 @@ def _rules() -> list[dict[str, Any]]:
 
 
 def _applies(rule: dict[str, Any], diff: dict[str, Any], path: str) -> bool:
-    if rule["action"] != diff["action"] or not fnmatch.fnmatch(path, rule["path"]):
+    if rule["action"] not in {"any", diff["action"]} or not fnmatch.fnmatch(path, rule["path"]):
         return False
     when = rule.get("when")
     if when is None:
@@ -147,6 +147,8 @@ def spec_changes(before: Any, after: Any) -> list[Change]:
             if _applies(rule, diff, path):
                 kind = rule["type"]
                 break
+        if kind == "ignored":
+            continue
         subject = _subject(diff["path"], diff["action"], diff.get("before"), diff.get("after"))
         changes.append(Change("spec", subject, kind, diff.get("description") or path))
     return sorted(changes, key=lambda c: (c.kind != "breaking", c.subject))
