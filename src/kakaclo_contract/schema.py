@@ -64,26 +64,19 @@ def load_schema(target: Target) -> Any:
         def set(self, case: Any, data: str, context: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
-    allowed = target.refundable_ids(DEMO_REFUNDABLE)
-
     @schema.hook("map_path_parameters")
     def steer_order_ids(context: Any, path_parameters: dict[str, Any] | None) -> Any:
         # A pure function of the drawn id, so hypothesis can replay and shrink.
-        if not path_parameters:
+        # (On a real service guard_refund_case decides where a refund may go.)
+        if not path_parameters or not target.is_sandbox:
             return path_parameters
         order_id = path_parameters.get("id")
-        digits = order_id if isinstance(order_id, str) and order_id.isdigit() else None
-        if context.operation.method.upper() == "POST" and not target.is_sandbox:
-            # Against a real service a refund may only ever name an allowed order
-            # (a negated, non-digit id names no order and is left alone).
-            if digits:
-                return {**path_parameters, "id": allowed[int(digits) % len(allowed)]}
-            return path_parameters
-        if target.is_sandbox and digits and int(digits) % 2 == 0:
+        if isinstance(order_id, str) and order_id.isdigit() and int(order_id) % 2 == 0:
             # Random digits almost never name an order: send half of the valid
             # cases to real demo orders, so rules, 200s and links get exercised.
             # (Negated ids are not digit strings and are left alone.)
-            return {**path_parameters, "id": allowed[int(digits) // 2 % len(allowed)]}
+            demo_id = DEMO_REFUNDABLE[int(order_id) // 2 % len(DEMO_REFUNDABLE)]
+            return {**path_parameters, "id": demo_id}
         return path_parameters
 
     @schema.hook("after_validate")

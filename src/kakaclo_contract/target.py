@@ -122,10 +122,6 @@ class Target:
         """True when refunds go to a real service and must be kept small."""
         return not self.is_sandbox and self.settings.allow_refunds
 
-    def refundable_ids(self, sandbox_ids: tuple[str, ...]) -> tuple[str, ...]:
-        """Order ids refunds may be sent to (a sandbox: ``sandbox_ids``)."""
-        return sandbox_ids if self.is_sandbox else self.settings.refund_order_ids
-
     def next_piece(self, order_id: str) -> RefundableLine:
         """A line of ``order_id`` to refund one piece of (rotating), or RefundCapReached."""
         if self.traffic.refunds_created() >= self.settings.max_refunds:

@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 
 from kakaclo_contract import summary
 from kakaclo_contract.settings import MIN_READ_ANSWERS, RunSettings
+from kakaclo_contract.spec_check import label_of
 
 EXIT_PASSED, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 OUTCOMES = {EXIT_PASSED: "passed", EXIT_VIOLATIONS: "violations", EXIT_CANNOT_RUN: "could-not-run"}
-READ_OPERATIONS = (
-    "GET /openapi/v2/order/orders",
-    "GET /openapi/v2/order/orders/refund/{id}",
-)
+READ_OPERATIONS = tuple(label_of(operation) for operation in ("queryOrders", "queryRefund"))
 # pytest's own exit statuses other than 0 and 1
 PYTEST_TROUBLE = {
     2: "the run was interrupted",

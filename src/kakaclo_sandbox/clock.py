@@ -43,11 +43,12 @@ def iso(instant: float) -> str:
 
 
 def parse_instant(text: str) -> float:
-    """Parse an RFC 3339 date-time (any offset, lower-case ``t``/``z``, leap second) to epoch."""
+    """Parse an RFC 3339 date-time (any offset, lower-case ``t``/``z``) to epoch.
+
+    The spec's ``UtcDateTime`` pattern refuses leap seconds and years outside
+    1970-2999 before a parameter gets here.
+    """
     normal = text.strip().upper().replace("Z", "+00:00")
-    leap = ":60" in normal[14:20]
-    if leap:  # Python has no leap seconds: 23:59:60 is read as 23:59:59
-        normal = normal[:17] + "59" + normal[19:]
     moment = datetime.datetime.fromisoformat(normal)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
