@@ -148,21 +148,34 @@ def peak_rss_mb(pid: int) -> float:
 
 def seed_bench_db(path: Path) -> None:
     """The demo data plus one order whose line has enough pieces for every request."""
-    from kakaclo_sandbox import demo
+    from kakaclo_sandbox import data, demo
     from kakaclo_sandbox.store import Store
+    from kakaclo_spec import Spec
 
+    spec = Spec.load()
     store = Store(path)
-    demo.reset(store)
+    demo.reset(store, demo.dataset(None, spec))
+    order = {
+        "id": BENCH_ORDER,
+        "status": "processing",
+        "financialStatus": "paid",
+        "fulfillmentStatus": "waiting_to_ship",
+        "createDate": "2026-11-03T00:00:00Z",
+        "payDate": "2026-11-03T00:00:04Z",
+        "freightAmount": 9.1,
+        "orderItems": [
+            {
+                "id": "9900011",
+                "itemId": "990001",
+                "skuCode": "BENCH_SKU",
+                "countryCode": "CN",
+                "amount": 1.5,
+                "productNum": BENCH_PIECES,
+            }
+        ],
+    }
     with store.transaction() as db:
-        demo.insert_order(
-            db,
-            demo.DemoOrder(
-                BENCH_ORDER,
-                "merchant-a",
-                (demo.DemoLine("9900011", "990001", "BENCH_SKU", "CN", "1.5", BENCH_PIECES),),
-                "2026-11-03T00:00:00Z",
-            ),
-        )
+        data.add_order(db, data.check_order(spec, order, "merchant-a", "bench order"))
     store.close()
 
 

@@ -1,6 +1,7 @@
 """``kakaclo-sandbox``: run the sandbox server.
 
 kakaclo-sandbox --port 8080 --db .sandbox/sandbox.db --settle-after 5 --rate-limit 120/2
+kakaclo-sandbox --data my-orders.yaml --fresh
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from kakaclo_sandbox.ratelimit import RateLimit
@@ -84,7 +86,26 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         "(default: the vendor's 120/2)",
     )
     parser.add_argument(
-        "--no-control", action="store_true", help="turn off the /_sandbox/ control surface"
+        "--data",
+        type=Path,
+        metavar="FILE",
+        help="load merchants, tokens and orders from a YAML or JSON data file "
+        "(default: the shipped demo data)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="replace what --db holds with the data (its refunds are dropped)",
+    )
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help='answer plain nulls instead of the vendor\'s forms ("NULL" strings, extra page keys)',
+    )
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="turn off the /_sandbox/ control surface and the Prefer header",
     )
     parser.add_argument(
         "--validate-responses",
@@ -109,6 +130,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         rate_limit=args.rate_limit,
         control=not args.no_control,
         validate_responses=args.validate_responses,
+        clean=args.clean,
+        data=args.data,
+        fresh=args.fresh,
     )
 
 
@@ -121,7 +145,11 @@ def serve(args: argparse.Namespace) -> None:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings_from(args))
+    try:
+        app = create_app(settings_from(args))
+    except ValueError as error:  # bad data, or a database holding other data
+        print(_one_line(f"kakaclo-sandbox: {error}"), file=sys.stderr)
+        sys.exit(2)
     try:
         uvicorn.run(
             app,
@@ -135,6 +163,10 @@ def serve(args: argparse.Namespace) -> None:
         )
     finally:
         app.state.sandbox.close()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "kakaclo-sandbox") -> None:

@@ -19,6 +19,7 @@ from kakaclo_sandbox import control, docs, handlers
 from kakaclo_sandbox.accesslog import AccessLog
 from kakaclo_sandbox.clock import Now
 from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.failures import ForcedFailures
 from kakaclo_sandbox.faults import RULE_FAULTS, Fault
 from kakaclo_sandbox.faulty_server import FaultyServer
 from kakaclo_sandbox.settings import Settings
@@ -104,6 +105,10 @@ def create_app(
             Route("/_sandbox/reset", control.reset, methods=["POST"]),
             Route("/_sandbox/clock/advance", control.advance_clock, methods=["POST"]),
             Route("/_sandbox/info", control.info, methods=["GET"]),
+            Route("/_sandbox/orders", control.create_order, methods=["POST"]),
+            Route("/_sandbox/failures", control.add_failures, methods=["POST"]),
+            Route("/_sandbox/failures", control.list_failures, methods=["GET"]),
+            Route("/_sandbox/failures", control.clear_failures, methods=["DELETE"]),
         ]
 
     @contextlib.asynccontextmanager
@@ -134,5 +139,7 @@ def create_app(
     app.state.docs_html = docs.render_docs(sandbox.spec)
     if planted - RULE_FAULTS:
         app.add_middleware(FaultyServer, faults=planted - RULE_FAULTS)
+    if settings.control:
+        app.add_middleware(ForcedFailures, plan=sandbox.failures)
     app.add_middleware(AccessLog)
     return app

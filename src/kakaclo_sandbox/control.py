@@ -3,22 +3,28 @@
 ``POST /_sandbox/reset``                  back to the demo data
 ``POST /_sandbox/clock/advance?seconds=N`` move the clock; due refunds settle at once
 ``GET  /_sandbox/info``                   version and settings; 200 means "a sandbox"
+``POST /_sandbox/orders``                 add an order (Query Order shape) for the token's merchant
+``POST|GET|DELETE /_sandbox/failures``    queue, list or clear failures on demand
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from typing import Any
 
 from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from kakaclo_sandbox import render
+from kakaclo_sandbox import failures, render
 from kakaclo_sandbox.clock import LATEST, iso
+from kakaclo_sandbox.data import DataError, add_order, check_order
 from kakaclo_sandbox.errors import ApiError
-from kakaclo_sandbox.handlers import sandbox_of
+from kakaclo_sandbox.handlers import read_limited_body, sandbox_of
 from kakaclo_sandbox.settle import settle_due
+from kakaclo_sandbox.state import OPERATIONS
 from kakaclo_sandbox.version import __version__
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
@@ -28,7 +34,7 @@ PLAIN_SECONDS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
 
 
 async def reset(request: Request) -> JSONResponse:
-    """Wipe everything and seed the demo data again."""
+    """Wipe everything and seed the data file (or the demo data) again."""
     sandbox_of(request).reset()
     return JSONResponse(render.envelope({"reset": True}, "ok"))
 
@@ -78,3 +84,72 @@ async def info(request: Request) -> JSONResponse:
             "ok",
         )
     )
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await read_limited_body(request)
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError as error:
+        message = f"request body is not valid JSON: {error}"
+        raise ApiError(400, ErrorCode.MALFORMED_JSON, message) from None
+
+
+async def create_order(request: Request) -> JSONResponse:
+    """Add an order (Query Order shape) for the merchant of the bearer token."""
+    sandbox = sandbox_of(request)
+    merchant = sandbox.merchant(request.headers.get("authorization"))
+    body = await _json_body(request)
+    try:
+        seeded = check_order(sandbox.spec, body, merchant, "order")
+        with sandbox.store.transaction() as db:
+            add_order(db, seeded)
+    except DataError as error:
+        raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, " ".join(str(error).split())) from None
+    with sandbox.store.reading() as db:
+        row = sandbox.store.order_row(db, merchant, seeded.order.id)
+        lines = sandbox.store.lines_of(db, [seeded.order.id])[seeded.order.id]
+    assert row is not None
+    rendered = render.order(row, lines, vendor=not sandbox.settings.clean)
+    return JSONResponse(render.envelope(rendered, "ok"))
+
+
+FAILURE_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "operation": {"enum": list(OPERATIONS)},
+        "count": {"type": "integer", "minimum": 1, "maximum": failures.MAX_COUNT},
+        "code": {"enum": list(failures.FORCED_CODES)},
+        "retryAfter": {"type": "integer", "minimum": 1, "maximum": failures.MAX_RETRY_AFTER},
+        "delay": {"type": "number", "minimum": 0, "maximum": failures.MAX_DELAY},
+        "drop": {"enum": list(failures.DROP_MODES)},
+    },
+}
+
+
+async def add_failures(request: Request) -> JSONResponse:
+    """Make the next ``count`` calls of an operation (or of any) fail as asked."""
+    sandbox = sandbox_of(request)
+    body = await _json_body(request)
+    errors = sandbox.spec.compile(FAILURE_REQUEST).errors(body)
+    if errors:
+        raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, str(errors[0]))
+    failure = failures.make_failure(
+        body.get("code"), body.get("retryAfter"), float(body.get("delay", 0)), body.get("drop")
+    )
+    sandbox.failures.add(
+        body.get("operation", failures.ANY_OPERATION), failure, int(body.get("count", 1))
+    )
+    return JSONResponse(render.envelope({"queued": sandbox.failures.pending()}, "ok"))
+
+
+async def list_failures(request: Request) -> JSONResponse:
+    """The failures still queued."""
+    return JSONResponse(render.envelope({"queued": sandbox_of(request).failures.pending()}, "ok"))
+
+
+async def clear_failures(request: Request) -> JSONResponse:
+    """Forget every queued failure."""
+    sandbox_of(request).failures.clear()
+    return JSONResponse(render.envelope({"queued": []}, "ok"))

@@ -202,5 +202,7 @@ async def query_orders(request: Request) -> JSONResponse:
             offset=(number - 1) * size,
         )
         lines = sandbox.store.lines_of(db, [row["id"] for row in rows])
-    data = render.page(total, number, size, [render.order(row, lines[row["id"]]) for row in rows])
+    vendor = not sandbox.settings.clean
+    orders = [render.order(row, lines[row["id"]], vendor=vendor) for row in rows]
+    data = render.page(total, number, size, orders, vendor_keys=vendor)
     return JSONResponse(sandbox.checked("queryOrders", 200, render.envelope(data)))

@@ -1,4 +1,15 @@
-"""Turn stored rows into the JSON shapes of openapi.yaml (clean values, no ``"NULL"``)."""
+"""Turn stored rows into the JSON shapes of openapi.yaml.
+
+Two forms, chosen per sandbox (``Settings.clean``):
+
+- the **vendor's** (the default): what the real service's bodies show, quirks
+  included (see the ``Order`` and ``OrderPage`` schemas of the spec): the
+  string ``"NULL"`` for "no refund status", ``completedDate`` equal to
+  ``payDate``, the page keys ``vo``, ``totalPageNumber``, ``modifyDate`` and
+  ``nextId``, no field-table-only fields on orders without a refund, no
+  ``countryCode`` on the lines inside ``fulfillments``;
+- the **clean** one: plain nulls, every field of the vendor's field table.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +20,19 @@ from typing import Any
 from kakaclo_sandbox.clock import iso
 
 SUCCESS = 10000
+NO_STATUS = "NULL"  # the vendor's "no refund status"
+# Query Order's page keys that the real service adds, null in every real body.
+VENDOR_PAGE_KEYS = ("vo", "totalPageNumber", "modifyDate", "nextId")
+# Fields of the vendor's field table that no real body of an order without a
+# refund carries (the spec's Order description states the rule).
+ORDER_FIELDS_SENT_ONCE_REFUNDED = (
+    "currencyCode",
+    "couponAmount",
+    "promotionAmount",
+    "refundedAmount",
+    "refundableAmount",
+)
+LINE_FIELDS_SENT_ONCE_REFUNDED = ("stockStatus", "fulfillmentStatus")
 
 
 def money(e4: int) -> float:
@@ -21,9 +45,14 @@ def envelope(data: Any, message: str = "success") -> dict[str, Any]:
     return {"code": SUCCESS, "message": message, "data": data}
 
 
-def page(total: int, number: int, size: int, entries: list[Any]) -> dict[str, Any]:
-    """The vendor's page object."""
-    return {"total": total, "pageNumber": number, "pageSize": size, "list": entries}
+def page(
+    total: int, number: int, size: int, entries: list[Any], *, vendor_keys: bool = False
+) -> dict[str, Any]:
+    """The vendor's page object; Query Order's carries the real service's extra keys."""
+    body: dict[str, Any] = {"total": total, "pageNumber": number, "pageSize": size, "list": entries}
+    if vendor_keys:
+        body.update(dict.fromkeys(VENDOR_PAGE_KEYS))
+    return body
 
 
 def refund(row: sqlite3.Row) -> dict[str, Any]:
@@ -44,22 +73,37 @@ def _line_refund_status(line: sqlite3.Row) -> str | None:
     return "refunded" if line["refunded"] > 0 else None
 
 
-def order_line(line: sqlite3.Row, fulfillment_status: str) -> dict[str, Any]:
-    """One order line."""
-    return {
+def order_line(
+    line: sqlite3.Row, fulfillment_status: str, *, vendor: bool, has_refund: bool
+) -> dict[str, Any]:
+    """One order line, in the vendor's form or the clean one."""
+    status = _line_refund_status(line)
+    rendered: dict[str, Any] = {
         "id": line["id"],
         "itemId": line["item_id"],
         "skuCode": line["sku_code"],
         "productName": line["product_name"],
         "imageUrl": line["image_url"],
+        "option1": line["option1"],
+        "option2": line["option2"],
+        "option3": line["option3"],
         "amount": money(line["amount_e4"]),
         "productNum": line["product_num"],
         "total": money(line["amount_e4"] * line["product_num"]),
         "stockStatus": line["stock_status"],
         "fulfillmentStatus": fulfillment_status,
-        "refundStatus": _line_refund_status(line),
+        "refundStatus": status,
         "countryCode": line["country_code"],
     }
+    if vendor:
+        if status is None:
+            rendered["refundStatus"] = NO_STATUS
+        if not has_refund:
+            for key in LINE_FIELDS_SENT_ONCE_REFUNDED:
+                del rendered[key]
+        if line["country_code"] is None:
+            del rendered["countryCode"]  # the vendor leaves the key out (fully shipped body)
+    return rendered
 
 
 def _order_refund_status(order: sqlite3.Row, lines: list[sqlite3.Row]) -> str | None:
@@ -74,29 +118,44 @@ def _date(value: float | None) -> str | None:
     return None if value is None else iso(value)
 
 
-def order(row: sqlite3.Row, lines: list[sqlite3.Row]) -> dict[str, Any]:
+def _parcels(
+    row: sqlite3.Row, rendered_lines: list[dict[str, Any]], *, vendor: bool
+) -> list[dict[str, Any]] | None:
+    if not row["fulfillments"]:
+        return None
+    by_id = {line["id"]: line for line in rendered_lines}
+    parcels = []
+    for parcel in json.loads(row["fulfillments"]):
+        line_ids = parcel.pop("lineIds", [])
+        items = [dict(by_id[i]) for i in line_ids if i in by_id]
+        if vendor:
+            for item in items:
+                item.pop("countryCode", None)  # no real body has it inside a parcel
+        parcels.append({**parcel, "items": items})
+    return parcels
+
+
+def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[str, Any]:
     """One order of Query Order, amounts per the vendor's definitions."""
     subtotal = sum(line["amount_e4"] * line["product_num"] for line in lines)
     final = subtotal + row["freight_e4"] - row["coupon_e4"]
-    rendered_lines = [order_line(line, row["fulfillment_status"]) for line in lines]
-    by_id = {line["id"]: line for line in rendered_lines}
-    fulfillments = None
-    if row["fulfillments"]:
-        fulfillments = []
-        for parcel in json.loads(row["fulfillments"]):
-            line_ids = parcel.pop("lineIds", [])
-            fulfillments.append({**parcel, "items": [by_id[i] for i in line_ids if i in by_id]})
-    return {
+    refund_status = _order_refund_status(row, lines)
+    has_refund = refund_status is not None
+    rendered_lines = [
+        order_line(line, row["fulfillment_status"], vendor=vendor, has_refund=has_refund)
+        for line in lines
+    ]
+    rendered: dict[str, Any] = {
         "id": row["id"],
         "customOrderId": row["custom_order_id"],
         "remark": row["remark"],
         "status": row["status"],
         "financialStatus": row["financial_status"],
         "fulfillmentStatus": row["fulfillment_status"],
-        "refundStatus": _order_refund_status(row, lines),
+        "refundStatus": refund_status,
         "purchaseDate": _date(row["purchase_date"]),
         "payDate": _date(row["pay_date"]),
-        "completedDate": None,
+        "completedDate": _date(row["pay_date"]) if vendor else None,
         "cancelDate": _date(row["cancel_date"]),
         "refundDate": _date(row["refund_date"]),
         "createDate": _date(row["create_date"]),
@@ -111,6 +170,13 @@ def order(row: sqlite3.Row, lines: list[sqlite3.Row]) -> dict[str, Any]:
         "refundedAmount": money(row["refunded_e4"]),
         "refundableAmount": money(final - row["refunded_e4"]),
         "shippingAddress": json.loads(row["shipping_address"]),
-        "fulfillments": fulfillments,
+        "fulfillments": _parcels(row, rendered_lines, vendor=vendor),
         "orderItems": rendered_lines,
     }
+    if vendor:
+        if refund_status is None:
+            rendered["refundStatus"] = NO_STATUS
+        if not has_refund:
+            for key in ORDER_FIELDS_SENT_ONCE_REFUNDED:
+                del rendered[key]
+    return rendered

@@ -21,6 +21,12 @@ class Settings:
     control: bool = True
     validate_responses: bool = False
     spec_path: Path | None = None
+    # the vendor's forms ("NULL" strings, extra page keys, ...) unless clean
+    clean: bool = False
+    # a data file of merchants, tokens and orders; None is the shipped demo data
+    data: Path | None = None
+    # replace what the database holds with the data (at start)
+    fresh: bool = False
 
     def __post_init__(self) -> None:
         if self.settle_after < 0:

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable
 
 from kakaclo_sandbox.refunds import FAILED, PENDING, SUCCEEDED
-from kakaclo_sandbox.store import Store
+from kakaclo_sandbox.store import REFUND_NO_BASE, Store
 
 FAIL_MARKER = "[fail]"
 log = logging.getLogger("kakaclo_sandbox.settle")
@@ -37,12 +37,20 @@ def settle_due(db: sqlite3.Connection, now: float, order_id: str | None = None) 
         args += (order_id,)
     due = db.execute(query + " ORDER BY settle_at", args).fetchall()
     for refund in due:
-        _settle_one(db, refund)
+        _settle(db, refund, outcome(refund["remark"]))
     return len(due)
 
 
-def _settle_one(db: sqlite3.Connection, refund: sqlite3.Row) -> None:
-    status = outcome(refund["remark"])
+def settle_refund(db: sqlite3.Connection, refund_no: str, status: str) -> None:
+    """Settle one pending refund to ``status`` at its due time (data files seed them so)."""
+    refund = db.execute(
+        "SELECT seq, order_id, remark, amount_e4, settle_at FROM refunds WHERE seq = ?",
+        (int(refund_no) - REFUND_NO_BASE,),
+    ).fetchone()
+    _settle(db, refund, status)
+
+
+def _settle(db: sqlite3.Connection, refund: sqlite3.Row, status: str) -> None:
     at = refund["settle_at"]
     lines = db.execute(
         "SELECT line_id, quantity FROM refund_lines WHERE refund_seq = ?", (refund["seq"],)

@@ -11,6 +11,7 @@ from kakaclo_client.models import ErrorCode
 from kakaclo_sandbox import demo
 from kakaclo_sandbox.clock import LATEST, Now, SandboxClock
 from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.failures import FailurePlan
 from kakaclo_sandbox.faults import Fault
 from kakaclo_sandbox.idempotency import InFlight
 from kakaclo_sandbox.ratelimit import LeakyBucket
@@ -37,9 +38,16 @@ class Sandbox:
         self.faults = faults  # planted defects (tests of the contract suite only)
         self.spec = Spec.load(settings.spec_path)
         self.validators = {op: OperationValidator(self.spec, op) for op in OPERATIONS}
+        self.data = demo.dataset(settings.data, self.spec)
         self.store = Store(settings.db)
-        if self.store.is_empty():
-            demo.reset(self.store)
+        try:
+            if settings.fresh or self.store.is_empty():
+                demo.reset(self.store, self.data)
+            else:
+                demo.check_holds(self.store, self.data)
+        except BaseException:
+            self.store.close()
+            raise
         offset = float(self.store.get_meta(CLOCK_OFFSET) or 0.0)
         self.clock = SandboxClock(clock, offset) if clock else SandboxClock(offset=offset)
         if not math.isfinite(self.clock.now()) or self.clock.now() > LATEST:
@@ -48,6 +56,7 @@ class Sandbox:
             self.clock.offset = 0.0
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
         self.in_flight = InFlight()
+        self.failures = FailurePlan()
 
     def now(self) -> float:
         """The sandbox's current time."""
@@ -60,8 +69,9 @@ class Sandbox:
             self.store.set_meta(db, CLOCK_OFFSET, repr(self.clock.offset))
 
     def reset(self) -> None:
-        """Back to the demo data, the real time and empty rate-limit buckets."""
-        demo.reset(self.store)
+        """Back to the data file (or the demo data), the real time and empty rate-limit buckets."""
+        demo.reset(self.store, self.data)
+        self.failures.clear()
         self.clock.offset = 0.0
         if self.limiter:
             self.limiter.reset()

@@ -10,6 +10,7 @@ so a refund of a line with thousands of earlier refunds is still one row read.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS orders (
     status             TEXT NOT NULL,
     financial_status   TEXT NOT NULL,
     fulfillment_status TEXT NOT NULL,
-    warehouse_id       INTEGER NOT NULL,
+    warehouse_id       INTEGER,
     currency_code      TEXT NOT NULL,
     freight_e4         INTEGER NOT NULL,
     coupon_e4          INTEGER NOT NULL,
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS orders (
     refunded_e4        INTEGER NOT NULL DEFAULT 0,
     reserved_e4        INTEGER NOT NULL DEFAULT 0,
     pending_refunds    INTEGER NOT NULL DEFAULT 0,
-    purchase_date      REAL NOT NULL,
+    purchase_date      REAL,
     pay_date           REAL,
     create_date        REAL NOT NULL,
     modify_date        REAL NOT NULL,
@@ -59,9 +60,12 @@ CREATE TABLE IF NOT EXISTS order_lines (
     position     INTEGER NOT NULL,
     item_id      TEXT NOT NULL,
     sku_code     TEXT NOT NULL,
-    country_code TEXT NOT NULL,
-    product_name TEXT NOT NULL,
-    image_url    TEXT NOT NULL,
+    country_code TEXT,
+    product_name TEXT,
+    image_url    TEXT,
+    option1      TEXT,
+    option2      TEXT,
+    option3      TEXT,
     amount_e4    INTEGER NOT NULL,
     product_num  INTEGER NOT NULL,
     stock_status TEXT NOT NULL,
@@ -107,7 +111,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 # Refund numbers look like the vendor's (19 digits, beyond a JS-safe integer).
 REFUND_NO_BASE = 1_560_897_343_230_000_000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class Line:
     id: str
     item_id: str
     sku_code: str
-    country_code: str
+    country_code: str | None
     amount_e4: int
     product_num: int
     reserved: int
@@ -144,6 +148,49 @@ class OrderState:
 
 
 Row = sqlite3.Row
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """One order line to store (amounts in ten-thousandths)."""
+
+    id: str
+    item_id: str
+    sku_code: str
+    country_code: str | None
+    product_name: str | None
+    image_url: str | None
+    options: tuple[str | None, str | None, str | None]
+    amount_e4: int
+    product_num: int
+    stock_status: str
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """One order to store, as a data file or the control surface gives it."""
+
+    id: str
+    merchant: str
+    custom_order_id: str | None
+    remark: str | None
+    status: str
+    financial_status: str
+    fulfillment_status: str
+    warehouse_id: int | None
+    currency_code: str
+    freight_e4: int
+    coupon_e4: int
+    promotion_e4: int
+    purchase_date: float | None
+    pay_date: float | None
+    create_date: float
+    modify_date: float
+    cancel_date: float | None
+    shipping_address: dict[str, Any] | None
+    # parcels as the vendor shows them, each with "lineIds" instead of "items"
+    fulfillments: list[dict[str, Any]] | None
+    lines: tuple[NewLine, ...]
 
 
 @dataclass
@@ -337,6 +384,85 @@ class Store:
             db.execute(f"DELETE FROM {table}")
 
     # -- orders -------------------------------------------------------------
+
+    @staticmethod
+    def add_merchant(db: sqlite3.Connection, merchant: str, tokens: Sequence[str]) -> None:
+        """Store a merchant's tokens (inside a transaction)."""
+        db.executemany(
+            "INSERT INTO merchants (token, merchant) VALUES (?, ?)",
+            [(token, merchant) for token in tokens],
+        )
+
+    def forget_merchants(self) -> None:
+        """Read the token table again on the next request (after tokens changed)."""
+        self._merchants = None
+
+    @staticmethod
+    def order_exists(db: sqlite3.Connection, order_id: str) -> bool:
+        """True when any merchant has an order with this id."""
+        return db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone() is not None
+
+    @staticmethod
+    def insert_order(db: sqlite3.Connection, order: NewOrder) -> None:
+        """Insert one order and its lines (inside a transaction)."""
+        db.execute(
+            "INSERT INTO orders (id, merchant, custom_order_id, remark, status, financial_status, "
+            "fulfillment_status, warehouse_id, currency_code, freight_e4, coupon_e4, "
+            "promotion_e4, purchase_date, pay_date, create_date, modify_date, cancel_date, "
+            "shipping_address, fulfillments) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                order.id,
+                order.merchant,
+                order.custom_order_id,
+                order.remark,
+                order.status,
+                order.financial_status,
+                order.fulfillment_status,
+                order.warehouse_id,
+                order.currency_code,
+                order.freight_e4,
+                order.coupon_e4,
+                order.promotion_e4,
+                order.purchase_date,
+                order.pay_date,
+                order.create_date,
+                order.modify_date,
+                order.cancel_date,
+                json.dumps(order.shipping_address),
+                json.dumps(order.fulfillments) if order.fulfillments is not None else None,
+            ),
+        )
+        db.executemany(
+            "INSERT INTO order_lines (id, order_id, position, item_id, sku_code, country_code, "
+            "product_name, image_url, option1, option2, option3, amount_e4, product_num, "
+            "stock_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    line.id,
+                    order.id,
+                    position,
+                    line.item_id,
+                    line.sku_code,
+                    line.country_code,
+                    line.product_name,
+                    line.image_url,
+                    *line.options,
+                    line.amount_e4,
+                    line.product_num,
+                    line.stock_status,
+                )
+                for position, line in enumerate(order.lines)
+            ],
+        )
+
+    @staticmethod
+    def order_row(db: sqlite3.Connection, merchant: str, order_id: str) -> Row | None:
+        """One order's row, if it belongs to ``merchant``."""
+        row: Row | None = db.execute(
+            "SELECT * FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
+        ).fetchone()
+        return row
 
     @staticmethod
     def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderState | None:

@@ -30,6 +30,27 @@ class Order:
     `freightAmount` − `couponAmount`; `refundableAmount` = `finalAmount` −
     `refundedAmount`.
 
+    **The forms of the real service.** Its real bodies show these, and
+    `kakaclo-sandbox` sends them too (`--clean` turns them off):
+
+    - `refundStatus`, of the order and of each line, is the string `NULL`
+      while nothing of it is refunding or refunded.
+    - `completedDate` is the instant the payment completed, equal to
+      `payDate` in every real body, not the instant the order completed.
+    - `option1` to `option3` of a line are JSON objects
+      `{"name": ..., "value": ...}` encoded inside a string, or null.
+    - One rule settles where the vendor's field table and its real bodies
+      disagree: a field of the table is sent unless a real body shows that
+      the vendor leaves it out in that state. `currencyCode`,
+      `couponAmount`, `promotionAmount`, `refundedAmount`,
+      `refundableAmount` and the lines' `stockStatus` and
+      `fulfillmentStatus` are in no real body of an order whose
+      `refundStatus` is `NULL`, so they are left out of such orders and
+      sent once the order has a refund. A client must not count on them.
+    - The lines inside `fulfillments` come without `countryCode`, and a
+      line whose warehouse the service does not report (the real fully
+      shipped body) comes without it too.
+
     """
 
     id: str

@@ -15,7 +15,12 @@ T = TypeVar("T", bound="OrderPage")
 
 @_attrs_define
 class OrderPage:
-    """A page of orders. The real service adds keys such as `vo`, `totalPageNumber` and `nextId`; they are kept."""
+    """A page of orders. The real service adds the keys `vo`,
+    `totalPageNumber`, `modifyDate` and `nextId`, null in every real body;
+    they are kept. `kakaclo-sandbox` sends them null too (not with
+    `--clean`). Query Refund's page has no such keys.
+
+    """
 
     total: int
     """ All matching orders, over every page. """

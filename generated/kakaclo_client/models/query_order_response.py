@@ -22,8 +22,11 @@ class QueryOrderResponse:
     message: str
     """ The vendor sends `success`. """
     data: OrderPage
-    """ A page of orders. The real service adds keys such as `vo`, `totalPageNumber` and `nextId`; they are kept.
-    """
+    """ A page of orders. The real service adds the keys `vo`,
+    `totalPageNumber`, `modifyDate` and `nextId`, null in every real body;
+    they are kept. `kakaclo-sandbox` sends them null too (not with
+    `--clean`). Query Refund's page has no such keys.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

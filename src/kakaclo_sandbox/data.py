@@ -1,0 +1,413 @@
+"""Sandbox data files: merchants, their tokens and their orders, in the vendor's Query Order shape.
+
+A data file is YAML or JSON::
+
+    merchants:
+      - merchant: merchant-a          # any name; merchants never see each other
+        tokens: [demo-token]          # bearer tokens of this merchant
+        orders:                       # each one shaped like a Query Order entry
+          - id: "10001"
+            status: processing
+            ...
+            refunds:                  # optional: refunds already settled
+              - refundStatus: refund_successfully
+
+Every order is checked against the spec's ``Order`` schema, plus what the
+sandbox needs to refund it (ids, amounts, quantities). Derived fields
+(``subTotalAmount``, ``finalAmount``, a line's ``total``) may be given and
+must then add up; refund state comes from ``refunds``, never from
+``refundStatus`` or ``refundedAmount``. Any mistake is a :class:`DataError`
+naming the file and the field. The demo data is such a file, shipped with
+the package (:data:`DEMO_DATA`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kakaclo_sandbox.clock import parse_instant
+from kakaclo_sandbox.errors import OrderNotFound, RuleViolation
+from kakaclo_sandbox.refunds import (
+    DEFAULT_REASON,
+    FAILED,
+    SUCCEEDED,
+    RefundRequest,
+    RequestedItem,
+    create_refund,
+)
+from kakaclo_sandbox.settle import settle_refund
+from kakaclo_sandbox.store import NewLine, NewOrder, Store
+from kakaclo_spec import Spec
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo.yaml"
+MAX_DATA_BYTES = 64 * 1024 * 1024
+
+_LINE_NEEDS = {
+    "type": "object",
+    "required": ["id", "itemId", "skuCode", "amount", "productNum"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "itemId": {"type": "string", "minLength": 1, "maxLength": 64},
+        "skuCode": {"type": "string", "minLength": 1, "maxLength": 64},
+        "amount": {"type": "number"},
+        "productNum": {"type": "integer", "minimum": 1, "maximum": 1_000_000_000},
+        "stockStatus": {"type": "string"},
+    },
+}
+_SEED_REFUND = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["refundStatus"],
+    "properties": {
+        "refundStatus": {"enum": [SUCCEEDED, FAILED]},
+        "refundReason": {"$ref": "#/components/schemas/RefundReason"},
+        "remark": {"$ref": "#/components/schemas/RefundRequest/properties/remark"},
+        "orderItems": {"$ref": "#/components/schemas/RefundRequest/properties/orderItems"},
+    },
+}
+# What the sandbox needs on top of the spec's Order schema.
+ORDER_SCHEMA: dict[str, Any] = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Order"},
+        {
+            "type": "object",
+            "required": ["id", "status", "financialStatus", "fulfillmentStatus", "createDate"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+                "status": {"type": "string"},
+                "financialStatus": {"type": "string"},
+                "fulfillmentStatus": {"type": "string"},
+                "createDate": {"type": "string"},
+                "currencyCode": {"const": "USD"},
+                "orderItems": {"type": "array", "minItems": 1, "items": _LINE_NEEDS},
+                "refundStatus": {
+                    "enum": ["NULL", None],
+                    "description": "refund state comes from `refunds`",
+                },
+                "refundedAmount": {"enum": [0, None]},
+                "refunds": {"type": "array", "maxItems": 1000, "items": _SEED_REFUND},
+            },
+        },
+    ]
+}
+FILE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["merchants"],
+    "additionalProperties": False,
+    "properties": {
+        "merchants": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["merchant", "tokens", "orders"],
+                "additionalProperties": False,
+                "properties": {
+                    "merchant": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "tokens": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^[A-Za-z0-9._~+/=-]{1,200}$"},
+                    },
+                    "orders": {"type": "array", "items": ORDER_SCHEMA},
+                },
+            },
+        }
+    },
+}
+
+
+class DataError(ValueError):
+    """Data that cannot be loaded; the message names the file (or body) and the field."""
+
+
+@dataclass(frozen=True)
+class SeedRefund:
+    """A refund that is already settled when the data is loaded."""
+
+    status: str
+    request: RefundRequest
+
+
+@dataclass(frozen=True)
+class SeedOrder:
+    """One order of a data file, ready to store, with its settled refunds."""
+
+    order: NewOrder
+    refunds: tuple[SeedRefund, ...]
+    where: str  # the file (or body) and the order's path in it, for errors
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything a data file holds."""
+
+    source: str
+    tokens: dict[str, str]  # token -> merchant
+    orders: tuple[SeedOrder, ...]
+
+
+class _StringDates(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay strings, as in JSON."""
+
+
+_StringDates.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load(path: Path, spec: Spec) -> Dataset:
+    """Read and check a data file (YAML or JSON)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_DATA_BYTES:
+            raise DataError(f"{path}: {size} bytes is more than {MAX_DATA_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot read it: {error}") from None
+    try:
+        document = yaml.load(text, Loader=_StringDates)
+    except yaml.YAMLError as error:
+        raise DataError(f"{path}: not YAML or JSON: {_one_line(error)}") from None
+    return parse(document, spec, str(path))
+
+
+def parse(document: Any, spec: Spec, source: str) -> Dataset:
+    """Check a parsed data document and turn it into orders to store."""
+    _check_schema(spec, FILE_SCHEMA, document, source)
+    tokens: dict[str, str] = {}
+    orders: list[SeedOrder] = []
+    seen_orders: dict[str, str] = {}
+    for m, entry in enumerate(document["merchants"]):
+        merchant = entry["merchant"]
+        for t, token in enumerate(entry["tokens"]):
+            if token in tokens:
+                raise DataError(
+                    f"{source}: merchants[{m}].tokens[{t}]: token {token!r} is already "
+                    f"merchant {tokens[token]!r}'s"
+                )
+            tokens[token] = merchant
+        for o, body in enumerate(entry["orders"]):
+            where = f"merchants[{m}].orders[{o}]"
+            earlier = seen_orders.get(body["id"])
+            if earlier is not None:
+                raise DataError(f"{source}: {where}.id: order {body['id']} is already {earlier}")
+            seen_orders[body["id"]] = where
+            orders.append(seed_order(body, merchant, f"{source}: {where}"))
+    return Dataset(source=source, tokens=tokens, orders=tuple(orders))
+
+
+def check_order(spec: Spec, body: Any, merchant: str, where: str) -> SeedOrder:
+    """One order body (the control surface's), checked like an order of a data file."""
+    _check_schema(spec, ORDER_SCHEMA, body, where)
+    return seed_order(body, merchant, where)
+
+
+def _check_schema(spec: Spec, schema: dict[str, Any], document: Any, source: str) -> None:
+    errors = spec.compile(schema).errors(document)
+    if errors:
+        fields = {error.path for error in errors}
+        more = f" (and {len(fields) - 1} more fields)" if len(fields) > 1 else ""
+        raise DataError(f"{source}: {errors[0]}{more}")
+
+
+def seed_order(body: Mapping[str, Any], merchant: str, where: str) -> SeedOrder:
+    """Turn a schema-checked order body into a stored order; check what the schema cannot."""
+    lines = tuple(
+        _line(line, f"{where}.orderItems[{i}]") for i, line in enumerate(body["orderItems"])
+    )
+    _check_unique(lines, where)
+    subtotal = sum(line.amount_e4 * line.product_num for line in lines)
+    freight = _e4(body.get("freightAmount"), f"{where}.freightAmount")
+    coupon = _e4(body.get("couponAmount"), f"{where}.couponAmount")
+    _check_sum(body.get("subTotalAmount"), subtotal, f"{where}.subTotalAmount", "the lines' totals")
+    _check_sum(
+        body.get("finalAmount"),
+        subtotal + freight - coupon,
+        f"{where}.finalAmount",
+        "subTotalAmount + freightAmount - couponAmount",
+    )
+    create = _instant(body["createDate"], f"{where}.createDate")
+    assert create is not None
+    dates = {
+        key: _instant(body.get(key), f"{where}.{key}")
+        for key in ("purchaseDate", "payDate", "cancelDate", "modifyDate")
+    }
+    order = NewOrder(
+        id=body["id"],
+        merchant=merchant,
+        custom_order_id=body.get("customOrderId"),
+        remark=body.get("remark"),
+        status=body["status"],
+        financial_status=body["financialStatus"],
+        fulfillment_status=body["fulfillmentStatus"],
+        warehouse_id=body.get("warehouseId"),
+        currency_code=body.get("currencyCode") or "USD",
+        freight_e4=freight,
+        coupon_e4=coupon,
+        promotion_e4=_e4(body.get("promotionAmount"), f"{where}.promotionAmount"),
+        purchase_date=dates["purchaseDate"],
+        pay_date=dates["payDate"],
+        create_date=create,
+        modify_date=dates["modifyDate"] or create,
+        cancel_date=dates["cancelDate"],
+        shipping_address=body.get("shippingAddress"),
+        fulfillments=_parcels(body.get("fulfillments"), {line.id for line in lines}, where),
+        lines=lines,
+    )
+    refunds = tuple(_seed_refund(refund) for refund in body.get("refunds") or ())
+    return SeedOrder(order=order, refunds=refunds, where=where)
+
+
+def _line(body: Mapping[str, Any], where: str) -> NewLine:
+    amount = _e4(body["amount"], f"{where}.amount")
+    _check_sum(
+        body.get("total"), amount * body["productNum"], f"{where}.total", "amount * productNum"
+    )
+    return NewLine(
+        id=body["id"],
+        item_id=body["itemId"],
+        sku_code=body["skuCode"],
+        country_code=body.get("countryCode"),
+        product_name=body.get("productName"),
+        image_url=body.get("imageUrl"),
+        options=(body.get("option1"), body.get("option2"), body.get("option3")),
+        amount_e4=amount,
+        product_num=int(body["productNum"]),
+        stock_status=body.get("stockStatus") or "normal",
+    )
+
+
+def _check_unique(lines: Sequence[NewLine], where: str) -> None:
+    ids: dict[str, int] = {}
+    names: dict[tuple[str, str, str | None], int] = {}
+    for index, line in enumerate(lines):
+        name = (line.item_id, line.sku_code, line.country_code)
+        if line.id in ids:
+            raise DataError(
+                f"{where}.orderItems[{index}].id: line id {line.id} is already "
+                f"orderItems[{ids[line.id]}]'s"
+            )
+        if name in names:
+            raise DataError(
+                f"{where}.orderItems[{index}]: itemId + skuCode + countryCode name the same "
+                f"line as orderItems[{names[name]}], so a refund could not tell them apart"
+            )
+        ids[line.id] = index
+        names[name] = index
+
+
+def _parcels(
+    parcels: Iterable[Mapping[str, Any]] | None, line_ids: set[str], where: str
+) -> list[dict[str, Any]] | None:
+    if parcels is None:
+        return None
+    stored = []
+    for p, parcel in enumerate(parcels):
+        items = parcel.get("items") or []
+        for i, item in enumerate(items):
+            if item.get("id") not in line_ids:
+                raise DataError(
+                    f"{where}.fulfillments[{p}].items[{i}].id: {item.get('id')!r} is not the id "
+                    "of a line in orderItems"
+                )
+        kept = {key: value for key, value in parcel.items() if key != "items"}
+        stored.append({**kept, "lineIds": [item["id"] for item in items]})
+    return stored
+
+
+def _seed_refund(body: Mapping[str, Any]) -> SeedRefund:
+    items = body.get("orderItems")
+    return SeedRefund(
+        status=body["refundStatus"],
+        request=RefundRequest(
+            items=None
+            if items is None
+            else tuple(
+                RequestedItem(i["itemId"], i["skuCode"], int(i["quantity"]), i["countryCode"])
+                for i in items
+            ),
+            reason=body.get("refundReason", DEFAULT_REASON),
+            remark=body.get("remark"),
+        ),
+    )
+
+
+def _e4(value: Any, where: str) -> int:
+    """An amount (JSON number or null) as exact ten-thousandths."""
+    if value is None:
+        return 0
+    try:
+        exact = Decimal(str(value)) * 10_000
+    except InvalidOperation:
+        raise DataError(f"{where}: {value!r} is not an amount") from None
+    if exact != exact.to_integral_value():
+        raise DataError(f"{where}: {value} has more than 4 decimals")
+    return int(exact)
+
+
+def _check_sum(given: Any, computed_e4: int, where: str, rule: str) -> None:
+    if given is not None and _e4(given, where) != computed_e4:
+        raise DataError(f"{where}: {given} is not {rule} ({computed_e4 / 10_000:g}); leave it out")
+
+
+def _instant(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        raise DataError(f"{where}: {value!r} is not an ISO 8601 instant: {error}") from None
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+def seed(store: Store, db: Any, dataset: Dataset) -> None:
+    """Store a dataset's tokens and orders, and settle its refunds (inside a transaction)."""
+    by_merchant: dict[str, list[str]] = {}
+    for token, merchant in dataset.tokens.items():
+        by_merchant.setdefault(merchant, []).append(token)
+    for merchant, tokens in by_merchant.items():
+        store.add_merchant(db, merchant, tokens)
+    store.forget_merchants()
+    for seeded in dataset.orders:
+        add_order(db, seeded)
+
+
+def add_order(db: Any, seeded: SeedOrder) -> None:
+    """Store one order and apply its settled refunds through the refund rules."""
+    order, where = seeded.order, seeded.where
+    if Store.order_exists(db, order.id):
+        raise DataError(f"{where}.id: order {order.id} already exists")
+    Store.insert_order(db, order)
+    at = order.modify_date
+    for r, refund in enumerate(seeded.refunds):
+        try:
+            new = create_refund(
+                db, order.merchant, order.id, refund.request, now=at, settle_after=0
+            )
+        except (RuleViolation, OrderNotFound) as error:
+            raise DataError(f"{where}: refunds[{r}]: {error}") from None
+        settle_refund(db, new.refund_no, refund.status)
+
+
+__all__ = [
+    "DEMO_DATA",
+    "DataError",
+    "Dataset",
+    "SeedOrder",
+    "add_order",
+    "check_order",
+    "load",
+    "parse",
+    "seed",
+]

@@ -1,0 +1,298 @@
+"""Failures on demand: make calls of an operation fail, so integrators can test their error paths.
+
+Two ways to ask, both part of the control surface (``--no-control`` turns them off):
+
+- the ``Prefer`` header of one request (like Prism's ``Prefer: code=...``)::
+
+      Prefer: code=503, retry-after=2     answer 503 with Retry-After: 2
+      Prefer: code=429                    answer 429 (Retry-After: 1 unless given)
+      Prefer: code=500                    answer 500
+      Prefer: delay=1.5                   wait 1.5 s, then answer normally
+      Prefer: drop                        close the connection without an answer
+      Prefer: drop=after                  carry the request out, then drop the answer
+
+- ``POST /_sandbox/failures`` with ``{"operation": "refundOrder", "count": 3,
+  "code": 503}`` (or ``delay``, ``drop``): the next ``count`` calls of the
+  operation (or of any, without ``operation``) fail so.
+
+A forced status answers the spec's error envelope (``SERVER_ERROR`` 50001,
+``SERVICE_UNAVAILABLE`` 50301, ``RATE_LIMITED`` 42901) and carries nothing out.
+A drop sends the status line and headers and closes the connection before the
+body, so the client sees a broken answer (httpx: ``RemoteProtocolError``).
+The answer names what was applied in ``Preference-Applied``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import re
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kakaclo_client.models import ErrorCode
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kakaclo_sandbox.errors import ApiError
+
+log = logging.getLogger("kakaclo_sandbox.failures")
+
+FORCED_CODES = {
+    429: (ErrorCode.RATE_LIMITED, "rate limit exceeded (forced by the sandbox)"),
+    500: (ErrorCode.SERVER_ERROR, "internal server error (forced by the sandbox)"),
+    503: (ErrorCode.SERVICE_UNAVAILABLE, "service unavailable (forced by the sandbox)"),
+}
+MAX_DELAY = 60.0
+MAX_RETRY_AFTER = 3600
+MAX_COUNT = 1000
+DROP_MODES = ("before", "after")
+ANY_OPERATION = "*"
+API_ROOT = "/openapi/openapi/v2/order/orders"
+_REFUND = re.compile(re.escape(API_ROOT) + r"/[^/]+/refund")
+_QUERY_REFUND = re.compile(re.escape(API_ROOT) + r"/refund/[^/]+")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How one call fails: a status, a delay before the answer, or a dropped connection."""
+
+    code: int | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+    drop: str | None = None
+
+    def describe(self) -> str:
+        """The failure as a ``Prefer``/``Preference-Applied`` value."""
+        parts = []
+        if self.code is not None:
+            parts.append(f"code={self.code}")
+        if self.retry_after is not None:
+            parts.append(f"retry-after={self.retry_after}")
+        if self.delay:
+            parts.append(f"delay={self.delay:g}")
+        if self.drop is not None:
+            parts.append("drop" if self.drop == "before" else f"drop={self.drop}")
+        return ", ".join(parts)
+
+
+class PreferenceError(ApiError):
+    """A failure the sandbox cannot force (answered 400, ``UNSUPPORTED_PREFERENCE``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, ErrorCode.UNSUPPORTED_PREFERENCE, message)
+
+
+def make_failure(
+    code: int | None = None,
+    retry_after: int | None = None,
+    delay: float = 0.0,
+    drop: str | None = None,
+) -> Failure:
+    """A checked failure; PreferenceError names what is wrong."""
+    if code is not None and code not in FORCED_CODES:
+        raise PreferenceError(
+            f"code={code}: the sandbox can force {', '.join(map(str, FORCED_CODES))}"
+        )
+    if retry_after is not None and not (1 <= retry_after <= MAX_RETRY_AFTER):
+        raise PreferenceError(f"retry-after must be 1 to {MAX_RETRY_AFTER} seconds")
+    if retry_after is not None and code not in (429, 503):
+        raise PreferenceError("retry-after goes with code=429 or code=503")
+    if not (math.isfinite(delay) and 0 <= delay <= MAX_DELAY):
+        raise PreferenceError(f"delay must be 0 to {MAX_DELAY:g} seconds")
+    if drop is not None and drop not in DROP_MODES:
+        raise PreferenceError(f"drop={drop}: say drop (before) or drop=after")
+    if drop is not None and code is not None:
+        raise PreferenceError("choose code or drop, not both")
+    if code is None and drop is None and not delay:
+        raise PreferenceError("say code, delay or drop")
+    if code == 429 and retry_after is None:
+        retry_after = 1  # the spec requires Retry-After on 429
+    return Failure(code=code, retry_after=retry_after, delay=delay, drop=drop)
+
+
+_PREFERENCE = re.compile(r'\s*([A-Za-z-]+)\s*(?:=\s*("[^"]*"|[^,;\s]*))?\s*')
+KNOWN = ("code", "retry-after", "delay", "drop")
+
+
+def parse_prefer(header: str) -> Failure | None:
+    """The failure a ``Prefer`` header asks for; None when it names none of ours.
+
+    Preferences the sandbox does not know (``return=minimal``, ...) are
+    ignored, as RFC 7240 asks; a known one with a bad value is a PreferenceError.
+    """
+    values: dict[str, str | None] = {}
+    for token in re.split(r"[,;]", header):
+        if not token.strip():
+            continue
+        match = _PREFERENCE.fullmatch(token)
+        if match is None:
+            continue
+        name, value = match.group(1).lower(), match.group(2)
+        if name in KNOWN:
+            values[name] = value.strip('"') if value is not None else None
+    if not values:
+        return None
+    try:
+        code = _integer(values, "code")
+        retry_after = _integer(values, "retry-after")
+        delay = float(values["delay"] or "x") if "delay" in values else 0.0
+    except ValueError:
+        message = f"Prefer: {header[:80]!r}: code, retry-after and delay take numbers"
+        raise PreferenceError(message) from None
+    drop = (values["drop"] or "before") if "drop" in values else None
+    return make_failure(code, retry_after, delay, drop)
+
+
+def _integer(values: dict[str, str | None], name: str) -> int | None:
+    if name not in values:
+        return None
+    text = values[name] or ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        raise ValueError(name)
+    return int(text)
+
+
+class FailurePlan:
+    """Failures queued for the next calls, per operation (or for any)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queued: dict[str, deque[Failure]] = {}
+
+    def add(self, operation: str, failure: Failure, count: int) -> None:
+        """Make the next ``count`` calls of ``operation`` (or ANY_OPERATION) fail so."""
+        with self._lock:
+            self._queued.setdefault(operation, deque()).extend([failure] * count)
+
+    def take(self, operation: str) -> Failure | None:
+        """The failure for this call, if one is queued (the operation's own first)."""
+        with self._lock:
+            for key in (operation, ANY_OPERATION):
+                queue = self._queued.get(key)
+                if queue:
+                    return queue.popleft()
+        return None
+
+    def clear(self) -> None:
+        """Forget every queued failure."""
+        with self._lock:
+            self._queued.clear()
+
+    def pending(self) -> list[dict[str, Any]]:
+        """What is queued, per operation, in the order it will apply."""
+        with self._lock:
+            return [
+                {"operation": None if key == ANY_OPERATION else key, **_public(failure)}
+                for key, queue in self._queued.items()
+                for failure in queue
+            ]
+
+
+def _public(failure: Failure) -> dict[str, Any]:
+    body = asdict(failure)
+    body["retryAfter"] = body.pop("retry_after")
+    return body
+
+
+def operation_of(method: str, path: str) -> str | None:
+    """The spec operation a request is for, or None (docs, control, unknown paths)."""
+    if method == "POST" and _REFUND.fullmatch(path):
+        return "refundOrder"
+    if method == "GET" and _QUERY_REFUND.fullmatch(path):
+        return "queryRefund"
+    if method == "GET" and path == API_ROOT:
+        return "queryOrders"
+    return None
+
+
+class ForcedFailures:
+    """ASGI middleware: apply the failure a request asks for (Prefer) or that is queued."""
+
+    def __init__(self, app: ASGIApp, plan: FailurePlan) -> None:
+        self.app = app
+        self.plan = plan
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Fail the call as asked, or pass it on."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        operation = operation_of(scope["method"], scope["path"])
+        if operation is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            failure = self._failure(scope, operation)
+        except PreferenceError as error:
+            await _answer(send, error.status, error.code, error.message, {})
+            return
+        if failure is None:
+            await self.app(scope, receive, send)
+            return
+        log.info("%s: forced failure %s", operation, failure.describe())
+        if failure.delay:
+            await asyncio.sleep(failure.delay)
+        applied = {"Preference-Applied": failure.describe()}
+        if failure.code is not None:
+            code, message = FORCED_CODES[failure.code]
+            if failure.retry_after is not None:
+                applied["Retry-After"] = str(failure.retry_after)
+                message += f"; retry after {failure.retry_after} s"
+            await _answer(send, failure.code, code, message, applied)
+        elif failure.drop == "before":
+            await _drop(send)
+        elif failure.drop == "after":
+            await self.app(scope, receive, _swallow)
+            await _drop(send)
+        else:
+            await self.app(scope, receive, _with_headers(send, applied))
+
+    def _failure(self, scope: Scope, operation: str) -> Failure | None:
+        for name, value in scope["headers"]:
+            if name == b"prefer":
+                asked = parse_prefer(value.decode("latin-1"))
+                if asked is not None:
+                    return asked
+        return self.plan.take(operation)
+
+
+async def _answer(
+    send: Send, status: int, code: int, message: str, headers: dict[str, str]
+) -> None:
+    body = json.dumps({"code": int(code), "message": message, "data": None}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop(send: Send) -> None:
+    # Promise a body and never send it: the server closes the connection
+    # mid-answer, which every HTTP client reports as a broken response.
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-length", b"64"), (b"connection", b"close")],
+        }
+    )
+
+
+async def _swallow(message: Message) -> None:
+    return None
+
+
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = dict(message)
+            message["headers"] = list(message.get("headers", [])) + [
+                (name.lower().encode(), value.encode()) for name, value in headers.items()
+            ]
+        await send(message)
+
+    return sending
