@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,7 +71,23 @@ def _copy(tmp_path: Path) -> Path:
         else:
             shutil.copyfile(source, target)
     (repo / ".tools").symlink_to(ROOT / ".tools")
+    _released_as_is(repo)
     return repo
+
+
+def _released_as_is(repo: Path) -> None:
+    """Make the copy's baseline its current state, so each test sees only its own edit."""
+    released = repo / "api" / "released"
+    shutil.copyfile(repo / "openapi.yaml", released / "openapi.yaml")
+    shutil.rmtree(released / "python" / "kakaclo_refunds")
+    shutil.copytree(
+        repo / "src" / "kakaclo_refunds",
+        released / "python" / "kakaclo_refunds",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    log = repo / "CHANGELOG.md"
+    unreleased = re.compile(r"^## Unreleased.*?(?=^## )", re.M | re.S)
+    log.write_text(unreleased.sub("## Unreleased\n\n", log.read_text(), count=1))
 
 
 def _api_diff(

@@ -134,7 +134,14 @@ def test_schema_valid_requests_never_get_400_business_rules_are_409() -> None:
     # 400 is documented for schema violations only; every rule code is a 409.
     rule_codes = spec().documented_error_codes("refundOrder", 409)
     assert rule_codes == {40901, 40902, 40903, 40904, 40905, 40911, 40912}
-    assert spec().documented_error_codes("refundOrder", 400) == {40001, 40002, 40003}
+    # 40004 answers a sandbox-only Prefer header, which no operation declares
+    assert spec().documented_error_codes("refundOrder", 400) == {40001, 40002, 40003, 40004}
+
+
+def test_every_operation_lists_the_server_errors_a_client_may_see() -> None:
+    for _, _, operation in spec().operations():
+        assert {"500", "503"} <= set(operation["responses"]), operation["operationId"]
+        assert "Retry-After" in spec().resolve(operation["responses"]["503"])["headers"]
 
 
 def test_rate_limited_answers_carry_retry_after() -> None:

@@ -23,9 +23,11 @@ from kakaclo_refunds.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
+from kakaclo_refunds.orders import Address, Option, Order, OrderLine, Parcel, clean_order
 from kakaclo_refunds.retry import RetryPolicy
 
 __all__ = [
+    "Address",
     "ApiError",
     "AsyncKakacloClient",
     "AuthError",
@@ -36,6 +38,10 @@ __all__ = [
     "KakacloError",
     "KakacloTimeoutError",
     "NotFoundError",
+    "Option",
+    "Order",
+    "OrderLine",
+    "Parcel",
     "QuantityExceededError",
     "RateLimitedError",
     "RefundNotAllowedError",
@@ -48,4 +54,5 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "ValidationError",
+    "clean_order",
 ]

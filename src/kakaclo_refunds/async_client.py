@@ -15,7 +15,6 @@ import httpx
 from kakaclo_client.api.orders import query_orders
 from kakaclo_client.api.refunds import query_refund, refund_order
 from kakaclo_client.models import (
-    Order,
     QueryOrderResponse,
     QueryRefundResponse,
     Refund,
@@ -32,6 +31,7 @@ from kakaclo_refunds.errors import (
     NotFoundError,
     RequestInfo,
 )
+from kakaclo_refunds.orders import Order, clean_order
 from kakaclo_refunds.retry import RetryableOutcome, RetryPolicy, async_retrying, is_ambiguous
 
 T = TypeVar("T")
@@ -243,7 +243,7 @@ class AsyncKakacloClient:
                 )
             ).data
             for order in page.list_:
-                yield order
+                yield clean_order(order)
             seen += len(page.list_)
             if not _core.more_pages(seen, len(page.list_), page.total):
                 return

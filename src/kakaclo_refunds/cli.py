@@ -11,17 +11,19 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from kakaclo_client.models import CountryCode, Order, Refund, RefundReason, RefundStatus
+from kakaclo_client.models import CountryCode, Refund, RefundReason, RefundStatus
 from rich.console import Console
 from rich.table import Table
 
 from kakaclo_refunds import _core
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import ApiError, KakacloError, RefundWaitTimeout
+from kakaclo_refunds.orders import Order
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUND_FAILED, EXIT_TIMEOUT = 1, 2, 3, 4
 
@@ -120,7 +122,7 @@ def orders_list(
             if limit is not None and len(found) >= limit:
                 break
     if as_json:
-        _print_json([order.to_dict() for order in found])
+        _print_json([order.to_json() for order in found])
         return
     table = Table(
         "id", "status", "fulfillment", "refund", "final", "refunded", "refundable", "created"
@@ -128,13 +130,13 @@ def orders_list(
     for order in found:
         table.add_row(
             order.id,
-            str(order.status),
-            str(order.fulfillment_status),
-            str(order.refund_status or "-"),
-            str(order.final_amount),
-            str(order.refunded_amount),
-            str(order.refundable_amount),
-            str(order.create_date),
+            _shown(order.status),
+            _shown(order.fulfillment_status),
+            _shown(order.refund_status),
+            _shown(order.final_amount),
+            _shown(order.refunded_amount),
+            _shown(order.refundable_amount),
+            _shown(order.create_date),
         )
     out.print(table)
 
@@ -153,25 +155,39 @@ def orders_show(
     with _client(base_url, token) as client:
         order = client.get_order(order_id)
     if as_json:
-        _print_json(order.to_dict())
+        _print_json(order.to_json())
         return
     out.print(
-        f"order [bold]{order.id}[/]: {order.status} / {order.financial_status} / "
-        f"{order.fulfillment_status}; final {order.final_amount}, refunded "
-        f"{order.refunded_amount}, refundable {order.refundable_amount}"
+        f"order [bold]{order.id}[/]: {_shown(order.status)} / {_shown(order.financial_status)} / "
+        f"{_shown(order.fulfillment_status)}; final {_shown(order.final_amount)}, refunded "
+        f"{_shown(order.refunded_amount)}, refundable {_shown(order.refundable_amount)}"
     )
-    table = Table("line", "itemId", "skuCode", "countryCode", "pieces", "amount", "refund")
-    for line in order.order_items or []:
+    table = Table(
+        "line", "itemId", "skuCode", "countryCode", "options", "pieces", "amount", "refund"
+    )
+    for line in order.lines:
         table.add_row(
             line.id,
-            str(line.item_id),
-            str(line.sku_code),
-            str(line.country_code),
-            str(line.product_num),
-            str(line.amount),
-            str(line.refund_status or "-"),
+            _shown(line.item_id),
+            _shown(line.sku_code),
+            _shown(line.country_code),
+            ", ".join(f"{o.name}: {o.value}" if o.name else o.value for o in line.options) or "-",
+            _shown(line.product_num),
+            _shown(line.amount),
+            _shown(line.refund_status),
         )
     out.print(table)
+
+
+def _shown(value: object) -> str:
+    """A clean value for a table cell: "-" for None, enums by value, dates in ISO 8601."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
 
 
 def parse_item(text: str) -> _core.Item:

@@ -14,7 +14,6 @@ import httpx
 from kakaclo_client.api.orders import query_orders
 from kakaclo_client.api.refunds import query_refund, refund_order
 from kakaclo_client.models import (
-    Order,
     QueryOrderResponse,
     QueryRefundResponse,
     Refund,
@@ -30,6 +29,7 @@ from kakaclo_refunds.errors import (
     NotFoundError,
     RequestInfo,
 )
+from kakaclo_refunds.orders import Order, clean_order
 from kakaclo_refunds.retry import RetryableOutcome, RetryPolicy, is_ambiguous, retrying
 
 T = TypeVar("T")
@@ -240,7 +240,8 @@ class KakacloClient:
                 QueryOrderResponse,
                 request,
             ).data
-            yield from page.list_
+            for order in page.list_:
+                yield clean_order(order)
             seen += len(page.list_)
             if not _core.more_pages(seen, len(page.list_), page.total):
                 return

@@ -4,10 +4,10 @@ Two forms, chosen per sandbox (``Settings.clean``):
 
 - the **vendor's** (the default): what the real service's bodies show, quirks
   included (see the ``Order`` and ``OrderPage`` schemas of the spec): the
-  string ``"NULL"`` for "no refund status", ``completedDate`` equal to
-  ``payDate``, the page keys ``vo``, ``totalPageNumber``, ``modifyDate`` and
-  ``nextId``, no field-table-only fields on orders without a refund, no
-  ``countryCode`` on the lines inside ``fulfillments``;
+  string ``"NULL"`` for "no refund status", the page keys ``vo``,
+  ``totalPageNumber``, ``modifyDate`` and ``nextId``, no field-table-only
+  fields on orders without a refund, no ``countryCode`` on the lines inside
+  ``fulfillments``;
 - the **clean** one: plain nulls, every field of the vendor's field table.
 """
 
@@ -155,7 +155,8 @@ def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[s
         "refundStatus": refund_status,
         "purchaseDate": _date(row["purchase_date"]),
         "payDate": _date(row["pay_date"]),
-        "completedDate": _date(row["pay_date"]) if vendor else None,
+        # the vendor's meaning: when the payment completed (the spec's Order says so)
+        "completedDate": _date(row["pay_date"]),
         "cancelDate": _date(row["cancel_date"]),
         "refundDate": _date(row["refund_date"]),
         "createDate": _date(row["create_date"]),

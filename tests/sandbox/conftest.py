@@ -11,6 +11,7 @@ from tests.live import LiveSandbox
 
 TOKEN_A = {"Authorization": "Bearer demo-token"}
 TOKEN_B = {"Authorization": "Bearer demo-token-2"}
+TOKEN_TWINS = {"Authorization": "Bearer demo-token-vendor"}
 
 
 class FakeTime:
@@ -32,6 +33,16 @@ def fake_time() -> FakeTime:
 def client(fake_time: FakeTime) -> Iterator[TestClient]:
     """An in-process sandbox: fresh in-memory database, no rate limit, responses checked."""
     app = create_app(db=":memory:", rate_limit=None, validate_responses=True, clock=fake_time)
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def clean_client(fake_time: FakeTime) -> Iterator[TestClient]:
+    """The same sandbox started with --clean: plain nulls, every field of the field table."""
+    app = create_app(
+        db=":memory:", rate_limit=None, validate_responses=True, clock=fake_time, clean=True
+    )
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
 

@@ -35,8 +35,9 @@ def test_update_range_follows_refunds(client: TestClient, fake_time: FakeTime) -
     assert _ids(client, updateStartTime="2026-11-10T00:00:00Z") == ["10007"]
 
 
-def test_amounts_follow_the_vendor_definitions(client: TestClient) -> None:
-    for order in client.get(API, params={"pageSize": 250}, headers=TOKEN_A).json()["data"]["list"]:
+def test_amounts_follow_the_vendor_definitions(clean_client: TestClient) -> None:
+    answer = clean_client.get(API, params={"pageSize": 250}, headers=TOKEN_A).json()
+    for order in answer["data"]["list"]:
         subtotal = sum(line["total"] for line in order["orderItems"])
         assert round(subtotal, 4) == order["subTotalAmount"]
         assert order["finalAmount"] == round(

@@ -31,14 +31,18 @@ class Order:
     `refundedAmount`.
 
     **The forms of the real service.** Its real bodies show these, and
-    `kakaclo-sandbox` sends them too (`--clean` turns them off):
+    `kakaclo-sandbox` sends them too:
 
-    - `refundStatus`, of the order and of each line, is the string `NULL`
-      while nothing of it is refunding or refunded.
     - `completedDate` is the instant the payment completed, equal to
       `payDate` in every real body, not the instant the order completed.
     - `option1` to `option3` of a line are JSON objects
       `{"name": ..., "value": ...}` encoded inside a string, or null.
+
+    These three the sandbox sends only in its default, vendor-shaped mode
+    (`kakaclo-sandbox --clean` sends plain nulls and every field):
+
+    - `refundStatus`, of the order and of each line, is the string `NULL`
+      while nothing of it is refunding or refunded.
     - One rule settles where the vendor's field table and its real bodies
       disagree: a field of the table is sent unless a real body shows that
       the vendor leaves it out in that state. `currencyCode`,
