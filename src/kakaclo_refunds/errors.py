@@ -138,9 +138,20 @@ class RateLimitedError(ApiError):
 
 
 class ServerError(ApiError):
-    """5xx: the server failed."""
+    """5xx: the server failed; ``retry_after`` seconds when a 503 says when to come back."""
 
     hint = "retry later; a Refund Order may still have gone through"
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None,
+        message: str,
+        request: RequestInfo | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, code, message, request)
+        self.retry_after = retry_after
 
 
 class UnexpectedResponseError(ApiError):
@@ -226,8 +237,6 @@ def make_error(answer: ErrorAnswer, request: RequestInfo | None) -> ApiError:
         cls = _BY_CODE[answer.code]
     else:
         cls = _BY_STATUS.get(answer.status, UnexpectedResponseError)
-    if cls is RateLimitedError:
-        return RateLimitedError(
-            answer.status, answer.code, answer.message, request, answer.retry_after
-        )
+    if cls is RateLimitedError or cls is ServerError:
+        return cls(answer.status, answer.code, answer.message, request, answer.retry_after)
     return cls(answer.status, answer.code, answer.message, request)

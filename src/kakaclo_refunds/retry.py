@@ -54,7 +54,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, error: BaseException | None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+        if isinstance(error, RateLimitedError | ServerError) and error.retry_after is not None:
             return min(float(error.retry_after), self.retry_after_cap)
         ceiling = min(self.backoff_cap, self.backoff * 2 ** (attempt - 1))
         return float(ceiling * (0.5 + self.jitter() / 2))  # jittered in [ceiling/2, ceiling]

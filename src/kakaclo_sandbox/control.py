@@ -79,6 +79,8 @@ async def info(request: Request) -> JSONResponse:
                     "settleAfterSeconds": settings.settle_after,
                     "rateLimit": str(settings.rate_limit) if settings.rate_limit else "off",
                     "validateResponses": settings.validate_responses,
+                    "clean": settings.clean,
+                    "data": sandbox.data.source,
                 },
             },
             "ok",

@@ -206,16 +206,20 @@ def parse(document: Any, spec: Spec, source: str) -> Dataset:
 
 def check_order(spec: Spec, body: Any, merchant: str, where: str) -> SeedOrder:
     """One order body (the control surface's), checked like an order of a data file."""
-    _check_schema(spec, ORDER_SCHEMA, body, where)
+    _check_schema(spec, ORDER_SCHEMA, body, where, sep=".")  # "order.status: ..."
     return seed_order(body, merchant, where)
 
 
-def _check_schema(spec: Spec, schema: dict[str, Any], document: Any, source: str) -> None:
+def _check_schema(
+    spec: Spec, schema: dict[str, Any], document: Any, source: str, sep: str = ": "
+) -> None:
     errors = spec.compile(schema).errors(document)
     if errors:
         fields = {error.path for error in errors}
         more = f" (and {len(fields) - 1} more fields)" if len(fields) > 1 else ""
-        raise DataError(f"{source}: {errors[0]}{more}")
+        first = errors[0]
+        where = f"{source}{sep}{first.path}" if first.path else source
+        raise DataError(f"{where}: {first.message}{more}")
 
 
 def seed_order(body: Mapping[str, Any], merchant: str, where: str) -> SeedOrder:

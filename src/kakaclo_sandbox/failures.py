@@ -263,7 +263,9 @@ class ForcedFailures:
 async def _answer(
     send: Send, status: int, code: int, message: str, headers: dict[str, str]
 ) -> None:
-    body = json.dumps({"code": int(code), "message": message, "data": None}).encode()
+    body = json.dumps(
+        {"code": int(code), "message": message, "data": None}, separators=(",", ":")
+    ).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})

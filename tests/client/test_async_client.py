@@ -13,6 +13,7 @@ from kakaclo_client.models import RefundStatus
 from kakaclo_refunds import (
     AsyncKakacloClient,
     Item,
+    Order,
     QuantityExceededError,
     RetryPolicy,
     UnexpectedResponseError,
@@ -130,3 +131,14 @@ def test_a_200_with_another_code_is_an_error(app: Any, clock: Time) -> None:
         assert caught.value.code == 12345
 
     _run(clock, app, scenario, sabotage)
+
+
+def test_orders_come_clean(app: Any, clock: Time) -> None:
+    async def scenario(client: AsyncKakacloClient, _: AsyncForward) -> None:
+        order = await client.get_order("10001")
+        assert isinstance(order, Order)
+        assert order.refund_status is None  # the wire says "NULL"
+        assert order.raw.refund_status == "NULL"
+        assert [option.name for option in order.lines[0].options] == ["color", "size"]
+
+    _run(clock, app, scenario)
