@@ -57,14 +57,24 @@ class KakacloError(Exception):
 
 
 class ApiError(KakacloError):
-    """The server answered with an error envelope (or an unexpected one)."""
+    """The server answered with an error envelope (or an unexpected one).
+
+    ``retry_after`` holds the answer's ``Retry-After`` seconds, when it sent one
+    (a 429, or a 503 that says when to come back).
+    """
 
     def __init__(
-        self, status: int, code: int | None, message: str, request: RequestInfo | None = None
+        self,
+        status: int,
+        code: int | None,
+        message: str,
+        request: RequestInfo | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, request)
         self.status = status
         self.code = code
+        self.retry_after = retry_after
 
     @property
     def code_name(self) -> str:
@@ -125,33 +135,11 @@ class RateLimitedError(ApiError):
 
     hint = "the vendor allows a burst of 120 requests, then 2 per second"
 
-    def __init__(
-        self,
-        status: int,
-        code: int | None,
-        message: str,
-        request: RequestInfo | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(status, code, message, request)
-        self.retry_after = retry_after
-
 
 class ServerError(ApiError):
-    """5xx: the server failed; ``retry_after`` seconds when a 503 says when to come back."""
+    """5xx: the server failed (``retry_after`` when a 503 says when to come back)."""
 
     hint = "retry later; a Refund Order may still have gone through"
-
-    def __init__(
-        self,
-        status: int,
-        code: int | None,
-        message: str,
-        request: RequestInfo | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(status, code, message, request)
-        self.retry_after = retry_after
 
 
 class UnexpectedResponseError(ApiError):
@@ -237,6 +225,4 @@ def make_error(answer: ErrorAnswer, request: RequestInfo | None) -> ApiError:
         cls = _BY_CODE[answer.code]
     else:
         cls = _BY_STATUS.get(answer.status, UnexpectedResponseError)
-    if cls is RateLimitedError or cls is ServerError:
-        return cls(answer.status, answer.code, answer.message, request, answer.retry_after)
-    return cls(answer.status, answer.code, answer.message, request)
+    return cls(answer.status, answer.code, answer.message, request, answer.retry_after)
