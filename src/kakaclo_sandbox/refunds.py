@@ -9,9 +9,11 @@
   refunds still pending.
 - Without items, everything still refundable is refunded; if nothing is
   left, the request is refused.
-- The money of a refund is its pieces at their unit amount; the refund that
-  takes the last pieces also takes the rest of the order's final amount
-  (freight less coupon), so a fully refunded order has nothing refundable.
+- An order's refundedAmount is the sum of its settled pieces at their unit
+  amount, never above finalAmount; once no piece is left unrefunded it is
+  exactly finalAmount, so the rest (freight, coupon, promotion) goes with the
+  refund whose settlement takes the last piece. It is decided at settlement,
+  never when a refund is created: a refund that fails leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -124,13 +126,12 @@ def plan_quantities(
 
 
 def refund_amount(order: OrderState, plan: dict[str, int]) -> int:
-    """The money (ten-thousandths) of a refund of ``plan`` pieces."""
-    still_open = order.final_e4 - order.reserved_e4
-    takes_the_rest = all(plan.get(line.id, 0) == line.refundable for line in order.lines)
-    if takes_the_rest:
-        return max(0, still_open)
-    pieces = sum(line.amount_e4 * plan.get(line.id, 0) for line in order.lines)
-    return max(0, min(pieces, still_open))
+    """The value (ten-thousandths) of the pieces of a refund, at their unit amount.
+
+    Only a record: what an order shows as refunded is decided at settlement
+    (see :func:`kakaclo_sandbox.render.refunded_e4`), never when a refund is made.
+    """
+    return sum(line.amount_e4 * plan.get(line.id, 0) for line in order.lines)
 
 
 def create_refund(
@@ -163,9 +164,8 @@ def create_refund(
         [(quantity, line_id) for line_id, quantity in plan.items()],
     )
     db.execute(
-        "UPDATE orders SET reserved_e4 = reserved_e4 + ?, pending_refunds = pending_refunds + 1, "
-        "modify_date = ? WHERE id = ?",
-        (amount, now, order_id),
+        "UPDATE orders SET pending_refunds = pending_refunds + 1, modify_date = ? WHERE id = ?",
+        (now, order_id),
     )
     return NewRefund(
         refund_no=Store.refund_no(seq), order_id=order_id, amount_e4=amount, quantities=plan

@@ -114,6 +114,19 @@ def _order_refund_status(order: sqlite3.Row, lines: list[sqlite3.Row]) -> str | 
     return "partial_refund" if any(line["refunded"] for line in lines) else None
 
 
+def refunded_e4(lines: list[sqlite3.Row], final_e4: int) -> int:
+    """What an order shows as refunded: a function of its settled pieces alone.
+
+    The sum of the settled pieces at their unit amount, never above the final
+    amount; once every piece is refunded, exactly the final amount (the rest,
+    freight less coupon, goes with the refund that settled last).
+    """
+    if lines and all(line["refunded"] == line["product_num"] for line in lines):
+        return final_e4
+    settled = sum(line["amount_e4"] * line["refunded"] for line in lines)
+    return max(0, min(settled, final_e4))
+
+
 def _date(value: float | None) -> str | None:
     return None if value is None else iso(value)
 
@@ -139,6 +152,7 @@ def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[s
     """One order of Query Order, amounts per the vendor's definitions."""
     subtotal = sum(line["amount_e4"] * line["product_num"] for line in lines)
     final = subtotal + row["freight_e4"] - row["coupon_e4"]
+    refunded = refunded_e4(lines, final)
     refund_status = _order_refund_status(row, lines)
     has_refund = refund_status is not None
     rendered_lines = [
@@ -168,8 +182,8 @@ def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[s
         "couponAmount": money(row["coupon_e4"]),
         "promotionAmount": money(row["promotion_e4"]),
         "finalAmount": money(final),
-        "refundedAmount": money(row["refunded_e4"]),
-        "refundableAmount": money(final - row["refunded_e4"]),
+        "refundedAmount": money(refunded),
+        "refundableAmount": money(final - refunded),
         "shippingAddress": json.loads(row["shipping_address"]),
         "fulfillments": _parcels(row, rendered_lines, vendor=vendor),
         "orderItems": rendered_lines,

@@ -65,9 +65,9 @@ def _settle(db: sqlite3.Connection, refund: sqlite3.Row, status: str) -> None:
             [(line["quantity"], line["line_id"]) for line in lines],
         )
         db.execute(
-            "UPDATE orders SET reserved_e4 = reserved_e4 - ?, "
-            "pending_refunds = pending_refunds - 1, modify_date = max(modify_date, ?) WHERE id = ?",
-            (refund["amount_e4"], at, refund["order_id"]),
+            "UPDATE orders SET pending_refunds = pending_refunds - 1, "
+            "modify_date = max(modify_date, ?) WHERE id = ?",
+            (at, refund["order_id"]),
         )
         return
     db.executemany(
@@ -75,9 +75,9 @@ def _settle(db: sqlite3.Connection, refund: sqlite3.Row, status: str) -> None:
         [(line["quantity"], line["line_id"]) for line in lines],
     )
     db.execute(
-        "UPDATE orders SET refunded_e4 = refunded_e4 + ?, pending_refunds = pending_refunds - 1, "
+        "UPDATE orders SET pending_refunds = pending_refunds - 1, "
         "modify_date = max(modify_date, ?), refund_date = ? WHERE id = ?",
-        (refund["amount_e4"], at, at, refund["order_id"]),
+        (at, at, refund["order_id"]),
     )
     # Every piece refunded: the order is cancelled, as the vendor's "cancel and refund" says.
     db.execute(

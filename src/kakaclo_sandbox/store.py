@@ -41,8 +41,6 @@ CREATE TABLE IF NOT EXISTS orders (
     freight_e4         INTEGER NOT NULL,
     coupon_e4          INTEGER NOT NULL,
     promotion_e4       INTEGER NOT NULL,
-    refunded_e4        INTEGER NOT NULL DEFAULT 0,
-    reserved_e4        INTEGER NOT NULL DEFAULT 0,
     pending_refunds    INTEGER NOT NULL DEFAULT 0,
     purchase_date      REAL,
     pay_date           REAL,
@@ -143,7 +141,6 @@ class OrderState:
     financial_status: str
     fulfillment_status: str
     final_e4: int
-    reserved_e4: int
     lines: tuple[Line, ...]
 
 
@@ -469,7 +466,7 @@ class Store:
         """The order with its lines, if it belongs to ``merchant``."""
         order = db.execute(
             "SELECT id, merchant, status, financial_status, fulfillment_status, freight_e4, "
-            "coupon_e4, reserved_e4 FROM orders WHERE id = ? AND merchant = ?",
+            "coupon_e4 FROM orders WHERE id = ? AND merchant = ?",
             (order_id, merchant),
         ).fetchone()
         if order is None:
@@ -499,7 +496,6 @@ class Store:
             financial_status=order["financial_status"],
             fulfillment_status=order["fulfillment_status"],
             final_e4=subtotal + order["freight_e4"] - order["coupon_e4"],
-            reserved_e4=order["reserved_e4"],
             lines=lines,
         )
 

@@ -156,3 +156,24 @@ def test_lines_sharing_an_item_id_are_told_apart_by_sku_and_warehouse(client: Te
         ("CN", "NULL"),
         ("US", "refunding"),
     ]
+
+
+def test_the_rest_of_the_money_goes_with_the_last_settled_piece(
+    client: TestClient, fake_time: FakeTime
+) -> None:
+    # 10001: 2 CN + 3 US pieces at 7.23, freight 9.1, final 45.25
+    failing = {"remark": "[fail]", "orderItems": [item("120002", 3, "US")]}
+    assert client.post(refund_url("10001"), json=failing, headers=TOKEN_A).status_code == 200
+    last = {"orderItems": [item("120001", 2)]}  # the last pieces not yet in a refund
+    assert client.post(refund_url("10001"), json=last, headers=TOKEN_A).status_code == 200
+    fake_time.value += 5
+    settled = order(client, TOKEN_A, "10001")
+    # the failed refund took nothing, and the successful one did not take the freight:
+    # three pieces are still unrefunded
+    assert settled["refundedAmount"] == 14.46
+    assert settled["refundableAmount"] == round(45.25 - 14.46, 4)
+    whole = client.post(refund_url("10001"), json={}, headers=TOKEN_A)
+    assert whole.status_code == 200
+    fake_time.value += 5
+    done = order(client, TOKEN_A, "10001")
+    assert (done["refundedAmount"], done["refundableAmount"]) == (45.25, 0)

@@ -30,6 +30,16 @@ class Order:
     `freightAmount` − `couponAmount`; `refundableAmount` = `finalAmount` −
     `refundedAmount`.
 
+    **Money rule** (the vendor documents none; this spec settles it):
+    `refundedAmount` is the sum of the amounts of the pieces whose refunds
+    settled successfully, never above `finalAmount`, as long as some piece
+    is not refunded. When a refund settles and no piece is left
+    unrefunded, `refundedAmount` becomes exactly `finalAmount`: the rest
+    (freight, coupon, promotion, whatever its sign) goes with that refund.
+    Nothing is decided when a refund is created, so a refund that fails
+    never leaves another holding the freight: `refundedAmount` is a
+    function of the settled pieces alone.
+
     **The forms of the real service.** Its real bodies show these, and
     `kakaclo-sandbox` sends them too:
 
