@@ -123,7 +123,7 @@ def refunded_e4(lines: list[sqlite3.Row], final_e4: int) -> int:
     """
     if lines and all(line["refunded"] == line["product_num"] for line in lines):
         return final_e4
-    settled = sum(line["amount_e4"] * line["refunded"] for line in lines)
+    settled: int = sum(line["amount_e4"] * line["refunded"] for line in lines)
     return max(0, min(settled, final_e4))
 
 
