@@ -21,7 +21,7 @@ CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_RE
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint api-diff release test contract fuzz serve bench bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint api-diff release test contract mutation fuzz serve bench bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -83,6 +83,13 @@ test: $(GEN_STAMP) ## Run every test: unit, spec, drift check, property tests, t
 CONTRACT_ARGS ?=
 contract: $(GEN_STAMP) ## The main job: kakaclo contract against the embedded sandbox, or KAKACLO_BASE_URL
 	@$(VENV)/bin/kakaclo contract --junit-xml reports/contract-junit.xml $(CONTRACT_ARGS)
+
+# Not in make test: mutants of the refund rules (pyproject's [tool.mutmut]), each against the
+# tests of the contract suite that reach it; bounded by MUTATION_MAX_SECONDS.
+MUTATION_MAX_SECONDS ?= 3600
+mutation: $(GEN_STAMP) ## Mutation score of the contract suite over the refund rules (mutmut; up to an hour)
+	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) KAKACLO_PROFILE=mutation \
+		$(PY) tools/mutation.py --max-seconds $(MUTATION_MAX_SECONDS)
 
 FUZZ_ARGS ?=
 fuzz: $(GEN_STAMP) ## schemathesis CLI, every phase and check, 500 examples per operation, vs a started sandbox (<= 15 min)

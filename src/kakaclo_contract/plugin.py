@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from kakaclo_contract import profiles, summary
+from kakaclo_contract import profiles, spec_coverage, summary
 from kakaclo_contract.settings import DEFAULT_SUMMARY, MIN_READ_ANSWERS
 from kakaclo_contract.target import Target, settings, url_target
 from kakaclo_contract.traffic import Traffic
@@ -123,6 +123,7 @@ def _report(run_verdict: Verdict, target: Target | None, statuses: dict[str, str
         "rate": str(run.rate) if run.rate else None,
         "minimumAnswersPerReadOperation": MIN_READ_ANSWERS,
         "checkedAnswers": {"total": checked, "throttled": throttled},
+        "specCoverage": spec_coverage.as_json(),
         "traffic": {
             "answers": traffic.total,
             "throttled": sum(traffic.throttled.values()),
@@ -149,7 +150,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     statuses: dict[str, str] = {}
     if target and target.traffic.refunds and target.settings.wait_settlement > 0:
         statuses = _wait_for_settlement(target)
-    run_verdict = decide(int(exitstatus), settings())
+    run_verdict = decide(int(exitstatus), settings(), sandbox=target is None or target.is_sandbox)
     session.exitstatus = run_verdict.code
     config.stash[_VERDICT] = _report(run_verdict, target, statuses)
     summary.write(Path(config.getoption("kakaclo_summary")), config.stash[_VERDICT])
@@ -160,7 +161,7 @@ _VERDICT = pytest.StashKey[Any]()
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The per-operation table, then (in a contract run) the traffic, refunds and verdict."""
-    table = summary.lines()
+    table = summary.lines() + spec_coverage.lines()
     if table:
         terminalreporter.section("kakaclo contract summary")
         for line in table:

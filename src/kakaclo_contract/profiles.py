@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from kakaclo_contract.settings import PROFILE_ENV, PROFILES
 
@@ -23,12 +23,20 @@ _COMMON: dict[str, Any] = {
 }
 settings.register_profile("quick", max_examples=25, stateful_step_count=10, **_COMMON)
 settings.register_profile("thorough", max_examples=300, stateful_step_count=30, **_COMMON)
+# make mutation only needs to know that a test fails, not the smallest example
+settings.register_profile(
+    "mutation",
+    max_examples=25,
+    stateful_step_count=10,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    **_COMMON,
+)
 
 
 def load() -> str:
     """Load the profile ``KAKACLO_PROFILE`` names and return its name."""
     name = os.environ.get(PROFILE_ENV, "quick").strip() or "quick"
     if name not in PROFILES:
-        raise SystemExit(f"{PROFILE_ENV} must be 'quick' or 'thorough', not {name!r}")
+        raise SystemExit(f"{PROFILE_ENV} must be one of {', '.join(PROFILES)}, not {name!r}")
     settings.load_profile(name)
     return name

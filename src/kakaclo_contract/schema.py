@@ -8,7 +8,7 @@ from typing import Any
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from kakaclo_contract import summary
+from kakaclo_contract import spec_coverage, summary
 from kakaclo_contract.target import Target
 from kakaclo_spec import default_spec_path
 
@@ -83,6 +83,9 @@ def load_schema(target: Target) -> Any:
     def tally(context: Any, case: Any, response: Any, results: list[Any]) -> None:
         label = f"{case.operation.method.upper()} {case.operation.path}"
         summary.record(label, response.status_code, results)
+        spec_coverage.observe(
+            case.operation.method, case.operation.path, response.status_code, response.content
+        )
 
     return schema
 

@@ -11,7 +11,7 @@ by the command and one started by ``pytest`` directly see the same settings.
 | ``KAKACLO_REFUND_ORDER_IDS`` | comma-separated order ids it may refund (required with ``1``) | |
 | ``KAKACLO_MAX_REFUNDS`` | at most this many refunds on a server that is not a sandbox | ``3`` |
 | ``KAKACLO_WAIT_SETTLEMENT`` | seconds to wait, at the end, for those refunds to settle | ``0`` |
-| ``KAKACLO_PROFILE`` | ``quick`` or ``thorough`` | ``quick`` |
+| ``KAKACLO_PROFILE`` | ``quick``, ``thorough`` or ``mutation`` | ``quick`` |
 | ``KAKACLO_MAX_EXAMPLES`` | examples per operation and phase (the case budget) | by profile |
 | ``KAKACLO_RATE`` | pace requests: ``BURST/PER_SECOND``, ``N/s`` or ``off`` | ``off`` |
 | ``KAKACLO_MAX_429_SHARE`` | fail when more answers than this share were 429 | ``0.2`` |
@@ -46,9 +46,9 @@ PHASES_ENV = "KAKACLO_PHASES"
 
 DEFAULT_SUMMARY = Path("reports") / "contract-summary.json"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-PROFILES = ("quick", "thorough")
+PROFILES = ("quick", "thorough", "mutation")  # mutation: quick, not shrunk (make mutation)
 # Examples per operation and generation phase, by profile.
-PROFILE_EXAMPLES = {"quick": 25, "thorough": 300}
+PROFILE_EXAMPLES = {"quick": 25, "thorough": 300, "mutation": 25}
 DEFAULT_SEED = 20261126
 DEFAULT_MAX_REFUNDS = 3
 DEFAULT_MAX_429_SHARE = 0.2
@@ -184,7 +184,7 @@ class RunSettings:
         profile = env.get(PROFILE_ENV, "quick").strip() or "quick"
         if profile not in PROFILES:
             raise SettingsError(
-                f"{PROFILE_ENV} / --profile must be quick or thorough, not {profile!r}"
+                f"{PROFILE_ENV} / --profile must be quick, thorough or mutation, not {profile!r}"
             )
         max_examples_raw = env.get(MAX_EXAMPLES_ENV, "").strip()
         share = _number(env, MAX_429_SHARE_ENV, DEFAULT_MAX_429_SHARE, low=0.0)

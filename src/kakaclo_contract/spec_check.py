@@ -37,6 +37,13 @@ def operation_of(method: str, url_path: str) -> str | None:
     return None
 
 
+def observe(method: str, path: str, status: int, content: bytes) -> None:
+    """Count an answer in the run's spec coverage (imported late: it imports this module)."""
+    from kakaclo_contract import spec_coverage
+
+    spec_coverage.observe(method, path, status, content)
+
+
 def label_of(operation_id: str) -> str:
     """``METHOD /path`` of an operation, as the summary names it."""
     method, path, _ = SPEC.operation(operation_id)
@@ -58,6 +65,12 @@ class ResponseAudit:
         response.read()
         self.checked += 1
         summary.record_answer(label_of(operation_id), response.status_code)
+        observe(
+            response.request.method,
+            response.request.url.path,
+            response.status_code,
+            response.content,
+        )
         where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
         _, _, operation = SPEC.operation(operation_id)
         if str(response.status_code) not in operation["responses"]:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kakaclo_contract import preflight
+from kakaclo_contract import preflight, spec_coverage
 from kakaclo_contract.preflight import PreflightFailed, RefundableLine, TargetFacts
 from kakaclo_contract.settings import RunSettings, SettingsError
 from kakaclo_contract.traffic import Traffic, paced_session
@@ -98,13 +98,28 @@ class Target:
         if self.in_process:
             from starlette.testclient import TestClient
 
-            return TestClient(self.app, base_url=self.root, raise_server_exceptions=False)
-        from kakaclo_contract.traffic import PacedTransport
+            client: httpx.Client = TestClient(
+                self.app, base_url=self.root, raise_server_exceptions=False
+            )
+        else:
+            from kakaclo_contract.traffic import PacedTransport
 
-        return httpx.Client(
+            client = httpx.Client(
+                base_url=self.root,
+                timeout=self.settings.timeout,
+                transport=PacedTransport(self.traffic),
+            )
+        client.event_hooks["response"].append(spec_coverage.observe_response)
+        return client
+
+    def async_http(self) -> httpx.AsyncClient:
+        """An async httpx client for the server root (concurrent requests), counted alike."""
+        transport = httpx.ASGITransport(app=self.app) if self.in_process else None
+        return httpx.AsyncClient(
             base_url=self.root,
+            transport=transport,
             timeout=self.settings.timeout,
-            transport=PacedTransport(self.traffic),
+            event_hooks={"response": [spec_coverage.observe_response_async]},
         )
 
     def call_kwargs(self) -> dict[str, Any]:

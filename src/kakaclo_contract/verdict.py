@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kakaclo_contract import summary
+from kakaclo_contract import spec_coverage, summary
 from kakaclo_contract.settings import MIN_READ_ANSWERS, RunSettings
 from kakaclo_contract.spec_check import label_of
 
@@ -63,12 +63,21 @@ def gate_reasons(settings: RunSettings) -> list[str]:
     return reasons
 
 
-def decide(pytest_status: int, settings: RunSettings) -> Verdict:
-    """The verdict of a finished run from pytest's exit status and the run's figures."""
+def decide(pytest_status: int, settings: RunSettings, sandbox: bool = False) -> Verdict:
+    """The verdict of a finished run from pytest's exit status and the run's figures.
+
+    Against a sandbox, a run that never observed some documented answer of the
+    spec proves too little: it fails with the missing pairs and codes.
+    """
     if pytest_status == 1:
         return Verdict(EXIT_VIOLATIONS, ["contract violations: see the failed tests above"])
     if pytest_status != 0:
         reason = PYTEST_TROUBLE.get(pytest_status, f"pytest exited {pytest_status}")
         return Verdict(EXIT_CANNOT_RUN, [reason])
     reasons = gate_reasons(settings)
-    return Verdict(EXIT_CANNOT_RUN if reasons else EXIT_PASSED, reasons)
+    if reasons:
+        return Verdict(EXIT_CANNOT_RUN, reasons)
+    gap = spec_coverage.gate_reason() if sandbox else None
+    if gap is not None:
+        return Verdict(EXIT_VIOLATIONS, [gap])
+    return Verdict(EXIT_PASSED, [])

@@ -357,7 +357,10 @@ def contract(
         ),
     ] = None,
     profile: Annotated[
-        str | None, typer.Option("--profile", help="quick (default) or thorough.")
+        str | None,
+        typer.Option(
+            "--profile", help="quick (default), thorough, or mutation (quick, failures not shrunk)."
+        ),
     ] = None,
     max_examples: Annotated[
         int | None,

@@ -18,7 +18,7 @@ from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from kakaclo_sandbox import failures, render
+from kakaclo_sandbox import failures, queries, render
 from kakaclo_sandbox.clock import LATEST, iso
 from kakaclo_sandbox.data import DataError, add_order, check_order
 from kakaclo_sandbox.errors import ApiError
@@ -110,7 +110,7 @@ async def create_order(request: Request) -> JSONResponse:
         raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, " ".join(str(error).split())) from None
     with sandbox.store.reading() as db:
         row = sandbox.store.order_row(db, merchant, seeded.order.id)
-        lines = sandbox.store.lines_of(db, [seeded.order.id])[seeded.order.id]
+        lines = queries.lines_of(db, [seeded.order.id])[seeded.order.id]
     assert row is not None
     rendered = render.order(row, lines, vendor=not sandbox.settings.clean)
     return JSONResponse(render.envelope(rendered, "ok"))

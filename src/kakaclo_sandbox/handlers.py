@@ -13,7 +13,7 @@ from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from kakaclo_sandbox import idempotency, render
+from kakaclo_sandbox import idempotency, queries, render
 from kakaclo_sandbox.clock import parse_instant
 from kakaclo_sandbox.errors import ApiError, OrderNotFound, RuleViolation
 from kakaclo_sandbox.refunds import DEFAULT_REASON, RefundRequest, RequestedItem, create_refund
@@ -167,9 +167,7 @@ async def query_refund(request: Request) -> JSONResponse:
         ):
             raise not_found(OrderNotFound(order_id))
         settle_due(db, now, order_id)
-        total, rows = sandbox.store.refunds_page(
-            db, order_id, limit=size, offset=(number - 1) * size
-        )
+        total, rows = queries.refunds_page(db, order_id, limit=size, offset=(number - 1) * size)
     data = render.page(total, number, size, [render.refund(row) for row in rows])
     return JSONResponse(sandbox.checked("queryRefund", 200, render.envelope(data)))
 
@@ -192,7 +190,7 @@ async def query_orders(request: Request) -> JSONResponse:
     now = sandbox.now()
     with sandbox.store.transaction() as db:
         settle_due(db, now)
-        total, rows = sandbox.store.find_orders(
+        total, rows = queries.find_orders(
             db,
             merchant,
             ids=ids,
@@ -201,7 +199,7 @@ async def query_orders(request: Request) -> JSONResponse:
             limit=size,
             offset=(number - 1) * size,
         )
-        lines = sandbox.store.lines_of(db, [row["id"] for row in rows])
+        lines = queries.lines_of(db, [row["id"] for row in rows])
     vendor = not sandbox.settings.clean
     orders = [render.order(row, lines[row["id"]], vendor=vendor) for row in rows]
     data = render.page(total, number, size, orders, vendor_keys=vendor)

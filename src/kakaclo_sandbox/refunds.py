@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 from kakaclo_client.models import ErrorCode
 
+from kakaclo_sandbox import queries
 from kakaclo_sandbox.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.faults import Fault
-from kakaclo_sandbox.store import OrderState, Store
+from kakaclo_sandbox.queries import OrderState
 
 PENDING = "pending_review"
 SUCCEEDED = "refund_successfully"
@@ -129,7 +130,7 @@ def refund_amount(order: OrderState, plan: dict[str, int]) -> int:
     """The value (ten-thousandths) of the pieces of a refund, at their unit amount.
 
     Only a record: what an order shows as refunded is decided at settlement
-    (see :func:`kakaclo_sandbox.render.refunded_e4`), never when a refund is made.
+    (see :func:`refunded_e4`), never when a refund is made.
     """
     return sum(line.amount_e4 * plan.get(line.id, 0) for line in order.lines)
 
@@ -145,7 +146,7 @@ def create_refund(
     faults: frozenset[Fault] = frozenset(),
 ) -> NewRefund:
     """Check the rules and write the refund, inside the caller's write transaction."""
-    order = Store.order_state(db, merchant, order_id)
+    order = queries.order_state(db, merchant, order_id)
     if order is None:
         raise OrderNotFound(order_id)
     plan = plan_quantities(order, request.items, faults)
@@ -168,5 +169,39 @@ def create_refund(
         (now, order_id),
     )
     return NewRefund(
-        refund_no=Store.refund_no(seq), order_id=order_id, amount_e4=amount, quantities=plan
+        refund_no=queries.refund_no(seq), order_id=order_id, amount_e4=amount, quantities=plan
     )
+
+
+# -- what Query Order shows of the refunds ---------------------------------------------
+
+
+def line_refund_status(line: sqlite3.Row) -> str | None:
+    """A line's `refundStatus`: `refunding` while some of it is pending, else `refunded`
+    once some of it was refunded, else none (the vendor's `NULL`)."""
+    if line["reserved"] > line["refunded"]:
+        return "refunding"
+    return "refunded" if line["refunded"] > 0 else None
+
+
+def order_refund_status(order: sqlite3.Row, lines: list[sqlite3.Row]) -> str | None:
+    """An order's `refundStatus`: `refunding` while a refund is pending, `refunded` when
+    every piece is, `partial_refund` when some are, else none (the vendor's `NULL`)."""
+    if order["pending_refunds"] > 0:
+        return "refunding"
+    if lines and all(line["refunded"] == line["product_num"] for line in lines):
+        return "refunded"
+    return "partial_refund" if any(line["refunded"] for line in lines) else None
+
+
+def refunded_e4(lines: list[sqlite3.Row], final_e4: int) -> int:
+    """What an order shows as refunded: a function of its settled pieces alone.
+
+    The sum of the settled pieces at their unit amount, never above the final
+    amount; once every piece is refunded, exactly the final amount (the rest,
+    freight less coupon, goes with the refund that settled last).
+    """
+    if lines and all(line["refunded"] == line["product_num"] for line in lines):
+        return final_e4
+    settled: int = sum(line["amount_e4"] * line["refunded"] for line in lines)
+    return max(0, min(settled, final_e4))

@@ -17,6 +17,7 @@ import json
 import sqlite3
 from typing import Any
 
+from kakaclo_sandbox import refunds
 from kakaclo_sandbox.clock import iso
 
 SUCCESS = 10000
@@ -67,17 +68,11 @@ def refund(row: sqlite3.Row) -> dict[str, Any]:
     return entry
 
 
-def _line_refund_status(line: sqlite3.Row) -> str | None:
-    if line["reserved"] > line["refunded"]:
-        return "refunding"
-    return "refunded" if line["refunded"] > 0 else None
-
-
 def order_line(
     line: sqlite3.Row, fulfillment_status: str, *, vendor: bool, has_refund: bool
 ) -> dict[str, Any]:
     """One order line, in the vendor's form or the clean one."""
-    status = _line_refund_status(line)
+    status = refunds.line_refund_status(line)
     rendered: dict[str, Any] = {
         "id": line["id"],
         "itemId": line["item_id"],
@@ -106,27 +101,6 @@ def order_line(
     return rendered
 
 
-def _order_refund_status(order: sqlite3.Row, lines: list[sqlite3.Row]) -> str | None:
-    if order["pending_refunds"] > 0:
-        return "refunding"
-    if lines and all(line["refunded"] == line["product_num"] for line in lines):
-        return "refunded"
-    return "partial_refund" if any(line["refunded"] for line in lines) else None
-
-
-def refunded_e4(lines: list[sqlite3.Row], final_e4: int) -> int:
-    """What an order shows as refunded: a function of its settled pieces alone.
-
-    The sum of the settled pieces at their unit amount, never above the final
-    amount; once every piece is refunded, exactly the final amount (the rest,
-    freight less coupon, goes with the refund that settled last).
-    """
-    if lines and all(line["refunded"] == line["product_num"] for line in lines):
-        return final_e4
-    settled: int = sum(line["amount_e4"] * line["refunded"] for line in lines)
-    return max(0, min(settled, final_e4))
-
-
 def _date(value: float | None) -> str | None:
     return None if value is None else iso(value)
 
@@ -152,8 +126,8 @@ def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[s
     """One order of Query Order, amounts per the vendor's definitions."""
     subtotal = sum(line["amount_e4"] * line["product_num"] for line in lines)
     final = subtotal + row["freight_e4"] - row["coupon_e4"]
-    refunded = refunded_e4(lines, final)
-    refund_status = _order_refund_status(row, lines)
+    refunded = refunds.refunded_e4(lines, final)
+    refund_status = refunds.order_refund_status(row, lines)
     has_refund = refund_status is not None
     rendered_lines = [
         order_line(line, row["fulfillment_status"], vendor=vendor, has_refund=has_refund)

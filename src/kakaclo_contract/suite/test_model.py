@@ -1,0 +1,457 @@
+"""The server against the reference model (kakaclo_contract.model), step by step.
+
+A hypothesis state machine sends random sequences of partial and whole-order
+refunds, refunds meant to fail, replays and mismatches of keys, bursts of
+concurrent refunds, queries and clock moves. After every step it compares
+the answer's status and code, and every visible field of Query Refund and
+Query Order of the orders involved, with what the model says. Refund numbers
+and dates come from the answers; the model is never refreshed from Query
+Order. A difference fails with the shrunk sequence as curl lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import shlex
+import time
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+from kakaclo_contract import model
+from kakaclo_contract.target import Target, select_target
+
+TARGET = select_target()
+API = "/openapi/openapi/v2/order/orders"
+# the demo orders of merchant A in each state, another merchant's, and one that does not exist
+ORDERS = ("10001", "10002", "10003", "10004", "10006", "10007")
+NOT_MINE = ("20001", "99999")
+# fields that change with refunds (compared with the model) or are dates (nullness only)
+DYNAMIC = {"status", "refundStatus", "refundedAmount", "refundableAmount", "orderItems"}
+DATES = {"modifyDate", "refundDate", "cancelDate"}
+SENT_ONCE_REFUNDED = ("currencyCode", "couponAmount", "promotionAmount")
+LINE_SENT_ONCE_REFUNDED = ("stockStatus", "fulfillmentStatus")
+# Over a network the sandbox's clock runs on: the model's lags by LAG seconds, and a
+# refund due within 2 x LAG of it is asked about before the comparison.
+LAG = 1.0
+
+
+class Transcript:
+    """The requests of one example, as curl lines with the token redacted."""
+
+    def __init__(self, target: Target) -> None:
+        self.root = target.root
+        self.lines: list[str] = []
+
+    def add(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
+        """Record one request."""
+        parts = ["curl", "-X", method, shlex.quote(self.root + path)]
+        for name, value in (headers or {}).items():
+            if name.lower() == "authorization":
+                value = "Bearer $KAKACLO_TOKEN"
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if body is not None:
+            parts += ["-H", "'Content-Type: application/json'", "-d", shlex.quote(json.dumps(body))]
+        self.lines.append(" ".join(parts))
+
+    def __str__(self) -> str:
+        return "\n".join(["the sequence, as curl lines:", *self.lines])
+
+
+def _number(answer: httpx.Response) -> str:
+    return str(answer.json()["data"])
+
+
+class ModelMachine(RuleBasedStateMachine):
+    """The target and the model, side by side."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.http: httpx.Client = TARGET.http()
+        self.auth = {"Authorization": f"Bearer {TARGET.token}"}
+        self.transcript = Transcript(TARGET)
+        self.started = time.monotonic()
+        self.keys = 0
+        self.sent: dict[str, model.Request] = {}  # the first request of each key
+
+    def teardown(self) -> None:
+        self.http.close()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _sync_clock(self) -> None:
+        """The model's clock: the advances, plus (over a network) the time that passed."""
+        self.model.now = self.advanced
+        if not TARGET.in_process:  # the in-process clock stands still between advances
+            self.model.now += time.monotonic() - self.started - LAG
+        self.model.settle_due()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth, **kwargs.pop("headers", {})}
+        query = httpx.QueryParams(kwargs.get("params") or {})
+        shown = f"{path}?{query}" if query else path
+        self.transcript.add(method, shown, kwargs.get("json"), headers)
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def _check(self, condition: bool, what: str) -> None:
+        if not condition:
+            raise AssertionError(f"{what}\n{self.transcript}")
+
+    # -- start ---------------------------------------------------------------------------
+
+    @initialize()
+    def start_from_the_demo_data(self) -> None:
+        TARGET.reset()
+        self.started = time.monotonic()  # the reset puts the sandbox's clock back to now
+        self.transcript.add("POST", "/_sandbox/reset")
+        info = self.http.get("/_sandbox/info").json()["data"]
+        self.advanced = 0.0
+        orders = {}
+        self.snapshots: dict[str, dict[str, Any]] = {}
+        for order_id in ORDERS:
+            answer = self._send("GET", API, params={"ids": order_id}).json()
+            body = answer["data"]["list"][0]
+            self.snapshots[order_id] = body
+            orders[order_id] = model.Order(
+                id=order_id,
+                status=body["status"],
+                financial_status=body["financialStatus"],
+                fulfillment_status=body["fulfillmentStatus"],
+                freight_e4=model.e4(body.get("freightAmount")),
+                coupon_e4=model.e4(body.get("couponAmount")),
+                lines=[
+                    model.Line(
+                        id=line["id"],
+                        item_id=line["itemId"],
+                        sku_code=line["skuCode"],
+                        country_code=line.get("countryCode"),
+                        amount_e4=model.e4(line["amount"]),
+                        pieces=line["productNum"],
+                    )
+                    for line in body["orderItems"]
+                ],
+            )
+        self.vendor_forms = self.snapshots["10001"]["refundStatus"] == "NULL"
+        self.model = model.Model(
+            orders=orders, settle_after=float(info["settings"]["settleAfterSeconds"])
+        )
+
+    # -- the steps -----------------------------------------------------------------------
+
+    @rule(
+        order_id=st.sampled_from(ORDERS + NOT_MINE),
+        picks=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 6)), min_size=1, max_size=3),
+        failing=st.booleans(),
+        keyed=st.booleans(),
+    )
+    def refund_some_pieces(
+        self, order_id: str, picks: list[tuple[int, int]], failing: bool, keyed: bool
+    ) -> None:
+        """Some pieces of some lines; index 2 names a line the order does not have."""
+        lines = self.model.orders[order_id].lines if order_id in self.model.orders else []
+        items = []
+        for index, quantity in picks:
+            if index < len(lines):
+                line = lines[index]
+                items.append(
+                    model.Item(line.item_id, line.sku_code, quantity, line.country_code or "CN")
+                )
+            else:
+                items.append(model.Item("999999", "NO_SUCH_SKU", quantity, "US"))
+        self._refund(self._request(order_id, tuple(items), failing, keyed))
+
+    @rule(order_id=st.sampled_from(ORDERS), failing=st.booleans(), keyed=st.booleans())
+    def refund_the_whole_order(self, order_id: str, failing: bool, keyed: bool) -> None:
+        """Everything still refundable."""
+        self._refund(self._request(order_id, None, failing, keyed))
+
+    @precondition(lambda self: bool(self.model.keys))
+    @rule(data=st.data())
+    def replay_a_key(self, data: st.DataObject) -> None:
+        """The same key, order and body again."""
+        key = data.draw(st.sampled_from(sorted(self.model.keys)))
+        self._refund(self.sent[key])
+
+    @precondition(lambda self: bool(self.model.keys))
+    @rule(data=st.data(), other_order=st.sampled_from(ORDERS))
+    def reuse_a_key_for_something_else(self, data: st.DataObject, other_order: str) -> None:
+        """A used key with another order, or another remark."""
+        key = data.draw(st.sampled_from(sorted(self.model.keys)))
+        first = self.sent[key]
+        if other_order == first.order_id:
+            other = model.Request(
+                first.order_id, first.items, (first.remark or "") + " again", first.reason, key
+            )
+        else:
+            other = model.Request(other_order, first.items, first.remark, first.reason, key)
+        self._refund(other, remember=False)
+
+    @rule(
+        order_id=st.sampled_from(("10001", "10002", "10007")),
+        picks=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 3)), min_size=2, max_size=3),
+    )
+    def burst_of_concurrent_refunds(self, order_id: str, picks: list[tuple[int, int]]) -> None:
+        """Concurrent refunds of one order: the outcome equals some serial order."""
+        lines = self.model.orders[order_id].lines
+        requests = [
+            model.Request(
+                order_id,
+                (
+                    model.Item(
+                        lines[i].item_id, lines[i].sku_code, q, lines[i].country_code or "CN"
+                    ),
+                ),
+            )
+            for i, q in picks
+        ]
+        self._sync_clock()
+        self._settle_the_uncertain(self.model.orders[order_id])
+        for request in requests:
+            self.transcript.add("POST", f"{API}/{order_id}/refund", request.body(), self.auth)
+        answers = asyncio.run(self._send_together(requests))
+        observed = [(a.status_code, a.json().get("code")) for a in answers]
+        for permutation in itertools.permutations(range(len(requests))):
+            trial = self.model.copy()
+            numbers: list[int] = []
+            matched = True
+            for index in permutation:
+                expected = trial.expect(requests[index])
+                if (
+                    expected.status,
+                    10000 if expected.status == 200 else expected.code,
+                ) != observed[index]:
+                    matched = False
+                    break
+                if expected.status == 200:
+                    numbers.append(int(_number(answers[index])))
+                    trial.apply(requests[index], expected, _number(answers[index]))
+            if matched and numbers == sorted(numbers):
+                for index in permutation:
+                    expected = self.model.expect(requests[index])
+                    if expected.status == 200:
+                        self._created(requests[index], expected, answers[index])
+                break
+        else:
+            self._check(False, f"no serial order of the burst gives {observed}")
+        self._compare(order_id)
+
+    @rule(seconds=st.sampled_from([1, 3, 5, 10, 3600, 90_000]))
+    def let_time_pass(self, seconds: int) -> None:
+        """The sandbox's clock moves; due refunds settle, keys older than 24 h expire."""
+        TARGET.advance_clock(seconds)
+        self.transcript.add("POST", f"/_sandbox/clock/advance?seconds={seconds}")
+        self.advanced += seconds
+        for order_id in ORDERS:
+            self._compare(order_id)
+
+    @rule(order_id=st.sampled_from(ORDERS))
+    def query(self, order_id: str) -> None:
+        """Query Refund and Query Order of one order."""
+        self._compare(order_id)
+
+    # -- helpers of the steps ------------------------------------------------------------
+
+    def _request(
+        self, order_id: str, items: tuple[model.Item, ...] | None, failing: bool, keyed: bool
+    ) -> model.Request:
+        key = None
+        if keyed:
+            self.keys += 1
+            key = f"model-{self.keys}"
+        remark = "[fail] on purpose" if failing else "please"
+        return model.Request(order_id, items, remark, model.DEFAULT_REASON, key)
+
+    async def _send_together(self, requests: list[model.Request]) -> list[httpx.Response]:
+        async with TARGET.async_http() as http:
+            return list(
+                await asyncio.gather(
+                    *(
+                        http.post(f"{API}/{r.order_id}/refund", json=r.body(), headers=self.auth)
+                        for r in requests
+                    )
+                )
+            )
+
+    def _refund(self, request: model.Request, remember: bool = True) -> None:
+        self._sync_clock()
+        if request.order_id in self.model.orders:
+            self._settle_the_uncertain(self.model.orders[request.order_id])
+        expected = self.model.expect(request)
+        headers = {"Idempotency-Key": request.key} if request.key else {}
+        answer = self._send(
+            "POST", f"{API}/{request.order_id}/refund", json=request.body(), headers=headers
+        )
+        code = answer.json().get("code")
+        self._check(
+            (answer.status_code, code)
+            == (expected.status, 10000 if expected.status == 200 else expected.code),
+            f"Refund Order answered {answer.status_code} {code}; the model says "
+            f"{expected.status} {expected.code or ''}: {answer.text[:300]}",
+        )
+        if expected.replay_of is not None:
+            self._check(_number(answer) == expected.replay_of, f"a replay answered {answer.text}")
+        elif expected.status == 200:
+            self._created(request, expected, answer)
+            if request.key and remember:
+                self.sent[request.key] = request
+        if request.order_id in self.model.orders:
+            self._compare(request.order_id)
+
+    def _created(
+        self, request: model.Request, expected: model.Expected, answer: httpx.Response
+    ) -> None:
+        number = _number(answer)
+        self._check(number.isdigit(), f"refund number {number!r}")
+        self.model.apply(request, expected, number)
+
+    # -- comparing -----------------------------------------------------------------------
+
+    def _compare(self, order_id: str) -> None:
+        self._sync_clock()
+        order = self.model.orders[order_id]
+        self._settle_the_uncertain(order)
+        refunds = self._send("GET", f"{API}/refund/{order_id}", params={"pageSize": 250}).json()[
+            "data"
+        ]
+        expected_refunds = [
+            self._refund_entry(r) for r in sorted(order.refunds, key=lambda r: -int(r.number))
+        ]
+        self._check(
+            refunds["total"] == len(order.refunds), f"Query Refund total {refunds['total']}"
+        )
+        self._check(
+            refunds["list"] == expected_refunds,
+            f"Query Refund of {order_id}: {refunds['list']} != {expected_refunds}",
+        )
+        body = self._send("GET", API, params={"ids": order_id}).json()["data"]["list"][0]
+        expected_order = self._order_view(order)
+        for key in set(body) | set(expected_order):
+            if key in DATES:
+                continue
+            self._check(
+                body.get(key, "<absent>") == expected_order.get(key, "<absent>"),
+                f"Query Order {order_id}: {key} is {body.get(key, '<absent>')!r}, "
+                f"the model says {expected_order.get(key, '<absent>')!r}",
+            )
+        self._check(
+            (body.get("cancelDate") is not None) == (order.status == "cancel"),
+            f"Query Order {order_id}: cancelDate {body.get('cancelDate')!r}, status {order.status}",
+        )
+        succeeded = any(r.status == model.SUCCEEDED for r in order.refunds)
+        initially = self.snapshots[order_id].get("refundDate") is not None
+        self._check(
+            (body.get("refundDate") is not None) == (succeeded or initially),
+            f"Query Order {order_id}: refundDate {body.get('refundDate')!r}",
+        )
+
+    def _settle_the_uncertain(self, order: model.Order) -> None:
+        """Over a network, a refund close to its due time may or may not have settled yet:
+        the server's answer says which (only the time is taken from it, never the outcome)."""
+        if TARGET.in_process:
+            return
+        horizon = self.model.now + 2 * LAG
+        pending = [r for r in order.refunds if r.status == model.PENDING and r.due <= horizon]
+        if not pending:
+            return
+        listed = self.http.get(
+            f"{API}/refund/{order.id}", params={"pageSize": 250}, headers=self.auth
+        )
+        statuses = {e["refundNo"]: e["refundStatus"] for e in listed.json()["data"]["list"]}
+        for refund in pending:
+            if statuses.get(refund.number) != model.PENDING:
+                model.settle(order, refund)
+
+    @staticmethod
+    def _refund_entry(refund: model.Refund) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "refundNo": refund.number,
+            "refundStatus": refund.status,
+            "id": refund.order_id,
+        }
+        if refund.remark is not None:
+            entry["remark"] = refund.remark
+        return entry
+
+    def _order_view(self, order: model.Order) -> dict[str, Any]:
+        """The order as Query Order must show it: static fields from the snapshot, the rest
+        from the model."""
+        view = {k: v for k, v in self.snapshots[order.id].items() if k not in DYNAMIC}
+        status = order.refund_status()
+        shown_status = status if status is not None or not self.vendor_forms else "NULL"
+        view["status"] = order.status
+        view["refundStatus"] = shown_status
+        left_out = self.vendor_forms and status is None
+        for key in SENT_ONCE_REFUNDED:
+            view.pop(key, None)
+        if not left_out:
+            view["currencyCode"] = "USD"
+            view["couponAmount"] = order.coupon_e4 / 10_000
+            view["promotionAmount"] = 0.0
+            view["refundedAmount"] = round(order.refunded_e4() / 10_000, 4)
+            view["refundableAmount"] = round(order.refundable_e4() / 10_000, 4)
+        view["orderItems"] = []
+        for line, shown in zip(order.lines, self.snapshots[order.id]["orderItems"], strict=True):
+            entry = {k: v for k, v in shown.items() if k not in LINE_SENT_ONCE_REFUNDED}
+            line_status = line.refund_status()
+            entry["refundStatus"] = line_status if line_status or not self.vendor_forms else "NULL"
+            if not left_out:
+                entry["stockStatus"] = "normal"
+                entry["fulfillmentStatus"] = order.fulfillment_status
+            view["orderItems"].append(entry)
+        return view
+
+
+def test_the_server_follows_the_model() -> None:
+    TARGET.require_sandbox("resets the data, moves the clock and makes refunds fail on purpose")
+    ModelMachine.TestCase().runTest()
+
+
+def test_the_model_agrees_with_read_only_answers() -> None:
+    """Against any server: each listed order's amounts and statuses follow the model's rules."""
+    auth = {"Authorization": f"Bearer {TARGET.token}"}
+    with TARGET.http() as http:
+        page = http.get(API, params={"pageSize": 50}, headers=auth).json()["data"]
+    if not page["list"]:
+        pytest.skip("Query Order lists no order for this token: nothing to compare")
+    for body in page["list"]:
+        lines = [
+            model.Line(
+                id=line["id"],
+                item_id=line.get("itemId") or "",
+                sku_code=line.get("skuCode") or "",
+                country_code=line.get("countryCode"),
+                amount_e4=model.e4(line.get("amount")),
+                pieces=line.get("productNum") or 0,
+            )
+            for line in body.get("orderItems") or []
+        ]
+        order = model.Order(
+            id=body["id"],
+            status=body.get("status") or "",
+            financial_status=body.get("financialStatus") or "",
+            fulfillment_status=body.get("fulfillmentStatus") or "",
+            freight_e4=model.e4(body.get("freightAmount")),
+            coupon_e4=model.e4(body.get("couponAmount")),
+            lines=lines,
+        )
+        if body.get("subTotalAmount") is not None:
+            assert model.e4(body["subTotalAmount"]) == order.subtotal_e4(), body["id"]
+        if body.get("finalAmount") is not None:
+            assert model.e4(body["finalAmount"]) == order.final_e4(), body["id"]
+        if body.get("refundedAmount") is not None and body.get("refundableAmount") is not None:
+            assert model.e4(body["refundableAmount"]) == order.final_e4() - model.e4(
+                body["refundedAmount"]
+            ), body["id"]
+            assert model.e4(body["refundedAmount"]) <= order.final_e4(), body["id"]
+        for line in body.get("orderItems") or []:
+            if line.get("total") is not None and line.get("amount") is not None:
+                assert model.e4(line["total"]) == model.e4(line["amount"]) * (
+                    line.get("productNum") or 0
+                )

@@ -1,0 +1,128 @@
+"""Dedicated requests for the documented answers that random cases rarely reach.
+
+Against a sandbox the run must observe every (operation, status) pair and
+every ``ErrorCode`` of the spec (see ``kakaclo_contract.spec_coverage``); these
+requests make the rare ones happen, each checked against the spec like any
+other answer: 413, an ``Idempotency-Key`` still in flight (40912), the
+sandbox's forced 429/500/503 and its refused ``Prefer`` (40004), an unknown
+path (40400), malformed JSON and a wrong content type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from kakaclo_contract.spec_check import SPEC, operation_of
+from kakaclo_contract.target import select_target
+
+TARGET = select_target()
+API = "/openapi/openapi/v2/order/orders"
+# one request of each operation that the sandbox answers 200 when nothing is forced
+CALLS = {
+    "refundOrder": ("POST", f"{API}/10007/refund"),
+    "queryRefund": ("GET", f"{API}/refund/10001"),
+    "queryOrders": ("GET", API),
+}
+ATTEMPTS = 20
+YIELDS = 100  # turns of the event loop, not time
+
+
+def _checked(operation_id: str, status: int, answer_status: int, body: object) -> None:
+    assert answer_status == status, (operation_id, answer_status, body)
+    errors = SPEC.response_schema(operation_id, status).errors(body)
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("operation_id", sorted(CALLS))
+@pytest.mark.parametrize(
+    ("prefer", "status", "code"),
+    [
+        ("code=429", 429, 42901),
+        ("code=500", 500, 50001),
+        ("code=503, retry-after=1", 503, 50301),
+        ("code=502", 400, 40004),
+    ],
+)
+def test_forced_failures_answer_as_documented(
+    operation_id: str, prefer: str, status: int, code: int
+) -> None:
+    TARGET.require_sandbox("forces failures with the sandbox's Prefer header")
+    method, path = CALLS[operation_id]
+    auth = {"Authorization": f"Bearer {TARGET.token}", "Prefer": prefer}
+    with TARGET.http() as http:
+        answer = http.request(method, path, json={} if method == "POST" else None, headers=auth)
+    _checked(operation_id, status, answer.status_code, answer.json())
+    assert answer.json()["code"] == code
+    if status in (429, 503):
+        assert int(answer.headers["Retry-After"]) >= 1
+
+
+def test_bodies_the_sandbox_refuses_before_reading_them() -> None:
+    TARGET.require_sandbox("sends bodies no client should send")
+    auth = {"Authorization": f"Bearer {TARGET.token}"}
+    path = f"{API}/10007/refund"
+    with TARGET.http() as http:
+        too_large = http.post(
+            path,
+            content=b'{"remark": "' + b"x" * 600_000 + b'"}',
+            headers={**auth, "Content-Type": "application/json"},
+        )
+        _checked("refundOrder", 413, too_large.status_code, too_large.json())
+        assert too_large.json()["code"] == 41301
+        malformed = http.post(
+            path, content=b'{"remark": ', headers={**auth, "Content-Type": "application/json"}
+        )
+        assert (malformed.status_code, malformed.json()["code"]) == (400, 40001)
+        plain = http.post(path, content=b"{}", headers={**auth, "Content-Type": "text/plain"})
+        assert (plain.status_code, plain.json()["code"]) == (400, 40003)
+        unknown = http.get("/openapi/openapi/v2/no/such/path", headers=auth)
+        assert (unknown.status_code, unknown.json()["code"]) == (404, 40400)
+        assert operation_of("GET", "/openapi/openapi/v2/no/such/path") is None
+        wrong_method = http.delete(API, headers=auth)
+        assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, 40500)
+        assert "GET" in wrong_method.headers["Allow"]
+
+
+def test_a_key_still_in_flight_is_refused() -> None:
+    TARGET.require_sandbox("holds a request open while another with its key arrives")
+    body = b'{"orderItems": [{"itemId": "120071", "skuCode": "FSZW08923_R_L_NUB", '
+    rest = b'"quantity": 1, "countryCode": "CN"}]}'
+
+    async def attempt(key: str) -> set[tuple[int, int]]:
+        headers = {
+            "Authorization": f"Bearer {TARGET.token}",
+            "Idempotency-Key": key,
+            "Content-Type": "application/json",
+        }
+        release = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            yield body
+            await release.wait()  # the first request holds its key while its body is read
+            yield rest
+
+        async with TARGET.async_http() as http:
+            first = asyncio.create_task(
+                http.post(f"{API}/10007/refund", content=slow_body(), headers=headers)
+            )
+            for _ in range(YIELDS):  # let the first request run until it waits for its body
+                await asyncio.sleep(0)
+            second = await http.post(f"{API}/10007/refund", content=body + rest, headers=headers)
+            release.set()
+            done = await first
+        return {(answer.status_code, answer.json()["code"]) for answer in (done, second)}
+
+    # One request must arrive while the other is inside its handler (either way round);
+    # when they did not overlap, try again with a fresh key (bounded, no waiting on a timer).
+    seen = []
+    for number in range(ATTEMPTS):
+        TARGET.reset()
+        outcomes = asyncio.run(attempt(f"coverage-in-flight-{number}"))
+        if (409, 40912) in outcomes:
+            assert outcomes == {(200, 10000), (409, 40912)}, outcomes
+            return
+        seen.append(outcomes)
+    pytest.fail(f"no attempt saw the key in flight: {seen}")
