@@ -51,6 +51,7 @@ class Target:
     traffic: Traffic = field(default_factory=Traffic)
     _lines: Any = None
     _session: Any = None
+    _build: Any = None  # in-process: makes a new app (see renew)
 
     @property
     def in_process(self) -> bool:
@@ -162,6 +163,11 @@ class Target:
         with self.http() as http:
             http.post("/_sandbox/clock/advance", params={"seconds": seconds}).raise_for_status()
 
+    def renew(self) -> None:
+        """In-process: a new sandbox app, so its set-up code runs again (a URL target: no-op)."""
+        if self._build is not None:
+            self.app = self._build()
+
     def reset(self) -> None:
         """Back to the demo data (sandbox only)."""
         with self.http() as http:
@@ -209,5 +215,10 @@ def select_target(**sandbox_settings: Any) -> Target:
 
     options: dict[str, Any] = {"db": ":memory:", "rate_limit": None, **sandbox_settings}
     planted = [f for f in os.environ.get(PLANTED_FAULT_ENV, "").split(",") if f]
-    app = create_app(faults=planted, clock=lambda: FROZEN_AT, **options)
-    return Target(settings=run, base_url=IN_PROCESS_BASE, token=DEMO_TOKEN, app=app)
+
+    def build() -> Any:
+        return create_app(faults=planted, clock=lambda: FROZEN_AT, **options)
+
+    return Target(
+        settings=run, base_url=IN_PROCESS_BASE, token=DEMO_TOKEN, app=build(), _build=build
+    )

@@ -129,7 +129,10 @@ def sync_detailed(
     order must be paid and not shipped; every item must match exactly one
     line of the order, and no line may appear twice; a quantity may not
     exceed what is still refundable, counting refunds still pending; a
-    whole-order refund needs something left to refund.
+    whole-order refund needs something left to refund. Items are checked
+    in their order, and the first item that breaks a rule decides the
+    answer (for one item: no matching line, then named twice, then too
+    many pieces).
 
     Args:
         id (str):
@@ -185,7 +188,10 @@ def sync(
     order must be paid and not shipped; every item must match exactly one
     line of the order, and no line may appear twice; a quantity may not
     exceed what is still refundable, counting refunds still pending; a
-    whole-order refund needs something left to refund.
+    whole-order refund needs something left to refund. Items are checked
+    in their order, and the first item that breaks a rule decides the
+    answer (for one item: no matching line, then named twice, then too
+    many pieces).
 
     Args:
         id (str):
@@ -236,7 +242,10 @@ async def asyncio_detailed(
     order must be paid and not shipped; every item must match exactly one
     line of the order, and no line may appear twice; a quantity may not
     exceed what is still refundable, counting refunds still pending; a
-    whole-order refund needs something left to refund.
+    whole-order refund needs something left to refund. Items are checked
+    in their order, and the first item that breaks a rule decides the
+    answer (for one item: no matching line, then named twice, then too
+    many pieces).
 
     Args:
         id (str):
@@ -290,7 +299,10 @@ async def asyncio(
     order must be paid and not shipped; every item must match exactly one
     line of the order, and no line may appear twice; a quantity may not
     exceed what is still refundable, counting refunds still pending; a
-    whole-order refund needs something left to refund.
+    whole-order refund needs something left to refund. Items are checked
+    in their order, and the first item that breaks a rule decides the
+    answer (for one item: no matching line, then named twice, then too
+    many pieces).
 
     Args:
         id (str):

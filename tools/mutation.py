@@ -1,0 +1,128 @@
+"""make mutation: the contract suite's mutation score over the modules that carry the refund rules.
+
+Runs ``mutmut run`` (configured in pyproject's ``[tool.mutmut]``: the suite
+alone, each mutant against the suite tests that reach its function) for at
+most ``--max-seconds``; mutmut keeps its results in ``mutants/``, so a run that
+hits the bound resumes where it stopped. Then it counts killed, survived and
+timed-out mutants, leaves out those reviewed as equivalent
+(``tools/mutation-equivalent.yaml``, each with its reason), prints every other
+survivor, writes ``reports/mutation.json`` and fails below ``--goal``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+EQUIVALENT = ROOT / "tools" / "mutation-equivalent.yaml"
+REPORT = ROOT / "reports" / "mutation.json"
+DETECTED = {"killed", "timeout", "caught by type check"}
+
+
+def run_mutmut(max_seconds: float, children: int) -> bool:
+    """Run mutmut until it finishes or the time is up; True when it finished."""
+    command = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(children)]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + max_seconds
+    try:
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=60)
+                print(f"\nmutation: stopped after {max_seconds:g} s; run it again to go on")
+                return False
+            time.sleep(1)  # polling a child process, not timing a test
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        raise
+    if process.returncode != 0:
+        raise SystemExit(f"mutation: mutmut run exited {process.returncode}")
+    return True
+
+
+def statuses() -> dict[str, str]:
+    """Each mutant's status, read from mutmut's results in mutants/."""
+    from mutmut.stats import status_by_exit_code
+
+    found: dict[str, str] = {}
+    for meta in sorted(MUTANTS.rglob("*.py.meta")):
+        data = json.loads(meta.read_text())
+        for name, exit_code in data.get("exit_code_by_key", {}).items():
+            found[name] = status_by_exit_code[exit_code]
+    return found
+
+
+def equivalents() -> dict[str, str]:
+    """Mutants reviewed as equivalent: name -> why no test can tell them apart."""
+    if not EQUIVALENT.exists():
+        return {}
+    entries = yaml.safe_load(EQUIVALENT.read_text()) or {}
+    return {str(name): str(why) for name, why in entries.items()}
+
+
+def score(found: dict[str, str], equivalent: dict[str, str]) -> dict[str, Any]:
+    """Counts and the score (detected / non-equivalent mutants)."""
+    counts = Counter(found.values())
+    judged = {name: status for name, status in found.items() if name not in equivalent}
+    detected = sum(1 for status in judged.values() if status in DETECTED)
+    survivors = sorted(name for name, status in judged.items() if status not in DETECTED)
+    considered = len(judged)
+    return {
+        "mutants": len(found),
+        "counts": dict(sorted(counts.items())),
+        "equivalent": len([n for n in equivalent if n in found]),
+        "considered": considered,
+        "detected": detected,
+        "score": round(detected / considered, 4) if considered else 0.0,
+        "survivors": survivors,
+        "staleEquivalents": sorted(n for n in equivalent if n not in found),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make mutation", description=__doc__.splitlines()[0])
+    parser.add_argument("--max-seconds", type=float, default=3600.0)
+    parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--goal", type=float, default=0.9)
+    parser.add_argument("--report-only", action="store_true", help="read mutants/, run nothing")
+    args = parser.parse_args(argv)
+    finished = True
+    if not args.report_only:
+        finished = run_mutmut(args.max_seconds, args.children)
+    result = score(statuses(), equivalents())
+    result["finished"] = finished
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"mutation: {result['mutants']} mutants: "
+        + ", ".join(f"{status} {n}" for status, n in result["counts"].items())
+    )
+    print(
+        f"mutation: {result['equivalent']} reviewed as equivalent; {result['detected']} of "
+        f"{result['considered']} others detected: {result['score']:.1%} (goal {args.goal:.0%})"
+    )
+    for name in result["survivors"]:
+        print(f"  survived: {name}   (mutmut show {name})")
+    for name in result["staleEquivalents"]:
+        print(f"  {EQUIVALENT.name} names a mutant that no longer exists: {name}")
+    print(f"mutation: report saved to {REPORT.relative_to(ROOT)}")
+    if not finished:
+        return 2
+    return 0 if result["score"] >= args.goal else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
