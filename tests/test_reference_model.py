@@ -70,24 +70,26 @@ def test_money_goes_with_the_last_settled_piece_and_a_failure_holds_nothing() ->
 
 
 @pytest.mark.parametrize(
-    ("items", "code"),
+    ("items", "code", "index"),
     [
-        ((model.Item("999", "SKU", 1, "CN"), model.Item("120001", "SKU", 9, "CN")), 40902),
-        ((model.Item("120001", "SKU", 1, "CN"), model.Item("120001", "SKU", 1, "CN")), 40903),
-        ((model.Item("120001", "SKU", 3, "CN"), model.Item("999", "SKU", 1, "CN")), 40904),
+        ((model.Item("999", "SKU", 1, "CN"), model.Item("120001", "SKU", 9, "CN")), 40902, 0),
+        ((model.Item("120001", "SKU", 1, "CN"), model.Item("120001", "SKU", 1, "CN")), 40903, 1),
+        ((model.Item("120001", "SKU", 3, "CN"), model.Item("999", "SKU", 1, "CN")), 40904, 0),
     ],
 )
 def test_the_first_item_that_breaks_a_rule_decides(
-    items: tuple[model.Item, ...], code: int
+    items: tuple[model.Item, ...], code: int, index: int
 ) -> None:
-    assert _model().expect(model.Request("10001", items)) == model.Expected(409, code)
+    expected = _model().expect(model.Request("10001", items))
+    assert (expected.status, expected.code, expected.item) == (409, code, index)
+    assert expected.names("10001") == f"orderItems[{index}]"
 
 
 def test_pending_pieces_count_and_a_failure_releases_them() -> None:
     m = _model()
     _refund(m, "1", model.Item("120001", "SKU", 2, "CN"), remark="please [fail]")
     again = model.Request("10001", (model.Item("120001", "SKU", 1, "CN"),))
-    assert m.expect(again) == model.Expected(409, model.QUANTITY_EXCEEDS_REFUNDABLE)
+    assert m.expect(again).code == model.QUANTITY_EXCEEDS_REFUNDABLE
     m.advance(5)
     assert m.expect(again).status == 200
 
@@ -99,6 +101,7 @@ def test_keys_replay_refuse_another_body_and_expire_after_a_day() -> None:
     assert m.expect(first) == model.Expected(200, replay_of="1")
     other = model.Request("10001", (model.Item("120001", "SKU", 1, "CN"),), "x", key="k")
     assert m.expect(other) == model.Expected(409, model.IDEMPOTENCY_KEY_REUSED)
+    assert m.expect(other).names("10001") == "Idempotency-Key"
     m.advance(model.KEY_LIFETIME)
     assert m.expect(other).status == 200 and m.expect(other).replay_of is None
 
@@ -108,3 +111,4 @@ def test_orders_that_may_not_be_refunded() -> None:
     m.orders["10001"].fulfillment_status = "partially_shipped"
     assert m.expect(model.Request("10001", None)) == model.Expected(409, 40901)
     assert m.expect(model.Request("20001", None)) == model.Expected(404, 40401)
+    assert m.expect(model.Request("20001", None)).names("20001") == "order 20001"

@@ -181,15 +181,27 @@ class Expected:
     code: int | None = None
     plan: dict[str, int] | None = None  # line id -> quantity, for a new refund
     replay_of: str | None = None  # the refund number a replay answers
+    item: int | None = None  # the index of the item that decided a refusal
+
+    def names(self, order_id: str) -> str | None:
+        """What the error message must name ("naming the field or rule"), if anything."""
+        if self.item is not None:
+            return f"orderItems[{self.item}]"
+        if self.code in (ORDER_NOT_REFUNDABLE, NOTHING_TO_REFUND, ORDER_NOT_FOUND):
+            return f"order {order_id}"
+        if self.code == IDEMPOTENCY_KEY_REUSED:
+            return "Idempotency-Key"
+        return None
 
 
 class Refused(Exception):
     """A rule refuses the request with a status and a code."""
 
-    def __init__(self, status: int, code: int) -> None:
+    def __init__(self, status: int, code: int, item: int | None = None) -> None:
         super().__init__(f"{status} {code}")
         self.status = status
         self.code = code
+        self.item = item
 
 
 # -- the rules -----------------------------------------------------------------------
@@ -221,14 +233,14 @@ def plan_items(order: Order, items: Sequence[Item]) -> dict[str, int]:
     (`DUPLICATE_ITEM`), and "a quantity may not exceed what is still refundable, counting
     refunds still pending" (`QUANTITY_EXCEEDS_REFUNDABLE`)."""
     plan: dict[str, int] = {}
-    for item in items:
+    for index, item in enumerate(items):
         line = order.line_named(item.item_id, item.sku_code, item.country_code)
         if line is None:
-            raise Refused(409, ITEM_NOT_IN_ORDER)
+            raise Refused(409, ITEM_NOT_IN_ORDER, index)
         if line.id in plan:
-            raise Refused(409, DUPLICATE_ITEM)
+            raise Refused(409, DUPLICATE_ITEM, index)
         if item.quantity > line.refundable():
-            raise Refused(409, QUANTITY_EXCEEDS_REFUNDABLE)
+            raise Refused(409, QUANTITY_EXCEEDS_REFUNDABLE, index)
         plan[line.id] = item.quantity
     return plan
 
@@ -295,7 +307,7 @@ class Model:
             else:
                 plan = plan_items(order, request.items)
         except Refused as refused:
-            return Expected(refused.status, refused.code)
+            return Expected(refused.status, refused.code, item=refused.item)
         return Expected(200, plan=plan)
 
     def apply(self, request: Request, expected: Expected, number: str) -> None:

@@ -366,6 +366,13 @@ class ModelMachine(RuleBasedStateMachine):
             f"Refund Order answered {answer.status_code} {code}; the model says "
             f"{expected.status} {expected.code or ''}: {answer.text[:300]}",
         )
+        named = expected.names(request.order_id)
+        if named is not None:
+            message = str(answer.json().get("message"))
+            self._check(
+                message.startswith(named) or f" {named}" in message,
+                f"the message of {expected.code} does not name {named!r}: {message!r}",
+            )
         if expected.replay_of is not None:
             self._check(_number(answer) == expected.replay_of, f"a replay answered {answer.text}")
         elif expected.status == 200:
