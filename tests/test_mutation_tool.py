@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
-import mutation  # noqa: E402
+import mutation
 
 
 def test_equivalents_are_left_out_and_timeouts_count_as_detected() -> None:
