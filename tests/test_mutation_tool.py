@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-
-import mutation
+from tools import mutation
 
 
 def test_equivalents_are_left_out_and_timeouts_count_as_detected() -> None:
