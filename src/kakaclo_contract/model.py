@@ -182,26 +182,31 @@ class Expected:
     plan: dict[str, int] | None = None  # line id -> quantity, for a new refund
     replay_of: str | None = None  # the refund number a replay answers
     item: int | None = None  # the index of the item that decided a refusal
+    first: int | None = None  # for a line named twice: where it was named first
 
-    def names(self, order_id: str) -> str | None:
-        """What the error message must name ("naming the field or rule"), if anything."""
+    def names(self, order_id: str) -> list[str]:
+        """What the error message must name ("naming the field or rule")."""
         if self.item is not None:
-            return f"orderItems[{self.item}]"
+            named = [f"orderItems[{self.item}]"]
+            return named + ([f"orderItems[{self.first}]"] if self.first is not None else [])
         if self.code in (ORDER_NOT_REFUNDABLE, NOTHING_TO_REFUND, ORDER_NOT_FOUND):
-            return f"order {order_id}"
+            return [f"order {order_id}"]
         if self.code == IDEMPOTENCY_KEY_REUSED:
-            return "Idempotency-Key"
-        return None
+            return ["Idempotency-Key"]
+        return []
 
 
 class Refused(Exception):
     """A rule refuses the request with a status and a code."""
 
-    def __init__(self, status: int, code: int, item: int | None = None) -> None:
+    def __init__(
+        self, status: int, code: int, item: int | None = None, first: int | None = None
+    ) -> None:
         super().__init__(f"{status} {code}")
         self.status = status
         self.code = code
         self.item = item
+        self.first = first
 
 
 # -- the rules -----------------------------------------------------------------------
@@ -233,15 +238,17 @@ def plan_items(order: Order, items: Sequence[Item]) -> dict[str, int]:
     (`DUPLICATE_ITEM`), and "a quantity may not exceed what is still refundable, counting
     refunds still pending" (`QUANTITY_EXCEEDS_REFUNDABLE`)."""
     plan: dict[str, int] = {}
+    named_at: dict[str, int] = {}
     for index, item in enumerate(items):
         line = order.line_named(item.item_id, item.sku_code, item.country_code)
         if line is None:
             raise Refused(409, ITEM_NOT_IN_ORDER, index)
         if line.id in plan:
-            raise Refused(409, DUPLICATE_ITEM, index)
+            raise Refused(409, DUPLICATE_ITEM, index, named_at[line.id])
         if item.quantity > line.refundable():
             raise Refused(409, QUANTITY_EXCEEDS_REFUNDABLE, index)
         plan[line.id] = item.quantity
+        named_at[line.id] = index
     return plan
 
 
@@ -307,7 +314,7 @@ class Model:
             else:
                 plan = plan_items(order, request.items)
         except Refused as refused:
-            return Expected(refused.status, refused.code, item=refused.item)
+            return Expected(refused.status, refused.code, item=refused.item, first=refused.first)
         return Expected(200, plan=plan)
 
     def apply(self, request: Request, expected: Expected, number: str) -> None:

@@ -396,12 +396,12 @@ def add_order(db: Any, seeded: SeedOrder) -> None:
     at = order.modify_date
     for r, refund in enumerate(seeded.refunds):
         try:
-            new = create_refund(
+            number = create_refund(
                 db, order.merchant, order.id, refund.request, now=at, settle_after=0
             )
         except (RuleViolation, OrderNotFound) as error:
             raise DataError(f"{where}: refunds[{r}]: {error}") from None
-        settle_refund(db, new.refund_no, refund.status)
+        settle_refund(db, number, refund.status)
 
 
 __all__ = [

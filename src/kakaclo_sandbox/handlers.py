@@ -136,7 +136,7 @@ async def _refund(
                 now=now,
                 settle_after=sandbox.settings.settle_after,
                 faults=sandbox.faults,
-            ).refund_no
+            )
             if key:
                 idempotency.remember(db, merchant, key, digest, refund_no, now)
     # Answer only once the batch holding this refund (or the replayed one) is committed.

@@ -15,16 +15,14 @@ from kakaclo_sandbox.store import REFUND_NO_BASE, Row
 
 @dataclass(frozen=True)
 class Line:
-    """One order line with its refund counters."""
+    """One order line as the refund rules see it."""
 
     id: str
     item_id: str
     sku_code: str
     country_code: str | None
-    amount_e4: int
     product_num: int
-    reserved: int
-    refunded: int
+    reserved: int  # pieces in pending or successful refunds
 
     @property
     def refundable(self) -> int:
@@ -37,19 +35,17 @@ class OrderState:
     """What the refund rules need to know about an order."""
 
     id: str
-    merchant: str
     status: str
     financial_status: str
     fulfillment_status: str
-    final_e4: int
     lines: tuple[Line, ...]
 
 
 def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderState | None:
     """The order with its lines, if it belongs to ``merchant``."""
     order = db.execute(
-        "SELECT id, merchant, status, financial_status, fulfillment_status, freight_e4, "
-        "coupon_e4 FROM orders WHERE id = ? AND merchant = ?",
+        "SELECT id, status, financial_status, fulfillment_status FROM orders "
+        "WHERE id = ? AND merchant = ?",
         (order_id, merchant),
     ).fetchone()
     if order is None:
@@ -60,25 +56,20 @@ def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderSt
             item_id=row["item_id"],
             sku_code=row["sku_code"],
             country_code=row["country_code"],
-            amount_e4=row["amount_e4"],
             product_num=row["product_num"],
             reserved=row["reserved"],
-            refunded=row["refunded"],
         )
         for row in db.execute(
-            "SELECT id, item_id, sku_code, country_code, amount_e4, product_num, reserved, "
-            "refunded FROM order_lines WHERE order_id = ? ORDER BY position",
+            "SELECT id, item_id, sku_code, country_code, product_num, reserved "
+            "FROM order_lines WHERE order_id = ? ORDER BY position",
             (order_id,),
         )
     )
-    subtotal = sum(line.amount_e4 * line.product_num for line in lines)
     return OrderState(
         id=order["id"],
-        merchant=order["merchant"],
         status=order["status"],
         financial_status=order["financial_status"],
         fulfillment_status=order["fulfillment_status"],
-        final_e4=subtotal + order["freight_e4"] - order["coupon_e4"],
         lines=lines,
     )
 

@@ -54,16 +54,6 @@ class RefundRequest:
     remark: str | None = None
 
 
-@dataclass(frozen=True)
-class NewRefund:
-    """A refund just created."""
-
-    refund_no: str
-    order_id: str
-    amount_e4: int
-    quantities: dict[str, int]
-
-
 def check_refundable(order: OrderState) -> None:
     """Refuse an order that is unpaid, shipped (even partly), completed or cancelled."""
     if order.financial_status != "paid":
@@ -126,15 +116,6 @@ def plan_quantities(
     return plan
 
 
-def refund_amount(order: OrderState, plan: dict[str, int]) -> int:
-    """The value (ten-thousandths) of the pieces of a refund, at their unit amount.
-
-    Only a record: what an order shows as refunded is decided at settlement
-    (see :func:`refunded_e4`), never when a refund is made.
-    """
-    return sum(line.amount_e4 * plan.get(line.id, 0) for line in order.lines)
-
-
 def create_refund(
     db: sqlite3.Connection,
     merchant: str,
@@ -144,17 +125,20 @@ def create_refund(
     now: float,
     settle_after: float,
     faults: frozenset[Fault] = frozenset(),
-) -> NewRefund:
-    """Check the rules and write the refund, inside the caller's write transaction."""
+) -> str:
+    """Check the rules and write the refund, inside the caller's write transaction.
+
+    Returns its refund number. What the order shows as refunded is decided at
+    settlement (see :func:`refunded_e4`), never here.
+    """
     order = queries.order_state(db, merchant, order_id)
     if order is None:
         raise OrderNotFound(order_id)
     plan = plan_quantities(order, request.items, faults)
-    amount = refund_amount(order, plan)
     seq = db.execute(
-        "INSERT INTO refunds (order_id, status, reason, remark, amount_e4, created_at, settle_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        (order_id, PENDING, request.reason, request.remark, amount, now, now + settle_after),
+        "INSERT INTO refunds (order_id, status, reason, remark, created_at, settle_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        (order_id, PENDING, request.reason, request.remark, now, now + settle_after),
     ).fetchone()[0]
     db.executemany(
         "INSERT INTO refund_lines (refund_seq, line_id, quantity) VALUES (?, ?, ?)",
@@ -168,9 +152,7 @@ def create_refund(
         "UPDATE orders SET pending_refunds = pending_refunds + 1, modify_date = ? WHERE id = ?",
         (now, order_id),
     )
-    return NewRefund(
-        refund_no=queries.refund_no(seq), order_id=order_id, amount_e4=amount, quantities=plan
-    )
+    return queries.refund_no(seq)
 
 
 # -- what Query Order shows of the refunds ---------------------------------------------

@@ -29,7 +29,7 @@ def outcome(remark: str | None) -> str:
 def settle_due(db: sqlite3.Connection, now: float, order_id: str | None = None) -> int:
     """Settle every pending refund whose time has come (of one order, or all); return how many."""
     # The status is a literal so that SQLite can use the partial indexes.
-    query = "SELECT seq, order_id, remark, amount_e4, settle_at FROM refunds "
+    query = "SELECT seq, order_id, remark, settle_at FROM refunds "
     query += "WHERE status = 'pending_review' AND settle_at <= ?"
     args: tuple[object, ...] = (now,)
     if order_id is not None:
@@ -44,7 +44,7 @@ def settle_due(db: sqlite3.Connection, now: float, order_id: str | None = None) 
 def settle_refund(db: sqlite3.Connection, refund_no: str, status: str) -> None:
     """Settle one pending refund to ``status`` at its due time (data files seed them so)."""
     refund = db.execute(
-        "SELECT seq, order_id, remark, amount_e4, settle_at FROM refunds WHERE seq = ?",
+        "SELECT seq, order_id, remark, settle_at FROM refunds WHERE seq = ?",
         (int(refund_no) - REFUND_NO_BASE,),
     ).fetchone()
     _settle(db, refund, status)

@@ -80,7 +80,6 @@ CREATE TABLE IF NOT EXISTS refunds (
     status     TEXT NOT NULL,
     reason     TEXT NOT NULL,
     remark     TEXT,
-    amount_e4  INTEGER NOT NULL,
     created_at REAL NOT NULL,
     settle_at  REAL NOT NULL,
     settled_at REAL
