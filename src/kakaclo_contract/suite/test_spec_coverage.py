@@ -5,7 +5,8 @@ every ``ErrorCode`` of the spec (see ``kakaclo_contract.spec_coverage``); these
 requests make the rare ones happen, each checked against the spec like any
 other answer: 413, an ``Idempotency-Key`` still in flight (40912), the
 sandbox's forced 429/500/503 and its refused ``Prefer`` (40004), an unknown
-path (40400), malformed JSON and a wrong content type.
+path (40400), malformed JSON and a wrong content type, and each refusal of
+Refund Order once, so that the gate never depends on what random cases drew.
 """
 
 from __future__ import annotations
@@ -126,3 +127,55 @@ def test_a_key_still_in_flight_is_refused() -> None:
             return
         seen.append(outcomes)
     pytest.fail(f"no attempt saw the key in flight: {seen}")
+
+
+def _item(item_id: str, quantity: int, country: str = "CN") -> dict[str, object]:
+    return {
+        "itemId": item_id,
+        "skuCode": "FSZW08923_R_L_NUB",
+        "quantity": quantity,
+        "countryCode": country,
+    }
+
+
+# each answer the spec documents for Refund Order, made on purpose (the demo orders)
+REFUSALS = [
+    ("10003", {}, {}, 409, 40901),
+    ("10001", {"orderItems": [_item("999999", 1)]}, {}, 409, 40902),
+    ("10001", {"orderItems": [_item("120001", 1), _item("120001", 1)]}, {}, 409, 40903),
+    ("10001", {"orderItems": [_item("120001", 99)]}, {}, 409, 40904),
+    ("99999", {}, {}, 404, 40401),
+    ("10001", {"orderItems": [_item("120001", 0)]}, {}, 400, 40002),
+    ("10001", {}, {"Authorization": "Bearer not-a-token"}, 401, 40101),
+]
+
+
+@pytest.mark.parametrize(("order_id", "body", "headers", "status", "code"), REFUSALS)
+def test_each_refusal_of_refund_order(
+    order_id: str, body: dict[str, object], headers: dict[str, str], status: int, code: int
+) -> None:
+    TARGET.require_sandbox("relies on the demo orders")
+    TARGET.reset()
+    with TARGET.http() as http:
+        answer = http.post(
+            f"{API}/{order_id}/refund",
+            json=body,
+            headers={"Authorization": f"Bearer {TARGET.token}", **headers},
+        )
+    _checked("refundOrder", status, answer.status_code, answer.json())
+    assert answer.json()["code"] == code
+
+
+def test_nothing_left_and_a_reused_key() -> None:
+    TARGET.require_sandbox("refunds a demo order")
+    TARGET.reset()
+    auth = {"Authorization": f"Bearer {TARGET.token}"}
+    keyed = {**auth, "Idempotency-Key": "coverage-reused"}
+    with TARGET.http() as http:
+        assert http.post(f"{API}/10002/refund", json={}, headers=keyed).status_code == 200
+        again = http.post(f"{API}/10002/refund", json={}, headers=auth)
+        _checked("refundOrder", 409, again.status_code, again.json())
+        assert again.json()["code"] == 40905
+        reused = http.post(f"{API}/10001/refund", json={}, headers=keyed)
+        _checked("refundOrder", 409, reused.status_code, reused.json())
+        assert reused.json()["code"] == 40911
