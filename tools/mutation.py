@@ -106,9 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     result["finished"] = finished
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(result, indent=2) + "\n")
+    counts = result["counts"]
+    others = {s: n for s, n in counts.items() if s not in ("killed", "survived", "timeout")}
     print(
-        f"mutation: {result['mutants']} mutants: "
-        + ", ".join(f"{status} {n}" for status, n in result["counts"].items())
+        f"mutation: {result['mutants']} mutants: killed {counts.get('killed', 0)}, "
+        f"survived {counts.get('survived', 0)}, timed out {counts.get('timeout', 0)}"
+        + "".join(f", {status} {n}" for status, n in others.items())
     )
     print(
         f"mutation: {result['equivalent']} reviewed as equivalent; {result['detected']} of "
