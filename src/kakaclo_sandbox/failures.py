@@ -38,6 +38,7 @@ from kakaclo_client.models import ErrorCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.validation import MAX_BODY_BYTES
 
 log = logging.getLogger("kakaclo_sandbox.failures")
 
@@ -244,6 +245,7 @@ class ForcedFailures:
                 message += f"; retry after {failure.retry_after} s"
             await _answer(send, failure.code, code, message, applied)
         elif failure.drop == "before":
+            await _drain(receive)  # a closed socket with unread data resets instead of closing
             await _drop(send)
         elif failure.drop == "after":
             await self.app(scope, receive, _swallow)
@@ -282,6 +284,16 @@ async def _drop(send: Send) -> None:
             "headers": [(b"content-length", b"64"), (b"connection", b"close")],
         }
     )
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the request body to its end, at most MAX_BODY_BYTES (it is not carried out)."""
+    read = 0
+    while read <= MAX_BODY_BYTES:
+        message = await receive()
+        read += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _swallow(message: Message) -> None:
