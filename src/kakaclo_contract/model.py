@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from kakaclo_client.models import ErrorCode
+
 PENDING = "pending_review"
 SUCCEEDED = "refund_successfully"
 FAILED = "refund_failed"
@@ -25,13 +27,14 @@ DEFAULT_REASON = "Other"
 FAIL_MARKER = "[fail]"  # a sandbox's remark switch: such a refund settles to refund_failed
 KEY_LIFETIME = 24 * 3600.0
 
-ORDER_NOT_FOUND = 40401
-ORDER_NOT_REFUNDABLE = 40901
-ITEM_NOT_IN_ORDER = 40902
-DUPLICATE_ITEM = 40903
-QUANTITY_EXCEEDS_REFUNDABLE = 40904
-NOTHING_TO_REFUND = 40905
-IDEMPOTENCY_KEY_REUSED = 40911
+# the spec's codes, through the client generated from it (not the sandbox's)
+ORDER_NOT_FOUND = int(ErrorCode.ORDER_NOT_FOUND)
+ORDER_NOT_REFUNDABLE = int(ErrorCode.ORDER_NOT_REFUNDABLE)
+ITEM_NOT_IN_ORDER = int(ErrorCode.ITEM_NOT_IN_ORDER)
+DUPLICATE_ITEM = int(ErrorCode.DUPLICATE_ITEM)
+QUANTITY_EXCEEDS_REFUNDABLE = int(ErrorCode.QUANTITY_EXCEEDS_REFUNDABLE)
+NOTHING_TO_REFUND = int(ErrorCode.NOTHING_TO_REFUND)
+IDEMPOTENCY_KEY_REUSED = int(ErrorCode.IDEMPOTENCY_KEY_REUSED)
 
 
 def e4(amount: float | int | None) -> int:
