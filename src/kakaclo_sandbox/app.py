@@ -18,7 +18,7 @@ from starlette.routing import Route
 from kakaclo_sandbox import control, docs, handlers
 from kakaclo_sandbox.accesslog import AccessLog
 from kakaclo_sandbox.clock import Now
-from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.errors import ApiError, error_body
 from kakaclo_sandbox.failures import ForcedFailures
 from kakaclo_sandbox.faults import RULE_FAULTS, Fault
 from kakaclo_sandbox.faulty_server import FaultyServer
@@ -29,13 +29,9 @@ from kakaclo_sandbox.state import Sandbox
 log = logging.getLogger("kakaclo_sandbox")
 
 
-def _error_body(code: int, message: str) -> dict[str, object]:
-    return {"code": code, "message": message, "data": None}
-
-
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(_error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+    return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
 
 
 ROUTER_CODES = {404: ErrorCode.UNKNOWN_PATH, 405: ErrorCode.METHOD_NOT_ALLOWED}
@@ -47,7 +43,7 @@ ROOT_HINT = (
 
 async def _root(request: Request) -> JSONResponse:
     return JSONResponse(
-        _error_body(ErrorCode.UNKNOWN_PATH, ROOT_HINT),
+        error_body(ErrorCode.UNKNOWN_PATH, ROOT_HINT),
         404,
         headers={"Link": '</docs>; rel="help"'},
     )
@@ -66,7 +62,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     # Paths and methods the API does not have: not an operation, still the envelope.
     code = ROUTER_CODES.get(exc.status_code, exc.status_code * 100)
-    return JSONResponse(_error_body(code, exc.detail), exc.status_code, headers=exc.headers)
+    return JSONResponse(error_body(code, exc.detail), exc.status_code, headers=exc.headers)
 
 
 def create_app(

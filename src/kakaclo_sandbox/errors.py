@@ -5,6 +5,11 @@ from __future__ import annotations
 from kakaclo_client.models import ErrorCode
 
 
+def error_body(code: int, message: str) -> dict[str, object]:
+    """The envelope of every error answer: a non-10000 code, a message, data null."""
+    return {"code": code, "message": message, "data": None}
+
+
 class ApiError(Exception):
     """An error response: status, the envelope's code and message, extra headers."""
 

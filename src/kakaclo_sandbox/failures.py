@@ -25,7 +25,6 @@ The answer names what was applied in ``Preference-Applied``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import re
@@ -35,9 +34,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.errors import ApiError, error_body
 from kakaclo_sandbox.validation import MAX_BODY_BYTES
 
 log = logging.getLogger("kakaclo_sandbox.failures")
@@ -229,7 +229,9 @@ class ForcedFailures:
         try:
             failure = self._failure(scope, operation)
         except PreferenceError as error:
-            await _answer(send, error.status, error.code, error.message, {})
+            await JSONResponse(error_body(error.code, error.message), error.status)(
+                scope, receive, send
+            )
             return
         if failure is None:
             await self.app(scope, receive, send)
@@ -243,7 +245,8 @@ class ForcedFailures:
             if failure.retry_after is not None:
                 applied["Retry-After"] = str(failure.retry_after)
                 message += f"; retry after {failure.retry_after} s"
-            await _answer(send, failure.code, code, message, applied)
+            answer = JSONResponse(error_body(code, message), failure.code, headers=applied)
+            await answer(scope, receive, send)
         elif failure.drop == "before":
             await _drain(receive)  # a closed socket with unread data resets instead of closing
             await _drop(send)
@@ -260,18 +263,6 @@ class ForcedFailures:
                 if asked is not None:
                     return asked
         return self.plan.take(operation)
-
-
-async def _answer(
-    send: Send, status: int, code: int, message: str, headers: dict[str, str]
-) -> None:
-    body = json.dumps(
-        {"code": int(code), "message": message, "data": None}, separators=(",", ":")
-    ).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _drop(send: Send) -> None:
