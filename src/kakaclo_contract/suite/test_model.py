@@ -98,6 +98,29 @@ def _number(answer: httpx.Response) -> str:
     return str(answer.json()["data"])
 
 
+def model_order(body: dict[str, Any]) -> model.Order:
+    """The model's view of an order as Query Order answered it (the starting point only)."""
+    return model.Order(
+        id=body["id"],
+        status=body.get("status") or "",
+        financial_status=body.get("financialStatus") or "",
+        fulfillment_status=body.get("fulfillmentStatus") or "",
+        freight_e4=model.e4(body.get("freightAmount")),
+        coupon_e4=model.e4(body.get("couponAmount")),
+        lines=[
+            model.Line(
+                id=line["id"],
+                item_id=line.get("itemId") or "",
+                sku_code=line.get("skuCode") or "",
+                country_code=line.get("countryCode"),
+                amount_e4=model.e4(line.get("amount")),
+                pieces=line.get("productNum") or 0,
+            )
+            for line in body.get("orderItems") or []
+        ],
+    )
+
+
 class ModelMachine(RuleBasedStateMachine):
     """The target and the model, side by side."""
 
@@ -163,25 +186,7 @@ class ModelMachine(RuleBasedStateMachine):
             answer = self._send("GET", API, params={"ids": order_id}).json()
             body = answer["data"]["list"][0]
             self.snapshots[order_id] = body
-            orders[order_id] = model.Order(
-                id=order_id,
-                status=body["status"],
-                financial_status=body["financialStatus"],
-                fulfillment_status=body["fulfillmentStatus"],
-                freight_e4=model.e4(body.get("freightAmount")),
-                coupon_e4=model.e4(body.get("couponAmount")),
-                lines=[
-                    model.Line(
-                        id=line["id"],
-                        item_id=line["itemId"],
-                        sku_code=line["skuCode"],
-                        country_code=line.get("countryCode"),
-                        amount_e4=model.e4(line["amount"]),
-                        pieces=line["productNum"],
-                    )
-                    for line in body["orderItems"]
-                ],
-            )
+            orders[order_id] = model_order(body)
         self.vendor_forms = self.snapshots["10001"]["refundStatus"] == "NULL"
         self.model = model.Model(
             orders=orders, settle_after=float(info["settings"]["settleAfterSeconds"])
@@ -533,26 +538,7 @@ def test_the_model_agrees_with_read_only_answers() -> None:
     if not page["list"]:
         pytest.skip("Query Order lists no order for this token: nothing to compare")
     for body in page["list"]:
-        lines = [
-            model.Line(
-                id=line["id"],
-                item_id=line.get("itemId") or "",
-                sku_code=line.get("skuCode") or "",
-                country_code=line.get("countryCode"),
-                amount_e4=model.e4(line.get("amount")),
-                pieces=line.get("productNum") or 0,
-            )
-            for line in body.get("orderItems") or []
-        ]
-        order = model.Order(
-            id=body["id"],
-            status=body.get("status") or "",
-            financial_status=body.get("financialStatus") or "",
-            fulfillment_status=body.get("fulfillmentStatus") or "",
-            freight_e4=model.e4(body.get("freightAmount")),
-            coupon_e4=model.e4(body.get("couponAmount")),
-            lines=lines,
-        )
+        order = model_order(body)
         if body.get("subTotalAmount") is not None:
             assert model.e4(body["subTotalAmount"]) == order.subtotal_e4(), body["id"]
         if body.get("finalAmount") is not None:
