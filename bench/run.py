@@ -149,7 +149,7 @@ def peak_rss_mb(pid: int) -> float:
 def seed_bench_db(path: Path) -> None:
     """The demo data plus one order whose line has enough pieces for every request."""
     from kakaclo_sandbox import data, demo
-    from kakaclo_sandbox.store import Store
+    from kakaclo_sandbox.storage.store import Store
     from kakaclo_spec import Spec
 
     spec = Spec.load()

@@ -7,17 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kakaclo_contract.target import PLANTED_FAULT_ENV
+from contract_tests.planted import FAULT_ENV
+from kakaclo_contract.settings import APP_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_suite(modules: list[str], env: dict[str, str], *, stop_at_first: bool = False) -> str:
-    """Run ``modules`` with ``env`` added (any inherited planted fault removed).
+    """Run ``modules`` with ``env`` added (any inherited planted fault or app removed).
 
     Returns the child's output, prefixed by its exit status as ``exit N``.
     """
-    child_env = {k: v for k, v in os.environ.items() if k != PLANTED_FAULT_ENV} | env
+    inherited = {k: v for k, v in os.environ.items() if k not in {FAULT_ENV, APP_ENV}}
+    child_env = inherited | env
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     done = subprocess.run(
         [*command, *(["-x"] if stop_at_first else []), *modules],

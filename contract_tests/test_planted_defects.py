@@ -1,9 +1,10 @@
 """The suite can fail: run it against sandboxes with planted defects and see each caught.
 
-Each defect is planted in an in-process sandbox (``create_app(faults=...)``,
-reachable from Python only); the part of the suite expected to catch it runs
-in a subprocess and must fail, naming the check. (The control run, the same
-modules with nothing planted, is the rest of this suite, which must pass.)
+Each defect is planted from outside an in-process sandbox
+(:mod:`contract_tests.planted`: other ``rules=``, or an ASGI wrapper); the part
+of the suite expected to catch it runs in a subprocess and must fail, naming the
+check. (The control run, the same modules with nothing planted, is the rest of
+this suite, which must pass.)
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import os
 
 import pytest
 
+from contract_tests.planted import APP, FAULT_ENV, Fault
 from contract_tests.subrun import run_suite
-from kakaclo_contract.settings import BASE_URL_ENV
-from kakaclo_contract.target import PLANTED_FAULT_ENV
-from kakaclo_sandbox.faults import Fault
+from kakaclo_contract.settings import APP_ENV, BASE_URL_ENV
 
 # defect -> (the suite module that must catch it, words naming the check that did)
 CAUGHT_BY: dict[Fault, tuple[str, str]] = {
@@ -45,7 +45,7 @@ def test_planted_defect_is_caught(fault: Fault) -> None:
     module, words = CAUGHT_BY[fault]
     output = run_suite(
         [f"src/kakaclo_contract/suite/{module}"],
-        {PLANTED_FAULT_ENV: fault.value},
+        {APP_ENV: APP, FAULT_ENV: fault.value},
         stop_at_first=True,
     )
     assert output.startswith("exit 1"), f"the suite did not fail against {fault}:\n{output[-3000:]}"

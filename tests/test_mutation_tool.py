@@ -18,3 +18,32 @@ def test_equivalents_are_left_out_and_timeouts_count_as_detected() -> None:
 def test_the_equivalent_list_gives_a_reason_for_each_mutant() -> None:
     for name, why in mutation.equivalents().items():
         assert name.startswith("kakaclo_sandbox.") and len(why) > 20, (name, why)
+
+
+def _case_only(original: str, mutant: str) -> bool:
+    import ast
+
+    names = {"orders", "status", "refund_no"}
+    return mutation.case_only(ast.parse(original), ast.parse(mutant), names)
+
+
+def test_sql_and_column_keys_in_other_case_are_equivalent_by_rule() -> None:
+    assert _case_only(
+        'db.execute("SELECT 1 FROM orders WHERE id = ?")',
+        'db.execute("select 1 FROM orders WHERE id = ?")',
+    )
+    assert _case_only('x = row["refund_no"]', 'x = row["REFUND_NO"]')
+    assert _case_only('c = " AND ".join(w)', 'c = " and ".join(w)')
+
+
+def test_other_case_changes_are_left_to_review() -> None:
+    # a quoted literal's case matters, and so do messages, statuses and anything else changed
+    assert not _case_only("q = \"WHERE status = 'cancel'\"", "q = \"WHERE STATUS = 'CANCEL'\"")
+    assert not _case_only(
+        'raise E("used with another order or body")', 'raise E("USED WITH ANOTHER ORDER OR BODY")'
+    )
+    assert not _case_only('return "refunded"', 'return "REFUNDED"')
+    assert not _case_only('x = row["status"]; y = 1', 'x = row["STATUS"]; y = 2')
+    assert not _case_only(
+        'db.execute("SELECT 1 FROM orders")', 'db.execute("SELECT 2 FROM orders")'
+    )

@@ -5,15 +5,19 @@ alone, each mutant against the suite tests that reach its function) for at
 most ``--max-seconds``; mutmut keeps its results in ``mutants/``, so a run that
 hits the bound resumes where it stopped. Then it counts killed, survived and
 timed-out mutants, leaves out those reviewed as equivalent
-(``tools/mutation-equivalent.yaml``, each with its reason), prints every other
-survivor, writes ``reports/mutation.json`` and fails below ``--goal``.
+(``tools/mutation-equivalent.yaml``, each with its reason, and the survivors
+that only change the letter case of SQL text or of a column name, which SQLite
+and ``sqlite3.Row`` read without regard to case), prints every other survivor,
+writes ``reports/mutation.json`` and fails below ``--goal``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -73,6 +77,87 @@ def equivalents() -> dict[str, str]:
     return {str(name): str(why) for name, why in entries.items()}
 
 
+# SQL text: a statement or a clause (it may follow the ")" of an f-string part), or a
+# condition with a placeholder; never one with a quoted literal, whose case matters.
+SQL_TEXT = re.compile(
+    r"^[\s(),]*(select|insert|update|delete|where|and|or|order by|from|limit|values|"
+    r"on conflict)\b|\?",
+    re.I,
+)
+CASE_ONLY = (
+    "only the letter case of SQL text or of a column name changes; SQLite and sqlite3.Row "
+    "read both without regard to case"
+)
+
+
+def schema_names() -> set[str]:
+    """Table and column names of the sandbox's schema (lower case)."""
+    from kakaclo_sandbox.storage.store import SCHEMA
+
+    columns = re.findall(r"^\s*(\w+)\s+(?:TEXT|INTEGER|REAL)", SCHEMA, re.M)
+    tables = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA)
+    return {name.lower() for name in [*columns, *tables]}
+
+
+def _strings(node: ast.AST) -> list[ast.Constant]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def _is_subscript_key(tree: ast.AST, node: ast.Constant) -> bool:
+    return any(isinstance(n, ast.Subscript) and n.slice is node for n in ast.walk(tree))
+
+
+def case_only(original: ast.AST, mutant: ast.AST, names: set[str]) -> bool:
+    """True when the mutant differs from the original only in the letter case of one string
+    that is SQL text or a schema name."""
+    before, after = _strings(original), _strings(mutant)
+    if len(before) != len(after):
+        return False
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a.value != b.value]
+    if len(changed) != 1:
+        return False
+    old, new = changed[0]
+    text = str(old.value)
+    if text.lower() != str(new.value).lower():
+        return False
+    is_sql = SQL_TEXT.search(text) is not None and "'" not in text
+    if not (is_sql or (text.lower() in names and _is_subscript_key(mutant, new))):
+        return False
+    mutated = new.value
+    new.value = text  # nothing but that string may differ
+    try:
+        return ast.dump(original) == ast.dump(mutant)
+    finally:
+        new.value = mutated
+
+
+def case_only_equivalents(survivors: list[str]) -> dict[str, str]:
+    """Which ``survivors`` only change the letter case of SQL text or of a column name."""
+    names = schema_names()
+    functions: dict[str, dict[str, ast.AST]] = {}
+    found: dict[str, str] = {}
+    for name in survivors:
+        module, _, function = name.rpartition(".")
+        source = MUTANTS / "src" / (module.replace(".", "/") + ".py")
+        if not source.exists():
+            continue
+        if module not in functions:
+            tree = ast.parse(source.read_text())
+            functions[module] = {
+                n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+            }
+        defined = functions[module]
+        original = defined.get(function.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
+        mutant = defined.get(function)
+        if original is None or mutant is None:
+            continue
+        original_body = ast.Module(body=original.body, type_ignores=[])  # type: ignore[attr-defined]
+        mutant_body = ast.Module(body=mutant.body, type_ignores=[])  # type: ignore[attr-defined]
+        if case_only(original_body, mutant_body, names):
+            found[name] = CASE_ONLY
+    return found
+
+
 def score(found: dict[str, str], equivalent: dict[str, str]) -> dict[str, Any]:
     """Counts and the score (detected / non-equivalent mutants)."""
     counts = Counter(found.values())
@@ -102,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     finished = True
     if not args.report_only:
         finished = run_mutmut(args.max_seconds, args.children)
-    result = score(statuses(), equivalents())
+    found = statuses()
+    reviewed = equivalents()
+    undecided = [n for n, status in found.items() if status not in DETECTED and n not in reviewed]
+    result = score(found, reviewed | case_only_equivalents(undecided))
     result["finished"] = finished
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(result, indent=2) + "\n")

@@ -18,6 +18,11 @@ by the command and one started by ``pytest`` directly see the same settings.
 | ``KAKACLO_TIMEOUT`` | seconds to wait for one answer | ``10`` |
 | ``KAKACLO_SEED`` | the seed of every generated case | ``20261126`` |
 | ``KAKACLO_PHASES`` | schemathesis phases: ``examples,coverage,fuzzing,stateful`` | all four |
+| ``KAKACLO_APP`` | without a URL: ``module:factory`` building the in-process app instead | |
+
+``KAKACLO_APP``'s factory is called like ``kakaclo_sandbox.create_app`` (``clock=`` and
+the sandbox settings as keywords) and returns an ASGI app: an app wrapping the sandbox,
+or a sandbox with other ``rules=``, is checked without a server.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ MAX_429_SHARE_ENV = "KAKACLO_MAX_429_SHARE"
 TIMEOUT_ENV = "KAKACLO_TIMEOUT"
 SEED_ENV = "KAKACLO_SEED"
 PHASES_ENV = "KAKACLO_PHASES"
+APP_ENV = "KAKACLO_APP"
 
 DEFAULT_SUMMARY = Path("reports") / "contract-summary.json"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")

@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -22,11 +24,9 @@ import pytest
 
 from kakaclo_contract import preflight, spec_coverage
 from kakaclo_contract.preflight import PreflightFailed, RefundableLine, TargetFacts
-from kakaclo_contract.settings import RunSettings, SettingsError
+from kakaclo_contract.settings import APP_ENV, RunSettings, SettingsError
 from kakaclo_contract.traffic import Traffic, paced_session
 
-# Test-only: the self-proof plants one defect in the in-process sandbox through this.
-PLANTED_FAULT_ENV = "KAKACLO_PLANTED_FAULT"
 IN_PROCESS_BASE = "http://sandbox.local/openapi"
 # The in-process sandbox's clock stands still unless the suite advances it, so
 # what the server answers never depends on how fast the machine is.
@@ -211,14 +211,28 @@ def select_target(**sandbox_settings: Any) -> Target:
     run = settings()
     if run.base_url is not None:
         return url_target()
-    from kakaclo_sandbox import create_app
-
+    factory = app_factory(os.environ.get(APP_ENV, ""))
     options: dict[str, Any] = {"db": ":memory:", "rate_limit": None, **sandbox_settings}
-    planted = [f for f in os.environ.get(PLANTED_FAULT_ENV, "").split(",") if f]
 
     def build() -> Any:
-        return create_app(faults=planted, clock=lambda: FROZEN_AT, **options)
+        return factory(clock=lambda: FROZEN_AT, **options)
 
     return Target(
         settings=run, base_url=IN_PROCESS_BASE, token=DEMO_TOKEN, app=build(), _build=build
     )
+
+
+def app_factory(spec: str) -> Callable[..., Any]:
+    """The in-process app factory: ``KAKACLO_APP``'s ``module:callable``, else the sandbox's."""
+    if not spec:
+        from kakaclo_sandbox import create_app
+
+        return create_app
+    module_name, _, name = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), name or "create_app")
+    except (ImportError, AttributeError) as error:
+        pytest.exit(f"kakaclo contract: {APP_ENV}={spec}: {error}", returncode=2)
+    if not callable(factory):
+        pytest.exit(f"kakaclo contract: {APP_ENV}={spec} is not callable", returncode=2)
+    return factory  # type: ignore[no-any-return]

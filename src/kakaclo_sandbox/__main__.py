@@ -140,7 +140,7 @@ def serve(args: argparse.Namespace) -> None:
     """Run the sandbox until SIGINT or SIGTERM (uvicorn shuts down cleanly on both)."""
     import uvicorn
 
-    from kakaclo_sandbox.app import create_app
+    from kakaclo_sandbox.web.app import create_app
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -30,21 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from kakaclo_client.models import RefundStatus
 
+from kakaclo_sandbox import service
 from kakaclo_sandbox.clock import parse_instant
-from kakaclo_sandbox.errors import OrderNotFound, RuleViolation
-from kakaclo_sandbox.refunds import (
-    DEFAULT_REASON,
-    FAILED,
-    SUCCEEDED,
-    RefundRequest,
-    RequestedItem,
-    create_refund,
-)
-from kakaclo_sandbox.settle import settle_refund
-from kakaclo_sandbox.store import NewLine, NewOrder, Store
+from kakaclo_sandbox.domain import money
+from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
+from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, RequestedItem
+from kakaclo_sandbox.storage.store import NewLine, NewOrder, Store
 from kakaclo_spec import Spec
 
+# A data file's refunds pass the vendor's rules, whatever rules the sandbox serves with.
+SEED_RULES = RefundRules()
 DEMO_DATA = Path(__file__).resolve().parent / "demo.yaml"
 MAX_DATA_BYTES = 64 * 1024 * 1024
 
@@ -65,7 +62,9 @@ _SEED_REFUND = {
     "additionalProperties": False,
     "required": ["refundStatus"],
     "properties": {
-        "refundStatus": {"enum": [SUCCEEDED, FAILED]},
+        "refundStatus": {
+            "enum": [RefundStatus.REFUND_SUCCESSFULLY.value, RefundStatus.REFUND_FAILED.value]
+        },
         "refundReason": {"$ref": "#/components/schemas/RefundReason"},
         "remark": {"$ref": "#/components/schemas/RefundRequest/properties/remark"},
         "orderItems": {"$ref": "#/components/schemas/RefundRequest/properties/orderItems"},
@@ -200,14 +199,14 @@ def parse(document: Any, spec: Spec, source: str) -> Dataset:
             if earlier is not None:
                 raise DataError(f"{source}: {where}.id: order {body['id']} is already {earlier}")
             seen_orders[body["id"]] = where
-            orders.append(seed_order(body, merchant, f"{source}: {where}"))
+            orders.append(seed_order(spec, body, merchant, f"{source}: {where}"))
     return Dataset(source=source, tokens=tokens, orders=tuple(orders))
 
 
 def check_order(spec: Spec, body: Any, merchant: str, where: str) -> SeedOrder:
     """One order body (the control surface's), checked like an order of a data file."""
     _check_schema(spec, ORDER_SCHEMA, body, where, sep=".")  # "order.status: ..."
-    return seed_order(body, merchant, where)
+    return seed_order(spec, body, merchant, where)
 
 
 def _check_schema(
@@ -222,19 +221,19 @@ def _check_schema(
         raise DataError(f"{where}: {first.message}{more}")
 
 
-def seed_order(body: Mapping[str, Any], merchant: str, where: str) -> SeedOrder:
+def seed_order(spec: Spec, body: Mapping[str, Any], merchant: str, where: str) -> SeedOrder:
     """Turn a schema-checked order body into a stored order; check what the schema cannot."""
     lines = tuple(
         _line(line, f"{where}.orderItems[{i}]") for i, line in enumerate(body["orderItems"])
     )
     _check_unique(lines, where)
-    subtotal = sum(line.amount_e4 * line.product_num for line in lines)
+    subtotal = money.subtotal_e4((line.amount_e4, line.product_num) for line in lines)
     freight = _e4(body.get("freightAmount"), f"{where}.freightAmount")
     coupon = _e4(body.get("couponAmount"), f"{where}.couponAmount")
     _check_sum(body.get("subTotalAmount"), subtotal, f"{where}.subTotalAmount", "the lines' totals")
     _check_sum(
         body.get("finalAmount"),
-        subtotal + freight - coupon,
+        money.final_e4(subtotal, freight, coupon),
         f"{where}.finalAmount",
         "subTotalAmount + freightAmount - couponAmount",
     )
@@ -266,14 +265,18 @@ def seed_order(body: Mapping[str, Any], merchant: str, where: str) -> SeedOrder:
         fulfillments=_parcels(body.get("fulfillments"), {line.id for line in lines}, where),
         lines=lines,
     )
-    refunds = tuple(_seed_refund(refund) for refund in body.get("refunds") or ())
+    reason = str(spec.default_of("RefundRequest", "refundReason"))
+    refunds = tuple(_seed_refund(refund, reason) for refund in body.get("refunds") or ())
     return SeedOrder(order=order, refunds=refunds, where=where)
 
 
 def _line(body: Mapping[str, Any], where: str) -> NewLine:
     amount = _e4(body["amount"], f"{where}.amount")
     _check_sum(
-        body.get("total"), amount * body["productNum"], f"{where}.total", "amount * productNum"
+        body.get("total"),
+        money.line_total_e4(amount, body["productNum"]),
+        f"{where}.total",
+        "amount * productNum",
     )
     return NewLine(
         id=body["id"],
@@ -327,7 +330,7 @@ def _parcels(
     return stored
 
 
-def _seed_refund(body: Mapping[str, Any]) -> SeedRefund:
+def _seed_refund(body: Mapping[str, Any], default_reason: str) -> SeedRefund:
     items = body.get("orderItems")
     return SeedRefund(
         status=body["refundStatus"],
@@ -338,7 +341,7 @@ def _seed_refund(body: Mapping[str, Any]) -> SeedRefund:
                 RequestedItem(i["itemId"], i["skuCode"], int(i["quantity"]), i["countryCode"])
                 for i in items
             ),
-            reason=body.get("refundReason", DEFAULT_REASON),
+            reason=body.get("refundReason", default_reason),
             remark=body.get("remark"),
         ),
     )
@@ -396,12 +399,18 @@ def add_order(db: Any, seeded: SeedOrder) -> None:
     at = order.modify_date
     for r, refund in enumerate(seeded.refunds):
         try:
-            number = create_refund(
-                db, order.merchant, order.id, refund.request, now=at, settle_after=0
+            number = service.create_refund(
+                db,
+                order.merchant,
+                order.id,
+                refund.request,
+                rules=SEED_RULES,
+                now=at,
+                settle_after=0,
             )
         except (RuleViolation, OrderNotFound) as error:
             raise DataError(f"{where}: refunds[{r}]: {error}") from None
-        settle_refund(db, number, refund.status)
+        service.settle_seeded(db, number, refund.status)
 
 
 __all__ = [

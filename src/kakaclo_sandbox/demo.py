@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from kakaclo_sandbox.data import DEMO_DATA, Dataset, load, seed
-from kakaclo_sandbox.store import Store
+from kakaclo_sandbox.storage.store import Store
 from kakaclo_spec import Spec
 
 DATA_FINGERPRINT = "data_fingerprint"

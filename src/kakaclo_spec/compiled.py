@@ -129,6 +129,19 @@ class Spec:
                 node = node[part.replace("~1", "/").replace("~0", "~")]
         return node
 
+    def default_of(self, schema: str, prop: str | None = None) -> JSON:
+        """The ``default`` of a component schema, or of one of its properties."""
+        node: JSON = self.document["components"]["schemas"][schema]
+        if prop is not None:
+            node = self.resolve(node)["properties"][prop]
+        while isinstance(node, dict):
+            if "default" in node:
+                return node["default"]
+            if "$ref" not in node:
+                break
+            node = self.resolve({"$ref": node["$ref"]})
+        raise KeyError(f"the spec gives no default for {schema}{'.' + prop if prop else ''}")
+
     def operations(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Yield ``(method, path, operation)`` for every operation of the spec."""
         for path, item in self.document["paths"].items():

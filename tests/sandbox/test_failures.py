@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from kakaclo_refunds import Item, KakacloClient, RetryPolicy, ServerError
 from kakaclo_sandbox import create_app
-from kakaclo_sandbox.failures import Failure, PreferenceError, parse_prefer
+from kakaclo_sandbox.web.failures import Failure, PreferenceError, parse_prefer
 from tests.live import LiveSandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, item, refund_url

@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 
 from kakaclo_sandbox import create_app
 from kakaclo_sandbox.__main__ import build_parser, settings_from
+from kakaclo_sandbox.service import settle_forever
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.settle import settle_forever
-from kakaclo_sandbox.state import Sandbox
+from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, refund_url, refunds, snapshot
 
@@ -88,10 +88,17 @@ def test_one_log_line_per_request_without_secrets(
 def test_background_loop_settles_without_any_request(fake_time: FakeTime) -> None:
     sandbox = Sandbox(Settings(db=":memory:", rate_limit=None), fake_time)
     with sandbox.store.transaction() as db:
-        from kakaclo_sandbox.refunds import RefundRequest, create_refund
+        from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules
+        from kakaclo_sandbox.service import create_refund
 
         create_refund(
-            db, "merchant-a", "10002", RefundRequest(items=None), now=fake_time(), settle_after=5
+            db,
+            "merchant-a",
+            "10002",
+            RefundRequest(items=None, reason="Other"),
+            rules=RefundRules(),
+            now=fake_time(),
+            settle_after=5,
         )
     fake_time.value += 5
 

@@ -18,14 +18,15 @@ from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from kakaclo_sandbox import failures, queries, render
 from kakaclo_sandbox.clock import LATEST, iso
 from kakaclo_sandbox.data import DataError, add_order, check_order
-from kakaclo_sandbox.errors import ApiError
-from kakaclo_sandbox.handlers import read_limited_body, sandbox_of
-from kakaclo_sandbox.settle import settle_due
-from kakaclo_sandbox.state import OPERATIONS
+from kakaclo_sandbox.service import settle_due
+from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.version import __version__
+from kakaclo_sandbox.web import failures, render
+from kakaclo_sandbox.web.errors import ApiError
+from kakaclo_sandbox.web.handlers import read_limited_body, sandbox_of
+from kakaclo_sandbox.web.state import OPERATIONS
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 # ASCII digits with an optional fraction: float() would also take "1_0", " 5 ",
@@ -109,7 +110,7 @@ async def create_order(request: Request) -> JSONResponse:
     except DataError as error:
         raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, " ".join(str(error).split())) from None
     with sandbox.store.reading() as db:
-        row = sandbox.store.order_row(db, merchant, seeded.order.id)
+        row = queries.order_row(db, merchant, seeded.order.id)
         lines = queries.lines_of(db, [seeded.order.id])[seeded.order.id]
     assert row is not None
     rendered = render.order(row, lines, vendor=not sandbox.settings.clean)

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
 
-from kakaclo_sandbox.errors import RuleViolation
+from kakaclo_sandbox.domain.errors import RuleViolation
+from kakaclo_sandbox.domain.orders import StoredAnswer
 
 TTL_SECONDS = 24 * 60 * 60
 
@@ -57,42 +57,18 @@ class InFlight:
             self._keys.discard(entry)
 
 
-def is_stored(db: sqlite3.Connection, merchant: str, key: str, now: float) -> bool:
-    """True when a live answer is stored under the key (its first request finished)."""
-    row = db.execute(
-        "SELECT 1 FROM idempotency_keys WHERE merchant = ? AND key = ? AND created_at > ?",
-        (merchant, key, now - TTL_SECONDS),
-    ).fetchone()
-    return row is not None
+def live_since(now: float) -> float:
+    """The oldest creation time of a stored answer that still counts at ``now``."""
+    return now - TTL_SECONDS
 
 
-def stored_refund(
-    db: sqlite3.Connection, merchant: str, key: str, digest: str, now: float
-) -> str | None:
-    """The refund number stored under a live key with the same digest; refuse another digest."""
-    row = db.execute(
-        "SELECT fingerprint, refund_no FROM idempotency_keys "
-        "WHERE merchant = ? AND key = ? AND created_at > ?",
-        (merchant, key, now - TTL_SECONDS),
-    ).fetchone()
-    if row is None:
+def replayed(stored: StoredAnswer | None, digest: str) -> str | None:
+    """The refund number to replay for a request with ``digest``; refuse another digest."""
+    if stored is None:
         return None
-    if row["fingerprint"] != digest:
+    if stored.fingerprint != digest:
         raise RuleViolation(
             ErrorCode.IDEMPOTENCY_KEY_REUSED,
             "Idempotency-Key was already used with another order or body",
         )
-    return str(row["refund_no"])
-
-
-def remember(
-    db: sqlite3.Connection, merchant: str, key: str, digest: str, refund_no: str, now: float
-) -> None:
-    """Store a successful answer under the key (replacing an expired entry)."""
-    db.execute(
-        "INSERT INTO idempotency_keys (merchant, key, fingerprint, refund_no, created_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (merchant, key) DO UPDATE SET "
-        "fingerprint = excluded.fingerprint, refund_no = excluded.refund_no, "
-        "created_at = excluded.created_at",
-        (merchant, key, digest, refund_no, now),
-    )
+    return stored.refund_no

@@ -10,14 +10,14 @@ from kakaclo_client.models import ErrorCode
 
 from kakaclo_sandbox import demo
 from kakaclo_sandbox.clock import LATEST, Now, SandboxClock
-from kakaclo_sandbox.errors import ApiError
-from kakaclo_sandbox.failures import FailurePlan
-from kakaclo_sandbox.faults import Fault
-from kakaclo_sandbox.idempotency import InFlight
+from kakaclo_sandbox.domain.idempotency import InFlight
+from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.store import Store
-from kakaclo_sandbox.validation import OperationValidator
+from kakaclo_sandbox.storage.store import Store
+from kakaclo_sandbox.web.errors import ApiError
+from kakaclo_sandbox.web.failures import FailurePlan
+from kakaclo_sandbox.web.validation import OperationValidator
 from kakaclo_spec import Spec
 
 CLOCK_OFFSET = "clock_offset"
@@ -32,11 +32,12 @@ class Sandbox:
         self,
         settings: Settings,
         clock: Now | None = None,
-        faults: frozenset[Fault] = frozenset(),
+        rules: RefundRules | None = None,
     ) -> None:
         self.settings = settings
-        self.faults = faults  # planted defects (tests of the contract suite only)
+        self.rules = rules or RefundRules()
         self.spec = Spec.load(settings.spec_path)
+        self.default_reason = str(self.spec.default_of("RefundRequest", "refundReason"))
         self.validators = {op: OperationValidator(self.spec, op) for op in OPERATIONS}
         self.data = demo.dataset(settings.data, self.spec)
         self.store = Store(settings.db)

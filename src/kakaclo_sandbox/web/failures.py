@@ -37,10 +37,10 @@ from kakaclo_client.models import ErrorCode
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kakaclo_sandbox.errors import ApiError, error_body
-from kakaclo_sandbox.validation import MAX_BODY_BYTES
+from kakaclo_sandbox.web.errors import ApiError, error_body
+from kakaclo_sandbox.web.validation import MAX_BODY_BYTES
 
-log = logging.getLogger("kakaclo_sandbox.failures")
+log = logging.getLogger("kakaclo_sandbox.web.failures")
 
 FORCED_CODES = {
     429: (ErrorCode.RATE_LIMITED, "rate limit exceeded (forced by the sandbox)"),

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 
 from kakaclo_client.models import ErrorCode
 from starlette.applications import Starlette
@@ -15,16 +15,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kakaclo_sandbox import control, docs, handlers
-from kakaclo_sandbox.accesslog import AccessLog
 from kakaclo_sandbox.clock import Now
-from kakaclo_sandbox.errors import ApiError, error_body
-from kakaclo_sandbox.failures import ForcedFailures
-from kakaclo_sandbox.faults import RULE_FAULTS, Fault
-from kakaclo_sandbox.faulty_server import FaultyServer
+from kakaclo_sandbox.domain.refunds import RefundRules
+from kakaclo_sandbox.service import settle_forever
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.settle import settle_forever
-from kakaclo_sandbox.state import Sandbox
+from kakaclo_sandbox.web import control, docs, handlers
+from kakaclo_sandbox.web.accesslog import AccessLog
+from kakaclo_sandbox.web.errors import ApiError, error_body
+from kakaclo_sandbox.web.failures import ForcedFailures
+from kakaclo_sandbox.web.state import Sandbox
 
 log = logging.getLogger("kakaclo_sandbox")
 
@@ -69,20 +68,19 @@ def create_app(
     settings: Settings | None = None,
     *,
     clock: Now | None = None,
-    faults: Iterable[Fault | str] = (),
+    rules: RefundRules | None = None,
     **overrides: object,
 ) -> Starlette:
     """Build a sandbox app.
 
     ``overrides`` are Settings fields; ``clock`` returns epoch seconds (the
-    sandbox's clock runs from it); ``faults`` plants defects for the tests of
-    the contract suite (see :mod:`kakaclo_sandbox.faults`).
+    sandbox's clock runs from it); ``rules`` decides refunds (default: the
+    vendor's rules, :class:`~kakaclo_sandbox.domain.refunds.RefundRules`).
     """
     settings = settings or Settings()
     if overrides:
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
-    planted = frozenset(Fault(fault) for fault in faults)
-    sandbox = Sandbox(settings, clock, planted & RULE_FAULTS)
+    sandbox = Sandbox(settings, clock, rules or RefundRules())
 
     # The server root is /openapi and every path of the spec starts with /openapi/v2.
     # (Full paths rather than a Mount: one routing step less on every request.)
@@ -133,8 +131,6 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.sandbox = sandbox
     app.state.docs_html = docs.render_docs(sandbox.spec)
-    if planted - RULE_FAULTS:
-        app.add_middleware(FaultyServer, faults=planted - RULE_FAULTS)
     if settings.control:
         app.add_middleware(ForcedFailures, plan=sandbox.failures)
     app.add_middleware(AccessLog)

@@ -17,8 +17,16 @@ import json
 import sqlite3
 from typing import Any
 
-from kakaclo_sandbox import refunds
 from kakaclo_sandbox.clock import iso
+from kakaclo_sandbox.domain import refunds
+from kakaclo_sandbox.domain.money import (
+    final_e4,
+    line_total_e4,
+    refundable_e4,
+    refunded_e4,
+    subtotal_e4,
+)
+from kakaclo_sandbox.storage.queries import StoredRefund
 
 SUCCESS = 10000
 NO_STATUS = "NULL"  # the vendor's "no refund status"
@@ -56,15 +64,15 @@ def page(
     return body
 
 
-def refund(row: sqlite3.Row) -> dict[str, Any]:
+def refund(stored: StoredRefund) -> dict[str, Any]:
     """One entry of Query Refund."""
     entry: dict[str, Any] = {
-        "refundNo": row["refund_no"],
-        "refundStatus": row["status"],
-        "id": row["order_id"],
+        "refundNo": stored.refund_no,
+        "refundStatus": stored.status,
+        "id": stored.order_id,
     }
-    if row["remark"] is not None:
-        entry["remark"] = row["remark"]
+    if stored.remark is not None:
+        entry["remark"] = stored.remark
     return entry
 
 
@@ -72,7 +80,7 @@ def order_line(
     line: sqlite3.Row, fulfillment_status: str, *, vendor: bool, has_refund: bool
 ) -> dict[str, Any]:
     """One order line, in the vendor's form or the clean one."""
-    status = refunds.line_refund_status(line)
+    status = refunds.line_refund_status(line["reserved"], line["refunded"])
     rendered: dict[str, Any] = {
         "id": line["id"],
         "itemId": line["item_id"],
@@ -84,7 +92,7 @@ def order_line(
         "option3": line["option3"],
         "amount": money(line["amount_e4"]),
         "productNum": line["product_num"],
-        "total": money(line["amount_e4"] * line["product_num"]),
+        "total": money(line_total_e4(line["amount_e4"], line["product_num"])),
         "stockStatus": line["stock_status"],
         "fulfillmentStatus": fulfillment_status,
         "refundStatus": status,
@@ -124,10 +132,14 @@ def _parcels(
 
 def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[str, Any]:
     """One order of Query Order, amounts per the vendor's definitions."""
-    subtotal = sum(line["amount_e4"] * line["product_num"] for line in lines)
-    final = subtotal + row["freight_e4"] - row["coupon_e4"]
-    refunded = refunds.refunded_e4(lines, final)
-    refund_status = refunds.order_refund_status(row, lines)
+    subtotal = subtotal_e4((line["amount_e4"], line["product_num"]) for line in lines)
+    final = final_e4(subtotal, row["freight_e4"], row["coupon_e4"])
+    refunded = refunded_e4(
+        ((line["amount_e4"], line["product_num"], line["refunded"]) for line in lines), final
+    )
+    refund_status = refunds.order_refund_status(
+        row["pending_refunds"], [(line["product_num"], line["refunded"]) for line in lines]
+    )
     has_refund = refund_status is not None
     rendered_lines = [
         order_line(line, row["fulfillment_status"], vendor=vendor, has_refund=has_refund)
@@ -157,7 +169,7 @@ def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[s
         "promotionAmount": money(row["promotion_e4"]),
         "finalAmount": money(final),
         "refundedAmount": money(refunded),
-        "refundableAmount": money(final - refunded),
+        "refundableAmount": money(refundable_e4(final, refunded)),
         "shippingAddress": json.loads(row["shipping_address"]),
         "fulfillments": _parcels(row, rendered_lines, vendor=vendor),
         "orderItems": rendered_lines,

@@ -1,4 +1,4 @@
-"""SQLite storage of the sandbox: schema, transactions and queries. No business rules.
+"""The SQLite database of the sandbox: schema, connection, transactions, group commit.
 
 Money is stored as integer ten-thousandths (the vendor's amounts have up to
 four decimals), so sums are exact. Each line keeps two counters maintained in
@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
+from kakaclo_client.models import RefundStatus
+
+# The one place a status is written into SQL: a partial index serves only a query
+# whose condition has the same literal (a bound parameter would not match it).
+IS_PENDING = f"status = '{RefundStatus.PENDING_REVIEW.value}'"
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -73,9 +79,9 @@ CREATE TABLE IF NOT EXISTS order_lines (
 );
 CREATE INDEX IF NOT EXISTS lines_by_order ON order_lines (order_id, position);
 CREATE TABLE IF NOT EXISTS refunds (
+    -- the refund number is derived from seq (queries.refund_no), so it costs no
+    -- index; AUTOINCREMENT never reuses a seq
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    -- derived from seq, so it costs no index; AUTOINCREMENT never reuses a seq
-    refund_no  TEXT GENERATED ALWAYS AS (CAST(1560897343230000000 + seq AS TEXT)) VIRTUAL,
     order_id   TEXT NOT NULL REFERENCES orders (id),
     status     TEXT NOT NULL,
     reason     TEXT NOT NULL,
@@ -88,8 +94,8 @@ CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (order_id, seq);
 -- Pending refunds by due time, of one order and of all: settling costs a
 -- range lookup, however many refunds an order has.
 CREATE INDEX IF NOT EXISTS refunds_due_by_order ON refunds (order_id, settle_at)
-    WHERE status = 'pending_review';
-CREATE INDEX IF NOT EXISTS refunds_due ON refunds (settle_at) WHERE status = 'pending_review';
+    WHERE {IS_PENDING};
+CREATE INDEX IF NOT EXISTS refunds_due ON refunds (settle_at) WHERE {IS_PENDING};
 CREATE TABLE IF NOT EXISTS refund_lines (
     refund_seq INTEGER NOT NULL REFERENCES refunds (seq),
     line_id    TEXT NOT NULL REFERENCES order_lines (id),
@@ -106,9 +112,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 """
 
-# Refund numbers look like the vendor's (19 digits, beyond a JS-safe integer).
-REFUND_NO_BASE = 1_560_897_343_230_000_000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 Row = sqlite3.Row
@@ -419,11 +423,3 @@ class Store:
                 for position, line in enumerate(order.lines)
             ],
         )
-
-    @staticmethod
-    def order_row(db: sqlite3.Connection, merchant: str, order_id: str) -> Row | None:
-        """One order's row, if it belongs to ``merchant``."""
-        row: Row | None = db.execute(
-            "SELECT * FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
-        ).fetchone()
-        return row

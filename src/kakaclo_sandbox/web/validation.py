@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from kakaclo_client.models import ErrorCode
 
-from kakaclo_sandbox.errors import ApiError
+from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_spec import CompiledSchema, Spec
 
 # Above the largest schema-valid Refund Order body (250 items of 64-character

@@ -13,13 +13,16 @@ from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from kakaclo_sandbox import idempotency, queries, render
+from kakaclo_sandbox import service
 from kakaclo_sandbox.clock import parse_instant
-from kakaclo_sandbox.errors import ApiError, OrderNotFound, RuleViolation
-from kakaclo_sandbox.refunds import DEFAULT_REASON, RefundRequest, RequestedItem, create_refund
-from kakaclo_sandbox.settle import settle_due
-from kakaclo_sandbox.state import Sandbox
-from kakaclo_sandbox.validation import MAX_BODY_BYTES, too_large
+from kakaclo_sandbox.domain import idempotency
+from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
+from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
+from kakaclo_sandbox.storage import queries
+from kakaclo_sandbox.web import render
+from kakaclo_sandbox.web.errors import ApiError
+from kakaclo_sandbox.web.state import Sandbox
+from kakaclo_sandbox.web.validation import MAX_BODY_BYTES, too_large
 
 
 def sandbox_of(request: Request) -> Sandbox:
@@ -43,7 +46,7 @@ async def read_limited_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _refund_request(body: dict[str, Any] | None) -> RefundRequest:
+def _refund_request(body: dict[str, Any] | None, default_reason: str) -> RefundRequest:
     body = body or {}
     items = body.get("orderItems")
     return RefundRequest(
@@ -58,7 +61,7 @@ def _refund_request(body: dict[str, Any] | None) -> RefundRequest:
             )
             for item in items
         ),
-        reason=body.get("refundReason", DEFAULT_REASON),
+        reason=body.get("refundReason", default_reason),
         remark=body.get("remark"),
     )
 
@@ -112,7 +115,7 @@ async def refund_order(request: Request) -> JSONResponse:
 
 def _finished(sandbox: Sandbox, merchant: str, key: str) -> bool:
     with sandbox.store.reading() as db:
-        return idempotency.is_stored(db, merchant, key, sandbox.now())
+        return service.key_answered(db, merchant, key, sandbox.now())
 
 
 async def _refund(
@@ -121,24 +124,24 @@ async def _refund(
     validator = sandbox.validators["refundOrder"]
     validator.check_content_type(request.headers.get("content-type"))
     body = validator.read_body(await read_limited_body(request))
-    refund_request = _refund_request(body)
+    refund_request = _refund_request(body, sandbox.default_reason)
     digest = idempotency.fingerprint(order_id, _normalised(refund_request)) if key else ""
     now = sandbox.now()
     with sandbox.store.batched() as (db, batch):
-        refund_no = idempotency.stored_refund(db, merchant, key, digest, now) if key else None
+        refund_no = service.replayed_refund(db, merchant, key, digest, now) if key else None
         if refund_no is None:
-            settle_due(db, now, order_id)
-            refund_no = create_refund(
+            service.settle_due(db, now, order_id)
+            refund_no = service.create_refund(
                 db,
                 merchant,
                 order_id,
                 refund_request,
+                rules=sandbox.rules,
                 now=now,
                 settle_after=sandbox.settings.settle_after,
-                faults=sandbox.faults,
             )
             if key:
-                idempotency.remember(db, merchant, key, digest, refund_no, now)
+                queries.remember_answer(db, merchant, key, digest, refund_no, now)
     # Answer only once the batch holding this refund (or the replayed one) is committed.
     await batch.committed
     return refund_no
@@ -159,14 +162,9 @@ async def query_refund(request: Request) -> JSONResponse:
     number, size = _page_window(params)
     now = sandbox.now()
     with sandbox.store.transaction() as db:
-        if (
-            db.execute(
-                "SELECT 1 FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
-            ).fetchone()
-            is None
-        ):
+        if not queries.owns_order(db, merchant, order_id):
             raise not_found(OrderNotFound(order_id))
-        settle_due(db, now, order_id)
+        service.settle_due(db, now, order_id)
         total, rows = queries.refunds_page(db, order_id, limit=size, offset=(number - 1) * size)
     data = render.page(total, number, size, [render.refund(row) for row in rows])
     return JSONResponse(sandbox.checked("queryRefund", 200, render.envelope(data)))
@@ -189,7 +187,7 @@ async def query_orders(request: Request) -> JSONResponse:
     ids = params["ids"].split(",") if "ids" in params else None
     now = sandbox.now()
     with sandbox.store.transaction() as db:
-        settle_due(db, now)
+        service.settle_due(db, now)
         total, rows = queries.find_orders(
             db,
             merchant,

@@ -1,0 +1,39 @@
+"""Every derived amount of an order, each with its one formula (ten-thousandths, exact)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def line_total_e4(amount_e4: int, product_num: int) -> int:
+    """A line's ``total``: its unit amount times its pieces."""
+    return amount_e4 * product_num
+
+
+def subtotal_e4(lines: Iterable[tuple[int, int]]) -> int:
+    """``subTotalAmount``: the sum of the lines' totals, from (unit amount, pieces) pairs."""
+    return sum(line_total_e4(amount, pieces) for amount, pieces in lines)
+
+
+def final_e4(subtotal: int, freight: int, coupon: int) -> int:
+    """``finalAmount``: subtotal plus freight less coupon."""
+    return subtotal + freight - coupon
+
+
+def refunded_e4(lines: Iterable[tuple[int, int, int]], final: int) -> int:
+    """``refundedAmount``, from (unit amount, pieces, refunded pieces) of every line.
+
+    The sum of the settled pieces at their unit amount, never above the final
+    amount; once every piece is refunded, exactly the final amount (the rest,
+    freight less coupon, goes with the refund that settled last).
+    """
+    lines = list(lines)
+    if lines and all(refunded == pieces for _, pieces, refunded in lines):
+        return final
+    settled = sum(amount * refunded for amount, _, refunded in lines)
+    return max(0, min(settled, final))
+
+
+def refundable_e4(final: int, refunded: int) -> int:
+    """``refundableAmount``: what is left of the final amount."""
+    return final - refunded

@@ -1,0 +1,52 @@
+"""The plain values the refund rules decide on, and storage reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Line:
+    """One order line as the refund rules see it."""
+
+    id: str
+    item_id: str
+    sku_code: str
+    country_code: str | None
+    product_num: int
+    reserved: int  # pieces in pending or successful refunds
+
+    @property
+    def refundable(self) -> int:
+        """Pieces not yet in a pending or successful refund."""
+        return self.product_num - self.reserved
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """What the refund rules need to know about an order."""
+
+    id: str
+    status: str
+    financial_status: str
+    fulfillment_status: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class PendingRefund:
+    """A refund waiting for settlement, with the pieces it holds (line id -> quantity)."""
+
+    seq: int
+    order_id: str
+    remark: str | None
+    settle_at: float
+    pieces: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """The answer stored under a key: what the key covered, and the refund it made."""
+
+    fingerprint: str
+    refund_no: str

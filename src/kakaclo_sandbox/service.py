@@ -1,0 +1,110 @@
+"""What the sandbox does with a request: read through storage, decide by the rules, write.
+
+Settlement happens before every read or write of an order (so what a client
+sees never lags the sandbox's clock) and in a background loop (so it also
+happens when nobody asks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable
+
+from kakaclo_client.models import RefundStatus
+
+from kakaclo_sandbox.domain import idempotency
+from kakaclo_sandbox.domain.errors import OrderNotFound
+from kakaclo_sandbox.domain.orders import PendingRefund
+from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, fully_refunded
+from kakaclo_sandbox.domain.settlement import outcome
+from kakaclo_sandbox.storage import queries
+from kakaclo_sandbox.storage.store import Store
+
+log = logging.getLogger("kakaclo_sandbox.service")
+
+
+def create_refund(
+    db: sqlite3.Connection,
+    merchant: str,
+    order_id: str,
+    request: RefundRequest,
+    *,
+    rules: RefundRules,
+    now: float,
+    settle_after: float,
+) -> str:
+    """Check the rules and write the refund, inside the caller's write transaction.
+
+    Returns its refund number. What the order shows as refunded is decided at
+    settlement (see :mod:`kakaclo_sandbox.domain.money`), never here.
+    """
+    order = queries.order_state(db, merchant, order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    pieces = rules.plan(order, request.items)
+    return queries.insert_refund(
+        db,
+        order_id,
+        pieces,
+        reason=request.reason,
+        remark=request.remark,
+        now=now,
+        settle_at=now + settle_after,
+    )
+
+
+def replayed_refund(
+    db: sqlite3.Connection, merchant: str, key: str, digest: str, now: float
+) -> str | None:
+    """The refund number stored under a live key with the same digest; refuse another."""
+    stored = queries.stored_answer(db, merchant, key, idempotency.live_since(now))
+    return idempotency.replayed(stored, digest)
+
+
+def key_answered(db: sqlite3.Connection, merchant: str, key: str, now: float) -> bool:
+    """True when a live answer is stored under the key (its first request finished)."""
+    return queries.stored_answer(db, merchant, key, idempotency.live_since(now)) is not None
+
+
+def settle_due(db: sqlite3.Connection, now: float, order_id: str | None = None) -> int:
+    """Settle every pending refund whose time has come (of one order, or all); return how many."""
+    due = queries.due_refunds(db, now, order_id)
+    for refund in due:
+        settle(db, refund, outcome(refund.remark))
+    return len(due)
+
+
+def settle_seeded(db: sqlite3.Connection, number: str, status: str) -> None:
+    """Settle one pending refund to ``status`` at its due time (data files seed them so)."""
+    settle(db, queries.pending_refund(db, number), status)
+
+
+def settle(db: sqlite3.Connection, refund: PendingRefund, status: str) -> None:
+    """Settle one pending refund: failed ones give their pieces back, others refund them."""
+    queries.mark_settled(db, refund, status)
+    if status == RefundStatus.REFUND_FAILED:
+        queries.release_pieces(db, refund)
+        return
+    queries.refund_pieces(db, refund)
+    if fully_refunded(queries.line_counts(db, refund.order_id)):
+        queries.cancel_order(db, refund.order_id, refund.settle_at)
+
+
+def next_due(store: Store) -> float | None:
+    """When the earliest pending refund is due, or None."""
+    with store.reading() as db:
+        return queries.next_due(db)
+
+
+async def settle_forever(store: Store, now: Callable[[], float], idle: float = 1.0) -> None:
+    """Background loop: settle due refunds, then sleep until the next is due (at most ``idle``)."""
+    while True:
+        with store.transaction() as db:
+            settled = settle_due(db, now())
+        if settled:
+            log.info("settled %d refund(s)", settled)
+        due = next_due(store)
+        wait = idle if due is None else min(idle, max(0.01, due - now()))
+        await asyncio.sleep(wait)

@@ -1,0 +1,308 @@
+"""Every query of the sandbox: plain functions over a connection the caller holds inside a
+transaction (see :class:`kakaclo_sandbox.storage.store.Store`). They read and write what the
+refund rules decide, and decide nothing themselves.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kakaclo_client.models import OrderStatus, RefundStatus
+
+from kakaclo_sandbox.domain.orders import Line, OrderState, PendingRefund, StoredAnswer
+from kakaclo_sandbox.storage.store import IS_PENDING, Row
+
+# Refund numbers look like the vendor's (19 digits, beyond a JS-safe integer).
+REFUND_NO_BASE = 1_560_897_343_230_000_000
+
+
+def refund_no(seq: int) -> str:
+    """The refund number of the refund stored as ``seq``."""
+    return str(REFUND_NO_BASE + seq)
+
+
+def seq_of(number: str) -> int:
+    """The stored ``seq`` of a refund number (the inverse of :func:`refund_no`)."""
+    return int(number) - REFUND_NO_BASE
+
+
+@dataclass(frozen=True)
+class StoredRefund:
+    """One refund as Query Refund lists it."""
+
+    refund_no: str
+    order_id: str
+    status: str
+    remark: str | None
+
+
+# -- orders ---------------------------------------------------------------------------
+
+
+def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderState | None:
+    """The order with its lines, if it belongs to ``merchant``."""
+    order = db.execute(
+        "SELECT id, status, financial_status, fulfillment_status FROM orders "
+        "WHERE id = ? AND merchant = ?",
+        (order_id, merchant),
+    ).fetchone()
+    if order is None:
+        return None
+    lines = tuple(
+        Line(
+            id=row["id"],
+            item_id=row["item_id"],
+            sku_code=row["sku_code"],
+            country_code=row["country_code"],
+            product_num=row["product_num"],
+            reserved=row["reserved"],
+        )
+        for row in db.execute(
+            "SELECT id, item_id, sku_code, country_code, product_num, reserved "
+            "FROM order_lines WHERE order_id = ? ORDER BY position",
+            (order_id,),
+        )
+    )
+    return OrderState(
+        id=order["id"],
+        status=order["status"],
+        financial_status=order["financial_status"],
+        fulfillment_status=order["fulfillment_status"],
+        lines=lines,
+    )
+
+
+def find_orders(
+    db: sqlite3.Connection,
+    merchant: str,
+    *,
+    ids: Sequence[str] | None,
+    created: tuple[float | None, float | None],
+    modified: tuple[float | None, float | None],
+    limit: int,
+    offset: int,
+) -> tuple[int, list[Row]]:
+    """A page of the merchant's orders matching the filters, newest first, and the total."""
+    where = ["merchant = ?"]
+    args: list[Any] = [merchant]
+    if ids is not None:
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        args.extend(ids)
+    for column, (start, end) in (("create_date", created), ("modify_date", modified)):
+        if start is not None:
+            where.append(f"{column} >= ?")
+            args.append(start)
+        if end is not None:
+            where.append(f"{column} <= ?")
+            args.append(end)
+    condition = " AND ".join(where)
+    total = db.execute(f"SELECT COUNT(*) FROM orders WHERE {condition}", args).fetchone()[0]
+    rows = db.execute(
+        f"SELECT * FROM orders WHERE {condition} ORDER BY create_date DESC, id DESC "
+        "LIMIT ? OFFSET ?",
+        [*args, limit, offset],
+    ).fetchall()
+    return int(total), rows
+
+
+def lines_of(db: sqlite3.Connection, order_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """The lines of several orders, by order id, in their order."""
+    by_order: dict[str, list[Row]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        rows = db.execute(
+            f"SELECT * FROM order_lines WHERE order_id IN ({','.join('?' * len(order_ids))}) "
+            "ORDER BY order_id, position",
+            list(order_ids),
+        )
+        for row in rows:
+            by_order[row["order_id"]].append(row)
+    return by_order
+
+
+def order_row(db: sqlite3.Connection, merchant: str, order_id: str) -> Row | None:
+    """One order's row, if it belongs to ``merchant``."""
+    row: Row | None = db.execute(
+        "SELECT * FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
+    ).fetchone()
+    return row
+
+
+def owns_order(db: sqlite3.Connection, merchant: str, order_id: str) -> bool:
+    """True when ``merchant`` has an order with this id."""
+    row = db.execute(
+        "SELECT 1 FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
+    ).fetchone()
+    return row is not None
+
+
+def line_counts(db: sqlite3.Connection, order_id: str) -> list[tuple[int, int]]:
+    """(pieces, refunded pieces) of each line of an order."""
+    rows = db.execute(
+        "SELECT product_num, refunded FROM order_lines WHERE order_id = ?", (order_id,)
+    )
+    return [(row["product_num"], row["refunded"]) for row in rows]
+
+
+def cancel_order(db: sqlite3.Connection, order_id: str, at: float) -> None:
+    """Mark an order cancelled at ``at``."""
+    db.execute(
+        "UPDATE orders SET status = ?, cancel_date = ? WHERE id = ?",
+        (OrderStatus.CANCEL.value, at, order_id),
+    )
+
+
+# -- refunds --------------------------------------------------------------------------
+
+
+def insert_refund(
+    db: sqlite3.Connection,
+    order_id: str,
+    pieces: dict[str, int],
+    *,
+    reason: str,
+    remark: str | None,
+    now: float,
+    settle_at: float,
+) -> str:
+    """Store a pending refund of ``pieces`` (line id -> quantity), reserve them; its number."""
+    seq: int = db.execute(
+        "INSERT INTO refunds (order_id, status, reason, remark, created_at, settle_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        (order_id, RefundStatus.PENDING_REVIEW.value, reason, remark, now, settle_at),
+    ).fetchone()[0]
+    db.executemany(
+        "INSERT INTO refund_lines (refund_seq, line_id, quantity) VALUES (?, ?, ?)",
+        [(seq, line_id, quantity) for line_id, quantity in pieces.items()],
+    )
+    db.executemany(
+        "UPDATE order_lines SET reserved = reserved + ? WHERE id = ?",
+        [(quantity, line_id) for line_id, quantity in pieces.items()],
+    )
+    db.execute(
+        "UPDATE orders SET pending_refunds = pending_refunds + 1, modify_date = ? WHERE id = ?",
+        (now, order_id),
+    )
+    return refund_no(seq)
+
+
+def _pending(db: sqlite3.Connection, row: Row) -> PendingRefund:
+    pieces = db.execute(
+        "SELECT line_id, quantity FROM refund_lines WHERE refund_seq = ?", (row["seq"],)
+    )
+    return PendingRefund(
+        seq=row["seq"],
+        order_id=row["order_id"],
+        remark=row["remark"],
+        settle_at=row["settle_at"],
+        pieces=tuple((piece["line_id"], piece["quantity"]) for piece in pieces),
+    )
+
+
+def due_refunds(
+    db: sqlite3.Connection, now: float, order_id: str | None = None
+) -> list[PendingRefund]:
+    """Pending refunds whose time has come (of one order, or all), earliest first."""
+    query = f"SELECT seq, order_id, remark, settle_at FROM refunds WHERE {IS_PENDING}"
+    query += " AND settle_at <= ?"
+    args: tuple[object, ...] = (now,)
+    if order_id is not None:
+        query += " AND order_id = ?"
+        args += (order_id,)
+    rows = db.execute(query + " ORDER BY settle_at", args).fetchall()
+    return [_pending(db, row) for row in rows]
+
+
+def pending_refund(db: sqlite3.Connection, number: str) -> PendingRefund:
+    """The refund with this number (data files settle each one they seed)."""
+    row = db.execute(
+        "SELECT seq, order_id, remark, settle_at FROM refunds WHERE seq = ?", (seq_of(number),)
+    ).fetchone()
+    return _pending(db, row)
+
+
+def next_due(db: sqlite3.Connection) -> float | None:
+    """When the earliest pending refund is due, or None."""
+    row = db.execute(f"SELECT min(settle_at) FROM refunds WHERE {IS_PENDING}").fetchone()
+    return None if row[0] is None else float(row[0])
+
+
+def mark_settled(db: sqlite3.Connection, refund: PendingRefund, status: str) -> None:
+    """Record a pending refund's final status, at its due time."""
+    db.execute(
+        "UPDATE refunds SET status = ?, settled_at = ? WHERE seq = ? AND status = ?",
+        (status, refund.settle_at, refund.seq, RefundStatus.PENDING_REVIEW.value),
+    )
+
+
+def release_pieces(db: sqlite3.Connection, refund: PendingRefund) -> None:
+    """Give a failed refund's pieces back to their lines."""
+    db.executemany(
+        "UPDATE order_lines SET reserved = reserved - ? WHERE id = ?",
+        [(quantity, line_id) for line_id, quantity in refund.pieces],
+    )
+    db.execute(
+        "UPDATE orders SET pending_refunds = pending_refunds - 1, "
+        "modify_date = max(modify_date, ?) WHERE id = ?",
+        (refund.settle_at, refund.order_id),
+    )
+
+
+def refund_pieces(db: sqlite3.Connection, refund: PendingRefund) -> None:
+    """Count a successful refund's pieces as refunded; the order's refund date is its due time."""
+    db.executemany(
+        "UPDATE order_lines SET refunded = refunded + ? WHERE id = ?",
+        [(quantity, line_id) for line_id, quantity in refund.pieces],
+    )
+    db.execute(
+        "UPDATE orders SET pending_refunds = pending_refunds - 1, "
+        "modify_date = max(modify_date, ?), refund_date = ? WHERE id = ?",
+        (refund.settle_at, refund.settle_at, refund.order_id),
+    )
+
+
+def refunds_page(
+    db: sqlite3.Connection, order_id: str, *, limit: int, offset: int
+) -> tuple[int, list[StoredRefund]]:
+    """A page of an order's refunds, newest first, and their total."""
+    total = db.execute("SELECT COUNT(*) FROM refunds WHERE order_id = ?", (order_id,))
+    rows = db.execute(
+        "SELECT seq, order_id, status, remark FROM refunds WHERE order_id = ? "
+        "ORDER BY seq DESC LIMIT ? OFFSET ?",
+        (order_id, limit, offset),
+    ).fetchall()
+    page = [
+        StoredRefund(refund_no(row["seq"]), row["order_id"], row["status"], row["remark"])
+        for row in rows
+    ]
+    return int(total.fetchone()[0]), page
+
+
+# -- Idempotency-Key ------------------------------------------------------------------
+
+
+def stored_answer(
+    db: sqlite3.Connection, merchant: str, key: str, since: float
+) -> StoredAnswer | None:
+    """The answer stored under the merchant's key, if it was stored after ``since``."""
+    row = db.execute(
+        "SELECT fingerprint, refund_no FROM idempotency_keys "
+        "WHERE merchant = ? AND key = ? AND created_at > ?",
+        (merchant, key, since),
+    ).fetchone()
+    return None if row is None else StoredAnswer(row["fingerprint"], str(row["refund_no"]))
+
+
+def remember_answer(
+    db: sqlite3.Connection, merchant: str, key: str, digest: str, number: str, now: float
+) -> None:
+    """Store a successful answer under the key (replacing an expired entry)."""
+    db.execute(
+        "INSERT INTO idempotency_keys (merchant, key, fingerprint, refund_no, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (merchant, key) DO UPDATE SET "
+        "fingerprint = excluded.fingerprint, refund_no = excluded.refund_no, "
+        "created_at = excluded.created_at",
+        (merchant, key, digest, number, now),
+    )
