@@ -21,7 +21,7 @@ CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_RE
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint api-diff release test contract mutation fuzz serve bench bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation fuzz serve bench bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,10 +68,11 @@ release: $(STAMP) $(TOOLS)/node_modules/api-smart-diff/package.json ## Move the 
 	@$(PY) tools/api_diff.py release
 	@$(PY) tools/codegen.py generate
 
-lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict) on hand-written code, spec validation, Spectral, api-diff
+lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict), import-linter (ARCHITECTURE.md), spec validation, Spectral, api-diff
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest -q -p no:cacheprovider tests/test_spec.py
 
 # make test checks this project in-process: a URL the user exported for the
@@ -79,6 +80,11 @@ lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict) on hand-written code, s
 test: $(GEN_STAMP) ## Run every test: unit, spec, drift check, property tests, the suite and its self-proof
 	@mkdir -p reports
 	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) $(PY) -m pytest -p no:cacheprovider --junitxml=reports/junit.xml
+
+# In CI after make test: the wheel and sdist, the wheel in five fresh venvs (base, [cli],
+# [sandbox], [contract], [all]) outside the checkout, a smoke test in each (~3 min).
+wheel-check: $(GEN_STAMP) ## Build wheel + sdist, install each extra in a fresh venv, smoke-test it
+	@$(PY) tools/wheel_check.py
 
 CONTRACT_ARGS ?=
 contract: $(GEN_STAMP) ## The main job: kakaclo contract against the embedded sandbox, or KAKACLO_BASE_URL

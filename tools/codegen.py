@@ -14,12 +14,16 @@ from __future__ import annotations
 import difflib
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -58,7 +62,62 @@ def generate_into(out_dir: Path, spec: Path = SPEC) -> Path:
         raise SystemExit(f"openapi-python-client failed or warned:\n{output}")
     for leftover in IGNORED:
         shutil.rmtree(package_dir / leftover, ignore_errors=True)
+    (package_dir / "spec_facts.py").write_text(spec_facts(spec))
     return package_dir
+
+
+def _constant(operation_id: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).upper()
+
+
+def spec_facts(spec: Path) -> str:
+    """``spec_facts.py``: what the spec says that the generated models do not carry."""
+    document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    lines = [
+        '"""Facts of openapi.yaml that the generated models do not carry.',
+        "",
+        "Written by tools/codegen.py with the rest of this package; never edit by hand.",
+        '"""',
+        "",
+        "from typing import NamedTuple",
+        "",
+        "",
+        "class Operation(NamedTuple):",
+        '    """One operation of the spec."""',
+        "",
+        "    operation_id: str",
+        "    method: str",
+        "    path: str",
+        "",
+        "",
+        f"SERVER_ROOT = {urlsplit(document['servers'][0]['url']).path.rstrip('/')!r}",
+    ]
+    names = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                name = _constant(operation["operationId"])
+                names.append(name)
+                lines.append(
+                    f"{name} = Operation({operation['operationId']!r}, "
+                    f"{method.upper()!r}, {path!r})"
+                )
+    lines.append(f"OPERATIONS = ({', '.join(names)},)")
+    parameters = document["components"].get("parameters", {})
+    for parameter in parameters.values():
+        schema = parameter.get("schema", {})
+        for fact in ("default", "maximum"):
+            if isinstance(schema.get(fact), int):
+                lines.append(f"{_constant(parameter['name'])}_{fact.upper()} = {schema[fact]!r}")
+    schemas = document["components"]["schemas"]
+    reason = schemas["RefundRequest"]["properties"]["refundReason"]
+    reason = schemas[reason["$ref"].rsplit("/", 1)[1]] if "$ref" in reason else reason
+    lines.append(f"DEFAULT_REFUND_REASON = {reason['default']!r}")
+    limit = document["components"]["responses"].get("TooManyRequests", {}).get("x-rate-limit")
+    if limit is not None:  # a spec older than the extension has none
+        lines.append(f"RATE_LIMIT_BURST = {int(limit['burst'])!r}")
+        lines.append(f"RATE_LIMIT_PER_SECOND = {float(limit['perSecond'])!r}")
+    return "\n".join(lines) + "\n"
 
 
 def _walk(cmp: filecmp.dircmp[str], rel: Path) -> Iterator[tuple[str, Path]]:

@@ -18,12 +18,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from kakaclo_client.models import ErrorCode
+from kakaclo_client import spec_facts
+from kakaclo_client.models import (
+    ErrorCode,
+    FinancialStatus,
+    FulfillmentStatus,
+    ItemRefundStatus,
+    OrderRefundStatus,
+    OrderStatus,
+    RefundStatus,
+)
 
-PENDING = "pending_review"
-SUCCEEDED = "refund_successfully"
-FAILED = "refund_failed"
-DEFAULT_REASON = "Other"
+PENDING = RefundStatus.PENDING_REVIEW
+SUCCEEDED = RefundStatus.REFUND_SUCCESSFULLY
+FAILED = RefundStatus.REFUND_FAILED
+DEFAULT_REASON = spec_facts.DEFAULT_REFUND_REASON
 FAIL_MARKER = "[fail]"  # a sandbox's remark switch: such a refund settles to refund_failed
 KEY_LIFETIME = 24 * 3600.0
 
@@ -62,8 +71,8 @@ class Line:
     def refund_status(self) -> str | None:
         """`refunding` while a refund of it is pending, else `refunded` once one succeeded."""
         if self.pending:
-            return "refunding"
-        return "refunded" if self.refunded else None
+            return ItemRefundStatus.REFUNDING
+        return ItemRefundStatus.REFUNDED if self.refunded else None
 
 
 @dataclass
@@ -115,10 +124,12 @@ class Order:
         """`refunding` while a refund is pending; `refunded` when every piece is;
         `partial_refund` when some are; none (the vendor's `NULL`) otherwise."""
         if any(refund.status == PENDING for refund in self.refunds):
-            return "refunding"
+            return OrderRefundStatus.REFUNDING
         if self.lines and all(line.refunded == line.pieces for line in self.lines):
-            return "refunded"
-        return "partial_refund" if any(line.refunded for line in self.lines) else None
+            return OrderRefundStatus.REFUNDED
+        return (
+            OrderRefundStatus.PARTIAL_REFUND if any(line.refunded for line in self.lines) else None
+        )
 
     def line_named(self, item_id: str, sku_code: str, country_code: str) -> Line | None:
         """ "Each item names one order line by `itemId` + `skuCode` + `countryCode`"."""
@@ -219,9 +230,9 @@ def check_refundable(order: Order) -> None:
     """ "The order must be paid and not shipped": refused (409 `ORDER_NOT_REFUNDABLE`)
     when it is not paid, already shipped (partly or fully), completed or cancelled."""
     if (
-        order.financial_status != "paid"
-        or order.status in ("cancel", "completed")
-        or order.fulfillment_status != "waiting_to_ship"
+        order.financial_status != FinancialStatus.PAID
+        or order.status in (OrderStatus.CANCEL, OrderStatus.COMPLETED)
+        or order.fulfillment_status != FulfillmentStatus.WAITING_TO_SHIP
     ):
         raise Refused(409, ORDER_NOT_REFUNDABLE)
 
@@ -272,7 +283,7 @@ def settle(order: Order, refund: Refund) -> None:
         if refund.status == SUCCEEDED:
             line.refunded += taken
     if refund.status == SUCCEEDED and all(line.refunded == line.pieces for line in order.lines):
-        order.status = "cancel"
+        order.status = OrderStatus.CANCEL
 
 
 @dataclass

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from kakaclo_client import spec_facts
+from kakaclo_client.models import RefundStatus
 
 from kakaclo_contract import profiles, spec_coverage, summary
 from kakaclo_contract.settings import DEFAULT_SUMMARY, MIN_READ_ANSWERS
@@ -21,7 +23,7 @@ from kakaclo_contract.target import Target, settings, url_target
 from kakaclo_contract.traffic import Traffic
 from kakaclo_contract.verdict import Verdict, decide
 
-SETTLED = {"refund_successfully", "refund_failed"}
+SETTLED = {RefundStatus.REFUND_SUCCESSFULLY, RefundStatus.REFUND_FAILED}
 SETTLEMENT_POLL = 10.0  # seconds between Query Refund polls while waiting for settlement
 
 profiles.load()
@@ -92,8 +94,8 @@ def _wait_for_settlement(target: Target) -> dict[str, str]:
         while True:
             for order_id in sorted(set(numbers.values())):
                 answer = http.get(
-                    f"/openapi/openapi/v2/order/orders/refund/{order_id}",
-                    params={"pageSize": 250},
+                    spec_facts.SERVER_ROOT + spec_facts.QUERY_REFUND.path.format(id=order_id),
+                    params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM},
                     headers=auth,
                 )
                 if answer.status_code == 200:

@@ -12,14 +12,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from kakaclo_client import spec_facts
+from kakaclo_client.models import (
+    ErrorCode,
+    FinancialStatus,
+    FulfillmentStatus,
+    ItemRefundStatus,
+    OrderStatus,
+)
 
 from kakaclo_contract.settings import TOKEN_ENV, RunSettings
 
-QUERY_ORDERS = "/openapi/v2/order/orders"
+QUERY_ORDERS = spec_facts.QUERY_ORDERS.path
 SANDBOX_INFO = "/_sandbox/info"
-SUCCESS = 10000
-REFUNDABLE_STATE = {"financialStatus": "paid", "fulfillmentStatus": "waiting_to_ship"}
-FINISHED_STATUSES = {"cancel", "completed"}
+SUCCESS = ErrorCode.SUCCESS
+REFUNDABLE_STATE = {
+    "financialStatus": FinancialStatus.PAID,
+    "fulfillmentStatus": FulfillmentStatus.WAITING_TO_SHIP,
+}
+FINISHED_STATUSES = {OrderStatus.CANCEL, OrderStatus.COMPLETED}
 
 
 class PreflightFailed(Exception):
@@ -64,7 +75,7 @@ def _first_bytes(response: httpx.Response) -> str:
 
 
 def _hint(base_url: str) -> str:
-    if not httpx.URL(base_url).path.rstrip("/").endswith("/openapi"):
+    if not httpx.URL(base_url).path.rstrip("/").endswith(spec_facts.SERVER_ROOT):
         return f"did you mean {base_url.rstrip('/')}/openapi?"
     return "is this the API's base URL (the server root that ends in /openapi)?"
 
@@ -126,7 +137,7 @@ def check_api(http: httpx.Client, settings: RunSettings) -> None:
 def sandbox_info(http: httpx.Client, settings: RunSettings) -> dict[str, Any] | None:
     """The sandbox's ``/_sandbox/info`` data; None unless the answer is well formed."""
     assert settings.base_url is not None
-    root = settings.base_url.removesuffix("/openapi")
+    root = settings.base_url.removesuffix(spec_facts.SERVER_ROOT)
     try:
         response = http.get(root + SANDBOX_INFO)
     except (httpx.TransportError, AssertionError):
@@ -161,7 +172,7 @@ def refundable_lines(
     response = _get(
         http,
         url,
-        params={"ids": ids, "pageSize": 250},
+        params={"ids": ids, "pageSize": spec_facts.PAGE_SIZE_MAXIMUM},
         headers={"Authorization": f"Bearer {settings.token}"},
     )
     body = _json(response)
@@ -186,7 +197,7 @@ def refundable_lines(
             RefundableLine(order_id, str(i["itemId"]), str(i["skuCode"]), str(i["countryCode"]))
             for i in order.get("orderItems") or []
             if isinstance(i, dict)
-            and i.get("refundStatus") != "refunded"
+            and i.get("refundStatus") != ItemRefundStatus.REFUNDED
             and all(i.get(k) is not None for k in ("itemId", "skuCode", "countryCode"))
         )
         if not candidates:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import schemathesis
+from kakaclo_client import spec_facts
 from schemathesis.config import SchemathesisConfig
 
 from kakaclo_contract import spec_coverage, summary
@@ -54,7 +55,7 @@ def load_schema(target: Target) -> Any:
     if target.in_process:
         schema.app = target.app
     if not target.may_refund:
-        schema = schema.exclude(operation_id="refundOrder")
+        schema = schema.exclude(operation_id=spec_facts.REFUND_ORDER.operation_id)
 
     @schema.auth(retry_on=[])
     class BearerToken:

@@ -8,7 +8,6 @@ path, then validates the body with the spec's schema for that status.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import httpx
@@ -19,22 +18,9 @@ from kakaclo_spec import Spec
 SPEC = Spec.load()
 
 
-def _pattern(path: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
-
-
-OPERATIONS: list[tuple[str, re.Pattern[str], str]] = [
-    (method, _pattern(path), str(operation["operationId"]))
-    for method, path, operation in SPEC.operations()
-]
-
-
 def operation_of(method: str, url_path: str) -> str | None:
-    """The operationId a request went to, or None."""
-    for op_method, pattern, operation_id in OPERATIONS:
-        if op_method == method and pattern.search(url_path):
-            return operation_id
-    return None
+    """The operationId a request went to (its URL path ends with a spec path), or None."""
+    return SPEC.operation_of(method, url_path, exact=False)
 
 
 def observe(method: str, path: str, status: int, content: bytes) -> None:

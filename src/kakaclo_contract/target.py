@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from kakaclo_client import spec_facts
 
 from kakaclo_contract import preflight, spec_coverage
 from kakaclo_contract.preflight import PreflightFailed, RefundableLine, TargetFacts
@@ -61,7 +62,7 @@ class Target:
     @property
     def root(self) -> str:
         """The server root (base URL without the trailing ``/openapi``)."""
-        return self.base_url.removesuffix("/").removesuffix("/openapi")
+        return self.base_url.removesuffix("/").removesuffix(spec_facts.SERVER_ROOT)
 
     @property
     def is_sandbox(self) -> bool:

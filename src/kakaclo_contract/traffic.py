@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import requests
+from kakaclo_client import spec_facts
 from requests.adapters import HTTPAdapter
 
 from kakaclo_contract.settings import Rate
@@ -113,7 +114,7 @@ class Traffic:
                 self.throttled[label] += 1
                 if self.rate is not None:  # paced: the server's word beats our estimate
                     self._not_before = max(self._not_before, self.clock() + seconds(retry_after))
-        if status == 200 and operation_of(method, path) == "refundOrder":
+        if status == 200 and operation_of(method, path) == spec_facts.REFUND_ORDER.operation_id:
             self._note_refund(path, body)
 
     def timed_out(self, method: str, path: str) -> TargetHung:

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kakaclo_client import spec_facts
+
 from kakaclo_contract import spec_coverage, summary
 from kakaclo_contract.settings import MIN_READ_ANSWERS, RunSettings
 from kakaclo_contract.spec_check import label_of
 
 EXIT_PASSED, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 OUTCOMES = {EXIT_PASSED: "passed", EXIT_VIOLATIONS: "violations", EXIT_CANNOT_RUN: "could-not-run"}
-READ_OPERATIONS = tuple(label_of(operation) for operation in ("queryOrders", "queryRefund"))
+READ_OPERATIONS = tuple(
+    label_of(operation.operation_id)
+    for operation in (spec_facts.QUERY_ORDERS, spec_facts.QUERY_REFUND)
+)
 # pytest's own exit statuses other than 0 and 1
 PYTEST_TROUBLE = {
     2: "the run was interrupted",

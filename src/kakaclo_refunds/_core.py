@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-from kakaclo_client import AuthenticatedClient
+from kakaclo_client import AuthenticatedClient, spec_facts
 from kakaclo_client.models import (
     CountryCode,
     Error,
@@ -45,7 +45,7 @@ PRODUCTION_URL = "https://developer.kakaclo.com/openapi"
 BASE_URL_ENV = "KAKACLO_BASE_URL"
 TOKEN_ENV = "KAKACLO_TOKEN"
 SETTLED = frozenset({RefundStatus.REFUND_SUCCESSFULLY, RefundStatus.REFUND_FAILED})
-MAX_PAGE_SIZE = 250
+MAX_PAGE_SIZE = spec_facts.PAGE_SIZE_MAXIMUM
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ def token_from(value: str | None) -> str:
 
 def server_root(base_url: str) -> str:
     """The server root of a base URL (``.../openapi`` removed): where ``/_sandbox`` lives."""
-    return base_url.removesuffix("/openapi")
+    return base_url.removesuffix(spec_facts.SERVER_ROOT)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from kakaclo_client.models import CountryCode, Refund, RefundReason, RefundStatu
 from rich.console import Console
 from rich.table import Table
 
-from kakaclo_refunds import _core
+from kakaclo_refunds import _core, extras
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import ApiError, KakacloError, RefundWaitTimeout
 from kakaclo_refunds.orders import Order
@@ -99,7 +99,9 @@ def orders_list(
     created_to: Annotated[str | None, typer.Option(help="ISO 8601, UTC.")] = None,
     updated_from: Annotated[str | None, typer.Option(help="ISO 8601, UTC.")] = None,
     updated_to: Annotated[str | None, typer.Option(help="ISO 8601, UTC.")] = None,
-    page_size: Annotated[int, typer.Option(min=1, max=250, help="Orders per request.")] = 100,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=_core.MAX_PAGE_SIZE, help="Orders per request.")
+    ] = 100,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many.")] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -324,6 +326,7 @@ def sandbox(ctx: typer.Context) -> None:
 
     Example: kakaclo sandbox --port 8080 --settle-after 2 --rate-limit off
     """
+    extras.require("kakaclo sandbox", "sandbox")
     from kakaclo_sandbox.__main__ import main as sandbox_main
 
     sandbox_main(ctx.args, prog="kakaclo sandbox")
@@ -403,6 +406,7 @@ def contract(
 
     Example: KAKACLO_TOKEN=... kakaclo contract --base-url https://test-developer.kakaclo.com/openapi
     """
+    extras.require("kakaclo contract", "contract")
     from kakaclo_contract import settings as names
     from kakaclo_contract.run import run
 

@@ -4,43 +4,43 @@ from __future__ import annotations
 
 import datetime
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
-from kakaclo_client.api.orders import query_orders
-from kakaclo_client.api.refunds import query_refund, refund_order
-from kakaclo_client.models import (
-    QueryOrderResponse,
-    QueryRefundResponse,
-    Refund,
-    RefundItem,
-    RefundOrderResponse,
-    RefundReason,
-)
-from kakaclo_client.types import UNSET, Response
+from kakaclo_client.models import Refund, RefundItem, RefundReason
 
 from kakaclo_refunds import _core
-from kakaclo_refunds.errors import (
-    KakacloError,
-    NotFoundError,
-    RequestInfo,
+from kakaclo_refunds._base import (
+    QUERY_ORDER_PATH,
+    QUERY_REFUND_PATH,
+    REFUND_PATH,
+    BaseClient,
+    Effect,
+    Emit,
+    Fetch,
+    Flow,
+    Progress,
+    Send,
+    Sleep,
+    advance,
 )
-from kakaclo_refunds.orders import Order, clean_order
-from kakaclo_refunds.retry import RetryableOutcome, RetryPolicy, is_ambiguous, retrying
+from kakaclo_refunds.orders import Order
+from kakaclo_refunds.retry import RetryPolicy
 
 T = TypeVar("T")
-Progress = Callable[[Refund, float], None]
 
-REFUND_PATH = "/openapi/v2/order/orders/{id}/refund"
-QUERY_REFUND_PATH = "/openapi/v2/order/orders/refund/{id}"
-QUERY_ORDER_PATH = "/openapi/v2/order/orders"
+__all__ = [
+    "QUERY_ORDER_PATH",
+    "QUERY_REFUND_PATH",
+    "REFUND_PATH",
+    "KakacloClient",
+    "Progress",
+]
 
 
-class KakacloClient:
+class KakacloClient(BaseClient):
     """A Kakaclo refund client: retries, typed errors, idempotent refunds, paging, waiting.
 
     >>> with KakacloClient(token="demo-token", base_url="http://127.0.0.1:8080/openapi") as kk:
@@ -69,12 +69,9 @@ class KakacloClient:
         server replays ``Idempotency-Key``; unknown (None) asks ``/_sandbox/info``
         once. ``sleep`` and ``clock`` are injectable for tests.
         """
-        self.base_url = _core.base_url_from(base_url)
+        super().__init__(base_url, retry, clock, honours_idempotency_key)
         token = _core.token_from(token)
-        self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._clock = clock
-        self._honours_keys = honours_idempotency_key
         self._api = _core.generated_client(
             self.base_url, token, timeout, _core.remember_response, transport
         )
@@ -82,7 +79,7 @@ class KakacloClient:
             _core.adopt_http_client(http_client, token, _core.remember_response)
             self._api.set_httpx_client(http_client)
 
-    # -- plumbing -------------------------------------------------------------
+    # -- plumbing: how this client performs what the flows ask ------------------
 
     def __enter__(self) -> Self:
         return self
@@ -99,36 +96,49 @@ class KakacloClient:
         """Close the HTTP connections."""
         self._api.get_httpx_client().close()
 
-    def _once(
-        self, send: Callable[[], Response[Any]], expected: type[T], request: RequestInfo
-    ) -> T:
-        try:
-            response = send()
-        except httpx.HTTPError as error:
-            raise _core.transport_failure(error, request) from error
-        except (TypeError, ValueError, KeyError, AttributeError) as error:
-            raise _core.unparseable(error, request) from error
-        return _core.checked(response, expected, request)
+    def _perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Send):
+            return effect.endpoint.sync_detailed(client=self._api, **effect.arguments)
+        if isinstance(effect, Fetch):
+            return self._api.get_httpx_client().get(effect.url)
+        if isinstance(effect, Sleep):
+            return self._sleep(effect.seconds)
+        raise TypeError(f"{effect!r} cannot be performed here")
 
-    def _retried(
-        self, send: Callable[[], Response[Any]], expected: type[T], request: RequestInfo
-    ) -> T:
-        result: T = retrying(self.retry, self._sleep)(self._once, send, expected, request)
-        return result
+    def _steps(self, flow: Flow[T]) -> Iterator[Any]:
+        """Drive ``flow``: yield what it emits; its return value ends the iteration."""
+        value: Any = None
+        error: Exception | None = None
+        try:
+            while True:
+                done, effect = advance(flow, value, error)
+                if done:
+                    return effect  # type: ignore[no-any-return]
+                value, error = None, None
+                if isinstance(effect, Emit):
+                    yield effect.item
+                    continue
+                try:
+                    value = self._perform(effect)
+                except Exception as caught:  # handed to the flow, which decides
+                    error = caught
+        finally:
+            flow.close()
+
+    def _run(self, flow: Flow[T]) -> T:
+        steps = self._steps(flow)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+
+    # -- the calls ----------------------------------------------------------------
 
     def honours_idempotency_key(self) -> bool:
         """Whether the server is known to replay ``Idempotency-Key`` (a sandbox says so)."""
-        if self._honours_keys is None:
-            try:
-                info = self._api.get_httpx_client().get(
-                    _core.server_root(self.base_url) + "/_sandbox/info"
-                )
-                self._honours_keys = _core.sandbox_honours_keys(info)
-            except httpx.HTTPError:
-                self._honours_keys = False
-        return self._honours_keys
-
-    # -- the calls ------------------------------------------------------------
+        return self._run(self._honours())
 
     def refund_order(
         self,
@@ -146,72 +156,11 @@ class KakacloClient:
         have gone through is reconciled through Query Refund instead of being
         resent blindly; when that cannot tell, ``RefundOutcomeUnknownError``.
         """
-        key = idempotency_key or uuid.uuid4().hex
-        body = _core.refund_body(items, reason, remark)
-        request = _core.request_info(
-            "POST", self.base_url, REFUND_PATH.format(id=order_id), order_id, key
-        )
-        honours = self.honours_idempotency_key()
-        before = None if honours else {r.refund_no for r in self.list_refunds(order_id)}
-
-        def attempt() -> str:
-            try:
-                answer = self._once(
-                    lambda: refund_order.sync_detailed(
-                        order_id, client=self._api, body=body, idempotency_key=key
-                    ),
-                    RefundOrderResponse,
-                    request,
-                )
-                return str(answer.data)
-            except KakacloError as error:
-                if before is None or not is_ambiguous(error):
-                    raise
-                return self._reconcile(order_id, before, remark, error, request)
-
-        try:
-            result: str = retrying(self.retry, self._sleep)(attempt)
-        except RetryableOutcome as exhausted:
-            raise exhausted.cause from None
-        return result
-
-    def _reconcile(
-        self,
-        order_id: str,
-        before: set[str],
-        remark: str | None,
-        error: KakacloError,
-        request: RequestInfo,
-    ) -> str:
-        try:
-            after = self.list_refunds(order_id)
-        except KakacloError as lookup:
-            raise _core.lookup_failed(order_id, error, lookup, request) from error
-        return _core.reconcile(order_id, before, after, remark, error, request)
+        return self._run(self._refund_order(order_id, items, reason, remark, idempotency_key))
 
     def list_refunds(self, order_id: str) -> list[Refund]:
         """Every refund of the order, newest first (all pages)."""
-        request = _core.request_info(
-            "GET", self.base_url, QUERY_REFUND_PATH.format(id=order_id), order_id
-        )
-        refunds: list[Refund] = []
-        page_number = 1
-        while True:
-            page = self._retried(
-                partial(
-                    query_refund.sync_detailed,
-                    order_id,
-                    client=self._api,
-                    page_number=page_number,
-                    page_size=_core.MAX_PAGE_SIZE,
-                ),
-                QueryRefundResponse,
-                request,
-            ).data
-            refunds.extend(page.list_)
-            if not _core.more_pages(len(refunds), len(page.list_), page.total):
-                return refunds
-            page_number += 1
+        return self._run(self._list_refunds(order_id))
 
     def iter_orders(
         self,
@@ -224,39 +173,12 @@ class KakacloClient:
         page_size: int = 100,
     ) -> Iterator[Order]:
         """Orders matching the filters, fetched page by page as you iterate."""
-        request = _core.request_info("GET", self.base_url, QUERY_ORDER_PATH)
-        filters = _core.order_filters(ids, created_from, created_to, updated_from, updated_to)
-        seen = 0
-        page_number = 1
-        while True:
-            page = self._retried(
-                partial(
-                    query_orders.sync_detailed,
-                    client=self._api,
-                    page_number=page_number,
-                    page_size=page_size,
-                    **filters,
-                ),
-                QueryOrderResponse,
-                request,
-            ).data
-            for order in page.list_:
-                yield clean_order(order)
-            seen += len(page.list_)
-            if not _core.more_pages(seen, len(page.list_), page.total):
-                return
-            page_number += 1
+        flow = self._iter_orders(ids, created_from, created_to, updated_from, updated_to, page_size)
+        return self._steps(flow)
 
     def get_order(self, order_id: str) -> Order:
         """One order by id; ``NotFoundError`` when Query Order lists nothing."""
-        for order in self.iter_orders(ids=[order_id], page_size=1):
-            return order
-        raise NotFoundError(
-            200,
-            None,
-            f"order {order_id} not found (Query Order listed nothing)",
-            _core.request_info("GET", self.base_url, QUERY_ORDER_PATH, order_id),
-        )
+        return self._run(self._get_order(order_id))
 
     def wait_for_refund(
         self,
@@ -274,22 +196,5 @@ class KakacloClient:
         ``on_progress(refund, elapsed_seconds)`` hears every poll. After
         ``timeout`` seconds, ``RefundWaitTimeout`` names the last status.
         """
-        request = _core.request_info(
-            "GET", self.base_url, QUERY_REFUND_PATH.format(id=order_id), order_id
-        )
-        started = self._clock()
-        interval = poll
-        while True:
-            refund = _core.find_refund(self.list_refunds(order_id), refund_no)
-            elapsed = self._clock() - started
-            if refund is not None and on_progress is not None:
-                on_progress(refund, elapsed)
-            remaining = _core.wait_step(refund, order_id, refund_no, elapsed, timeout, request)
-            if remaining is None:
-                assert refund is not None
-                return refund
-            self._sleep(min(interval, remaining))
-            interval = _core.next_poll(interval, max_poll, remaining)
-
-
-__all__ = ["UNSET", "KakacloClient"]
+        flow = self._wait_for_refund(order_id, refund_no, timeout, poll, max_poll, on_progress)
+        return self._run(flow)

@@ -133,7 +133,7 @@ class IdempotencyConflictError(ConflictError):
 class RateLimitedError(ApiError):
     """429: too many requests; ``retry_after`` seconds until the next is allowed."""
 
-    hint = "the vendor allows a burst of 120 requests, then 2 per second"
+    hint = "slow down: the vendor's limit is a leaky bucket per app and store (spec: x-rate-limit)"
 
 
 class ServerError(ApiError):

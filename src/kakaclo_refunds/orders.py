@@ -35,7 +35,7 @@ from kakaclo_client.models import ShippingAddress as GeneratedAddress
 from kakaclo_client.types import Unset
 
 T = TypeVar("T")
-NO_STATUS = "NULL"  # the vendor's "no refund status"
+NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
 
 
 @dataclass(frozen=True)

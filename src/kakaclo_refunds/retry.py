@@ -1,15 +1,16 @@
 """Retry decisions as small pure functions, shared by the sync and async clients.
 
-The loop itself is tenacity's (``Retrying`` / ``AsyncRetrying``): one well-kept
-library gives both twins, an injectable sleep (tests move a sandbox clock
-instead of sleeping) and waits computed from the failed attempt, which is how
-``Retry-After`` is honoured.
+The loop is tenacity's ``Retrying``, iterated inside the clients' shared flows
+(:mod:`kakaclo_refunds._base`): the well-kept library decides attempts and
+waits, computed from the failed attempt (which is how ``Retry-After`` is
+honoured), and its sleep only notes the wait, which each client then sleeps
+its own way (tests move a sandbox clock instead of sleeping).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import tenacity
@@ -89,12 +90,5 @@ def _tenacity_kwargs(policy: RetryPolicy) -> dict[str, object]:
 
 
 def retrying(policy: RetryPolicy, sleep: Callable[[float], None]) -> tenacity.Retrying:
-    """The sync retry loop."""
+    """The retry loop: ``for attempt in retrying(...): with attempt: ...``."""
     return tenacity.Retrying(sleep=sleep, **_tenacity_kwargs(policy))  # type: ignore[arg-type]
-
-
-def async_retrying(
-    policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]
-) -> tenacity.AsyncRetrying:
-    """The async retry loop."""
-    return tenacity.AsyncRetrying(sleep=sleep, **_tenacity_kwargs(policy))  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from kakaclo_sandbox.ratelimit import RateLimit
+from kakaclo_sandbox.ratelimit import MAX_RATE, RateLimit, vendor_limit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
 from kakaclo_sandbox.version import __version__
 
@@ -80,10 +80,10 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
     parser.add_argument(
         "--rate-limit",
         type=_rate_limit,
-        default=RateLimit.parse(RateLimit.VENDOR_DEFAULT),
+        default=vendor_limit(),
         metavar="BURST/PER_SECOND|off",
-        help="leaky bucket per token: BURST 1 to 1000000, PER_SECOND above 0 up to 1000000 "
-        "(default: the vendor's 120/2)",
+        help=f"leaky bucket per token: BURST 1 to {MAX_RATE}, PER_SECOND above 0 up to "
+        f"{MAX_RATE} (default: the vendor's {vendor_limit()})",
     )
     parser.add_argument(
         "--data",

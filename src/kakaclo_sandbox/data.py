@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from kakaclo_client.models import RefundStatus
+from kakaclo_client.models import OrderRefundStatus, RefundStatus, StockStatus
 
 from kakaclo_sandbox import service
 from kakaclo_sandbox.clock import parse_instant
@@ -86,7 +86,7 @@ ORDER_SCHEMA: dict[str, Any] = {
                 "currencyCode": {"const": "USD"},
                 "orderItems": {"type": "array", "minItems": 1, "items": _LINE_NEEDS},
                 "refundStatus": {
-                    "enum": ["NULL", None],
+                    "enum": [OrderRefundStatus.NULL.value, None],
                     "description": "refund state comes from `refunds`",
                 },
                 "refundedAmount": {"enum": [0, None]},
@@ -288,7 +288,7 @@ def _line(body: Mapping[str, Any], where: str) -> NewLine:
         options=(body.get("option1"), body.get("option2"), body.get("option3")),
         amount_e4=amount,
         product_num=int(body["productNum"]),
-        stock_status=body.get("stockStatus") or "normal",
+        stock_status=body.get("stockStatus") or StockStatus.NORMAL.value,
     )
 
 
@@ -352,7 +352,7 @@ def _e4(value: Any, where: str) -> int:
     if value is None:
         return 0
     try:
-        exact = Decimal(str(value)) * 10_000
+        exact = Decimal(str(value)) * money.E4
     except InvalidOperation:
         raise DataError(f"{where}: {value!r} is not an amount") from None
     if exact != exact.to_integral_value():
@@ -362,7 +362,9 @@ def _e4(value: Any, where: str) -> int:
 
 def _check_sum(given: Any, computed_e4: int, where: str, rule: str) -> None:
     if given is not None and _e4(given, where) != computed_e4:
-        raise DataError(f"{where}: {given} is not {rule} ({computed_e4 / 10_000:g}); leave it out")
+        raise DataError(
+            f"{where}: {given} is not {rule} ({computed_e4 / money.E4:g}); leave it out"
+        )
 
 
 def _instant(value: Any, where: str) -> float | None:

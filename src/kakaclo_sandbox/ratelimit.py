@@ -6,6 +6,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from kakaclo_spec import shipped_spec
+
 MAX_RATE = 1_000_000
 
 
@@ -16,8 +18,6 @@ class RateLimit:
     burst: int
     per_second: float
 
-    VENDOR_DEFAULT = "120/2"
-
     @classmethod
     def parse(cls, text: str) -> RateLimit | None:
         """Parse ``BURST/PER_SECOND`` (e.g. ``120/2``) or ``off`` (None)."""
@@ -27,13 +27,19 @@ class RateLimit:
         if not match or not 1 <= int(match[1]) <= MAX_RATE or not 0 < float(match[2]) <= MAX_RATE:
             raise ValueError(
                 f"rate limit must be BURST/PER_SECOND with numbers from 1 (above 0 for "
-                f"PER_SECOND) to {MAX_RATE} (e.g. 120/2) "
+                f"PER_SECOND) to {MAX_RATE} (e.g. {vendor_limit()}) "
                 f"or 'off', not {text!r}"
             )
         return cls(int(match[1]), float(match[2]))
 
     def __str__(self) -> str:
         return f"{self.burst}/{self.per_second:g}"
+
+
+def vendor_limit() -> RateLimit:
+    """The vendor's limit, as the spec's ``x-rate-limit`` states it."""
+    burst, per_second = shipped_spec().rate_limit
+    return RateLimit(burst, per_second)
 
 
 class LeakyBucket:

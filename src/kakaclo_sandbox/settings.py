@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kakaclo_sandbox.ratelimit import RateLimit
+from kakaclo_sandbox.ratelimit import RateLimit, vendor_limit
 
 DEFAULT_DB = Path(".sandbox") / "sandbox.db"
 DEFAULT_SETTLE_AFTER = 5.0
@@ -17,7 +17,7 @@ class Settings:
 
     db: str = str(DEFAULT_DB)
     settle_after: float = DEFAULT_SETTLE_AFTER
-    rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(120, 2.0))
+    rate_limit: RateLimit | None = field(default_factory=vendor_limit)
     control: bool = True
     validate_responses: bool = False
     spec_path: Path | None = None

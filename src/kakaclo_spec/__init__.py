@@ -11,6 +11,7 @@ from kakaclo_spec.compiled import (
     SchemaError,
     Spec,
     default_spec_path,
+    shipped_spec,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "SchemaError",
     "Spec",
     "default_spec_path",
+    "shipped_spec",
 ]

@@ -9,11 +9,13 @@ placed in each compiled document, so `#/components/...` references resolve.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema_rs
 import yaml
@@ -142,6 +144,38 @@ class Spec:
             node = self.resolve({"$ref": node["$ref"]})
         raise KeyError(f"the spec gives no default for {schema}{'.' + prop if prop else ''}")
 
+    @cached_property
+    def rate_limit(self) -> tuple[int, float]:
+        """The vendor's limit, ``x-rate-limit`` of the 429 response: (burst, per second)."""
+        limit = self.document["components"]["responses"]["TooManyRequests"]["x-rate-limit"]
+        return int(limit["burst"]), float(limit["perSecond"])
+
+    @cached_property
+    def server_root(self) -> str:
+        """The path of the first server's URL (``/openapi``): where the spec's paths hang."""
+        return str(urlsplit(self.document["servers"][0]["url"]).path).rstrip("/")
+
+    @cached_property
+    def _path_patterns(self) -> list[tuple[str, re.Pattern[str], str]]:
+        return [
+            (method, _path_pattern(path), str(operation["operationId"]))
+            for method, path, operation in self.operations()
+        ]
+
+    def operation_of(self, method: str, url_path: str, *, exact: bool = True) -> str | None:
+        """The ``operationId`` of a request: its path is a spec path (``exact``), or ends
+        with one (a URL path under any base)."""
+        for op_method, pattern, operation_id in self._path_patterns:
+            found = pattern.fullmatch(url_path) if exact else pattern.search(url_path)
+            if op_method == method and found:
+                return operation_id
+        return None
+
+    @cached_property
+    def operation_ids(self) -> tuple[str, ...]:
+        """Every ``operationId``, in the spec's order."""
+        return tuple(operation["operationId"] for _, _, operation in self.operations())
+
     def operations(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Yield ``(method, path, operation)`` for every operation of the spec."""
         for path, item in self.document["paths"].items():
@@ -171,3 +205,14 @@ class Spec:
         response = self.resolve(operation["responses"][str(status)])
         examples = response["content"]["application/json"].get("examples", {})
         return {self.resolve(example)["value"]["code"] for example in examples.values()}
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    # /orders/{id}/refund -> /orders/[^/]+/refund (re.escape turns { into \{)
+    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$")
+
+
+@cache
+def shipped_spec() -> Spec:
+    """The spec of :func:`default_spec_path`, loaded once per process."""
+    return Spec.load()

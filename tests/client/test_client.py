@@ -201,17 +201,21 @@ def test_timeouts_become_request_timeout_error(
         client.get_order("10001")
 
 
-def test_missing_token_is_refused_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_is_refused_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, client_class: Callable[..., KakacloClient]
+) -> None:
     monkeypatch.delenv("KAKACLO_TOKEN", raising=False)
     with pytest.raises(ValueError, match="KAKACLO_TOKEN"):
-        KakacloClient(base_url="http://127.0.0.1:9/openapi")
+        client_class(base_url="http://127.0.0.1:9/openapi")
 
 
-def test_base_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_url_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, client_class: Callable[..., KakacloClient]
+) -> None:
     monkeypatch.setenv("KAKACLO_BASE_URL", "http://example.invalid/openapi/")
     monkeypatch.setenv("KAKACLO_TOKEN", "t")
-    with KakacloClient() as client:
+    with client_class() as client:
         assert client.base_url == "http://example.invalid/openapi"
     monkeypatch.delenv("KAKACLO_BASE_URL")
-    with KakacloClient() as client:
+    with client_class() as client:
         assert client.base_url == "https://developer.kakaclo.com/openapi"

@@ -1,8 +1,8 @@
-"""The layer against a real sandbox process over HTTP."""
+"""The layer against a real sandbox process over HTTP (both clients, real transports)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -36,8 +36,24 @@ class DropFirstRefund(httpx.HTTPTransport):
         return response
 
 
-def test_vendor_flows_over_http(sandbox: LiveSandbox) -> None:
-    with KakacloClient(token="demo-token", base_url=sandbox.base_url) as client:
+class AsyncDropFirstRefund(httpx.AsyncHTTPTransport):
+    """The async twin of :class:`DropFirstRefund`."""
+
+    dropped = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if request.method == "POST" and not self.dropped:
+            self.dropped = True
+            await response.aread()
+            raise httpx.RemoteProtocolError("connection dropped", request=request)
+        return response
+
+
+def test_vendor_flows_over_http(
+    sandbox: LiveSandbox, client_class: Callable[..., KakacloClient]
+) -> None:
+    with client_class(token="demo-token", base_url=sandbox.base_url) as client:
         partial = client.refund_order(
             "10001", [Item("120001", SKU, 1, "CN"), Item("120002", SKU, 2, "US")], remark="test"
         )
@@ -47,9 +63,10 @@ def test_vendor_flows_over_http(sandbox: LiveSandbox) -> None:
             assert refund.refund_status == RefundStatus.REFUND_SUCCESSFULLY
 
 
-def test_dropped_connection_after_commit_over_http(sandbox: LiveSandbox) -> None:
-    with KakacloClient(
-        token="demo-token", base_url=sandbox.base_url, transport=DropFirstRefund()
-    ) as client:
+def test_dropped_connection_after_commit_over_http(
+    sandbox: LiveSandbox, client_class: Callable[..., KakacloClient], flavour: str
+) -> None:
+    transport = DropFirstRefund() if flavour == "sync" else AsyncDropFirstRefund()
+    with client_class(token="demo-token", base_url=sandbox.base_url, transport=transport) as client:
         number = client.refund_order("10002")
         assert [r.refund_no for r in client.list_refunds("10002")] == [number]

@@ -16,14 +16,16 @@ from typing import Any
 import httpx
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from kakaclo_client import spec_facts
+from kakaclo_client.models import ErrorCode, OrderRefundStatus, RefundStatus
 
 from kakaclo_contract.target import select_target
 
 TARGET = select_target()
-API = "/openapi/openapi/v2/order/orders"
+API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
 SKU = "FSZW08923_R_L_NUB"
 ORDERS = ("10001", "10007")
-SETTLED = {"refund_successfully", "refund_failed"}
+SETTLED = {RefundStatus.REFUND_SUCCESSFULLY, RefundStatus.REFUND_FAILED}
 
 
 @dataclass
@@ -79,7 +81,9 @@ class RefundMachine(RuleBasedStateMachine):
         self.statuses = {}
         for order_id in ORDERS:
             answer = self.http.get(
-                f"{API}/refund/{order_id}", params={"pageSize": 250}, headers=self.auth
+                f"{API}/refund/{order_id}",
+                params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM},
+                headers=self.auth,
             ).json()
             self.statuses.update({r["refundNo"]: r["refundStatus"] for r in answer["data"]["list"]})
             self.orders[order_id] = self._order(order_id)
@@ -88,13 +92,14 @@ class RefundMachine(RuleBasedStateMachine):
         return sum(
             refund.pieces.get(line, 0)
             for number, refund in self.model.refunds.items()
-            if refund.order_id == order_id and self.statuses.get(number) != "refund_failed"
+            if refund.order_id == order_id
+            and self.statuses.get(number) != RefundStatus.REFUND_FAILED
         )
 
     def _fail_may_release(self, order_id: str) -> bool:
         return any(
             refund.order_id == order_id
-            and self.statuses.get(number) == "pending_review"
+            and self.statuses.get(number) == RefundStatus.PENDING_REVIEW
             and "[fail]" in str(refund.body.get("remark", ""))
             for number, refund in self.model.refunds.items()
         )
@@ -131,10 +136,12 @@ class RefundMachine(RuleBasedStateMachine):
         else:
             assert answer.status_code == 409, answer.text
             code = answer.json()["code"]
-            if code == 40904:
+            if code == ErrorCode.QUANTITY_EXCEEDS_REFUNDABLE:
                 assert not fits, f"refused although {quantity} pieces fit: {answer.text}"
             else:
-                assert code == 40901, answer.text  # a fully refunded order is cancelled
+                assert code == ErrorCode.ORDER_NOT_REFUNDABLE, (
+                    answer.text
+                )  # a fully refunded order is cancelled
 
     @rule(order_id=st.sampled_from(ORDERS))
     def refund_the_whole_order(self, order_id: str) -> None:
@@ -151,7 +158,10 @@ class RefundMachine(RuleBasedStateMachine):
             assert pieces or self._fail_may_release(order_id)
         else:
             assert answer.status_code == 409
-            assert answer.json()["code"] in (40901, 40905)
+            assert answer.json()["code"] in (
+                ErrorCode.ORDER_NOT_REFUNDABLE,
+                ErrorCode.NOTHING_TO_REFUND,
+            )
 
     @rule(data=st.data())
     def replay_a_keyed_refund(self, data: st.DataObject) -> None:
@@ -190,7 +200,10 @@ class RefundMachine(RuleBasedStateMachine):
         for order in self.orders.values():
             if "refundableAmount" not in order:
                 # the vendor's form leaves the amounts out of orders without a refund only
-                assert order["refundStatus"] == "NULL" and "refundedAmount" not in order, order
+                assert (
+                    order["refundStatus"] == OrderRefundStatus.NULL
+                    and "refundedAmount" not in order
+                ), order
                 continue
             assert order["refundableAmount"] == round(
                 order["finalAmount"] - order["refundedAmount"], 4

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from kakaclo_client import AuthenticatedClient
+from kakaclo_client import AuthenticatedClient, spec_facts
 from kakaclo_client.api.orders import query_orders
 from kakaclo_client.api.refunds import query_refund, refund_order
 from kakaclo_client.models import (
     CountryCode,
     Error,
+    ErrorCode,
     QueryOrderResponse,
     QueryRefundResponse,
     RefundItem,
@@ -74,14 +75,16 @@ def _refund(client: AuthenticatedClient, order_id: str, body: RefundRequest) -> 
     answer = refund_order.sync_detailed(order_id, client=client, body=body)
     assert answer.status_code == 200, answer.content
     assert isinstance(answer.parsed, RefundOrderResponse)
-    assert answer.parsed.code == 10000
+    assert answer.parsed.code == ErrorCode.SUCCESS
     number = str(answer.parsed.data)
     assert number.isdigit()
     return number
 
 
 def _statuses(client: AuthenticatedClient, order_id: str) -> dict[str, RefundStatus]:
-    answer = query_refund.sync_detailed(order_id, client=client, page_size=250)
+    answer = query_refund.sync_detailed(
+        order_id, client=client, page_size=spec_facts.PAGE_SIZE_MAXIMUM
+    )
     assert isinstance(answer.parsed, QueryRefundResponse), answer.content
     return {refund.refund_no: refund.refund_status for refund in answer.parsed.data.list_}
 
@@ -140,10 +143,10 @@ def test_one_piece_refund_appears_in_query_refund(
 
 
 def test_query_orders_pages_parse(client: AuthenticatedClient) -> None:
-    answer = query_orders.sync_detailed(client=client, page_size=250)
+    answer = query_orders.sync_detailed(client=client, page_size=spec_facts.PAGE_SIZE_MAXIMUM)
     assert isinstance(answer.parsed, QueryOrderResponse), answer.content
     page = answer.parsed.data
-    assert page.page_size == 250
+    assert page.page_size == spec_facts.PAGE_SIZE_MAXIMUM
     assert page.total >= len(page.list_)
 
 
@@ -154,7 +157,7 @@ def test_errors_parse_into_the_error_model(
     assert answer.status_code == 404
     assert isinstance(answer.parsed, Error)
     if TARGET.is_sandbox:
-        assert int(answer.parsed.code) == 40401
+        assert int(answer.parsed.code) == ErrorCode.ORDER_NOT_FOUND
     with generated_client(TARGET, audit, token="not-a-token") as anonymous:
         denied = query_orders.sync_detailed(client=anonymous)
     assert denied.status_code == 401
@@ -162,9 +165,12 @@ def test_errors_parse_into_the_error_model(
 
 
 def _documented_outcomes() -> set[tuple[int, int]]:
-    codes = {(200, 10000)}
+    codes: set[tuple[int, int]] = {(200, ErrorCode.SUCCESS)}
     for status in (404, 409):
-        codes |= {(status, code) for code in SPEC.documented_error_codes("refundOrder", status)}
+        codes |= {
+            (status, code)
+            for code in SPEC.documented_error_codes(spec_facts.REFUND_ORDER.operation_id, status)
+        }
     return codes
 
 

@@ -23,21 +23,32 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from kakaclo_client import spec_facts
+from kakaclo_client.models import (
+    CountryCode,
+    ErrorCode,
+    FinancialStatus,
+    FulfillmentStatus,
+    OrderRefundStatus,
+    OrderStatus,
+    StockStatus,
+)
 
 from kakaclo_contract import model
 from kakaclo_contract.spec_check import SPEC, operation_of
 from kakaclo_contract.target import Target, select_target
 
 TARGET = select_target()
-API = "/openapi/openapi/v2/order/orders"
+NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status"
+API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
 # the demo orders of merchant A in each state, another merchant's, and one that does not exist
 ORDERS = ("10001", "10002", "10003", "10004", "10006", "10007", "10090")
 # an order in the one state the demo data lacks, added through the control surface
 COMPLETED_ORDER = {
     "id": "10090",
-    "status": "completed",
-    "financialStatus": "paid",
-    "fulfillmentStatus": "waiting_to_ship",
+    "status": OrderStatus.COMPLETED.value,
+    "financialStatus": FinancialStatus.PAID.value,
+    "fulfillmentStatus": FulfillmentStatus.WAITING_TO_SHIP.value,
     "createDate": "2026-11-03T00:00:00Z",
     "payDate": "2026-11-03T00:00:04Z",
     "freightAmount": 2.5,
@@ -46,7 +57,7 @@ COMPLETED_ORDER = {
             "id": "100901",
             "itemId": "120901",
             "skuCode": "FSZW08923_R_L_NUB",
-            "countryCode": "CN",
+            "countryCode": CountryCode.CN,
             "amount": 7.23,
             "productNum": 2,
         }
@@ -187,7 +198,7 @@ class ModelMachine(RuleBasedStateMachine):
             body = answer["data"]["list"][0]
             self.snapshots[order_id] = body
             orders[order_id] = model_order(body)
-        self.vendor_forms = self.snapshots["10001"]["refundStatus"] == "NULL"
+        self.vendor_forms = self.snapshots["10001"]["refundStatus"] == NO_STATUS
         self.model = model.Model(
             orders=orders, settle_after=float(info["settings"]["settleAfterSeconds"])
         )
@@ -212,10 +223,12 @@ class ModelMachine(RuleBasedStateMachine):
             if index < len(lines):
                 line = lines[index]
                 items.append(
-                    model.Item(line.item_id, line.sku_code, quantity, line.country_code or "CN")
+                    model.Item(
+                        line.item_id, line.sku_code, quantity, line.country_code or CountryCode.CN
+                    )
                 )
             else:
-                items.append(model.Item("999999", "NO_SUCH_SKU", quantity, "US"))
+                items.append(model.Item("999999", "NO_SUCH_SKU", quantity, CountryCode.US))
         self._refund(self._request(order_id, tuple(items), failing, keyed))
 
     @rule(order_id=st.sampled_from(REFUND_TARGETS), failing=st.booleans(), keyed=st.booleans())
@@ -256,7 +269,10 @@ class ModelMachine(RuleBasedStateMachine):
                 order_id,
                 (
                     model.Item(
-                        lines[i].item_id, lines[i].sku_code, q, lines[i].country_code or "CN"
+                        lines[i].item_id,
+                        lines[i].sku_code,
+                        q,
+                        lines[i].country_code or CountryCode.CN,
                     ),
                 ),
             )
@@ -278,7 +294,7 @@ class ModelMachine(RuleBasedStateMachine):
                 expected = trial.expect(requests[index])
                 if (
                     expected.status,
-                    10000 if expected.status == 200 else expected.code,
+                    ErrorCode.SUCCESS if expected.status == 200 else expected.code,
                 ) != observed[index]:
                     matched = False
                     break
@@ -333,7 +349,9 @@ class ModelMachine(RuleBasedStateMachine):
         if not TARGET.in_process:
             # over a network modifyDate has fractions of a second the answer does not show
             column = "create"
-        listing = self._send("GET", API, params={"pageSize": 250}).json()["data"]["list"]
+        listing = self._send("GET", API, params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM}).json()[
+            "data"
+        ]["list"]
         field = "createDate" if column == "create" else "modifyDate"
         when = {order["id"]: order[field] for order in listing}
         moments = st.sampled_from(sorted(when.values()))
@@ -349,7 +367,9 @@ class ModelMachine(RuleBasedStateMachine):
             if (f"{column}StartTime" not in params or moment >= start)
             and (f"{column}EndTime" not in params or moment <= end)
         }
-        page = self._send("GET", API, params={**params, "pageSize": 250}).json()["data"]
+        page = self._send(
+            "GET", API, params={**params, "pageSize": spec_facts.PAGE_SIZE_MAXIMUM}
+        ).json()["data"]
         listed = [order["id"] for order in page["list"]]
         self._check(set(listed) == expected, f"{params} listed {listed}, not {sorted(expected)}")
         self._check(page["total"] == len(expected), f"{params}: total {page['total']}")
@@ -392,7 +412,7 @@ class ModelMachine(RuleBasedStateMachine):
         code = answer.json().get("code")
         self._check(
             (answer.status_code, code)
-            == (expected.status, 10000 if expected.status == 200 else expected.code),
+            == (expected.status, ErrorCode.SUCCESS if expected.status == 200 else expected.code),
             f"Refund Order answered {answer.status_code} {code}; the model says "
             f"{expected.status} {expected.code or ''}: {answer.text[:300]}",
         )
@@ -427,9 +447,9 @@ class ModelMachine(RuleBasedStateMachine):
         # Query Order first: it must settle what is due by itself
         body = self._send("GET", API, params={"ids": order_id}).json()["data"]["list"][0]
         self._compare_order(order_id, body)
-        refunds = self._send("GET", f"{API}/refund/{order_id}", params={"pageSize": 250}).json()[
-            "data"
-        ]
+        refunds = self._send(
+            "GET", f"{API}/refund/{order_id}", params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM}
+        ).json()["data"]
         expected_refunds = [
             self._refund_entry(r) for r in sorted(order.refunds, key=lambda r: -int(r.number))
         ]
@@ -454,7 +474,7 @@ class ModelMachine(RuleBasedStateMachine):
                 f"the model says {expected_order.get(key, '<absent>')!r}",
             )
         self._check(
-            (body.get("cancelDate") is not None) == (order.status == "cancel"),
+            (body.get("cancelDate") is not None) == (order.status == OrderStatus.CANCEL),
             f"Query Order {order_id}: cancelDate {body.get('cancelDate')!r}, status {order.status}",
         )
         succeeded = any(r.status == model.SUCCEEDED for r in order.refunds)
@@ -474,7 +494,9 @@ class ModelMachine(RuleBasedStateMachine):
         if not pending:
             return
         listed = self.http.get(
-            f"{API}/refund/{order.id}", params={"pageSize": 250}, headers=self.auth
+            f"{API}/refund/{order.id}",
+            params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM},
+            headers=self.auth,
         )
         statuses = {e["refundNo"]: e["refundStatus"] for e in listed.json()["data"]["list"]}
         for refund in pending:
@@ -497,7 +519,7 @@ class ModelMachine(RuleBasedStateMachine):
         from the model."""
         view = {k: v for k, v in self.snapshots[order.id].items() if k not in DYNAMIC}
         status = order.refund_status()
-        shown_status = status if status is not None or not self.vendor_forms else "NULL"
+        shown_status = status if status is not None or not self.vendor_forms else NO_STATUS
         view["status"] = order.status
         view["refundStatus"] = shown_status
         left_out = self.vendor_forms and status is None
@@ -505,17 +527,19 @@ class ModelMachine(RuleBasedStateMachine):
             view.pop(key, None)
         if not left_out:
             view["currencyCode"] = "USD"
-            view["couponAmount"] = order.coupon_e4 / 10_000
+            view["couponAmount"] = order.coupon_e4 / ErrorCode.SUCCESS
             view["promotionAmount"] = 0.0
-            view["refundedAmount"] = round(order.refunded_e4() / 10_000, 4)
-            view["refundableAmount"] = round(order.refundable_e4() / 10_000, 4)
+            view["refundedAmount"] = round(order.refunded_e4() / ErrorCode.SUCCESS, 4)
+            view["refundableAmount"] = round(order.refundable_e4() / ErrorCode.SUCCESS, 4)
         view["orderItems"] = []
         for line, shown in zip(order.lines, self.snapshots[order.id]["orderItems"], strict=True):
             entry = {k: v for k, v in shown.items() if k not in LINE_SENT_ONCE_REFUNDED}
             line_status = line.refund_status()
-            entry["refundStatus"] = line_status if line_status or not self.vendor_forms else "NULL"
+            entry["refundStatus"] = (
+                line_status if line_status or not self.vendor_forms else NO_STATUS
+            )
             if not left_out:
-                entry["stockStatus"] = "normal"
+                entry["stockStatus"] = StockStatus.NORMAL.value
                 entry["fulfillmentStatus"] = order.fulfillment_status
             view["orderItems"].append(entry)
         return view

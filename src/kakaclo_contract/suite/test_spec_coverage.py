@@ -15,17 +15,19 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from kakaclo_client import spec_facts
+from kakaclo_client.models import CountryCode, ErrorCode
 
 from kakaclo_contract.spec_check import SPEC, operation_of
 from kakaclo_contract.target import select_target
 
 TARGET = select_target()
-API = "/openapi/openapi/v2/order/orders"
+API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
 # one request of each operation that the sandbox answers 200 when nothing is forced
 CALLS = {
-    "refundOrder": ("POST", f"{API}/10007/refund"),
-    "queryRefund": ("GET", f"{API}/refund/10001"),
-    "queryOrders": ("GET", API),
+    spec_facts.REFUND_ORDER.operation_id: ("POST", f"{API}/10007/refund"),
+    spec_facts.QUERY_REFUND.operation_id: ("GET", f"{API}/refund/10001"),
+    spec_facts.QUERY_ORDERS.operation_id: ("GET", API),
 }
 ATTEMPTS = 20
 YIELDS = 100  # turns of the event loop, not time
@@ -41,10 +43,10 @@ def _checked(operation_id: str, status: int, answer_status: int, body: object) -
 @pytest.mark.parametrize(
     ("prefer", "status", "code"),
     [
-        ("code=429", 429, 42901),
-        ("code=500", 500, 50001),
-        ("code=503, retry-after=1", 503, 50301),
-        ("code=502", 400, 40004),
+        ("code=429", 429, ErrorCode.RATE_LIMITED),
+        ("code=500", 500, ErrorCode.SERVER_ERROR),
+        ("code=503, retry-after=1", 503, ErrorCode.SERVICE_UNAVAILABLE),
+        ("code=502", 400, ErrorCode.UNSUPPORTED_PREFERENCE),
     ],
 )
 def test_forced_failures_answer_as_documented(
@@ -71,19 +73,25 @@ def test_bodies_the_sandbox_refuses_before_reading_them() -> None:
             content=b'{"remark": "' + b"x" * 600_000 + b'"}',
             headers={**auth, "Content-Type": "application/json"},
         )
-        _checked("refundOrder", 413, too_large.status_code, too_large.json())
-        assert too_large.json()["code"] == 41301
+        _checked(spec_facts.REFUND_ORDER.operation_id, 413, too_large.status_code, too_large.json())
+        assert too_large.json()["code"] == ErrorCode.PAYLOAD_TOO_LARGE
         malformed = http.post(
             path, content=b'{"remark": ', headers={**auth, "Content-Type": "application/json"}
         )
-        assert (malformed.status_code, malformed.json()["code"]) == (400, 40001)
+        assert (malformed.status_code, malformed.json()["code"]) == (400, ErrorCode.MALFORMED_JSON)
         plain = http.post(path, content=b"{}", headers={**auth, "Content-Type": "text/plain"})
-        assert (plain.status_code, plain.json()["code"]) == (400, 40003)
-        unknown = http.get("/openapi/openapi/v2/no/such/path", headers=auth)
-        assert (unknown.status_code, unknown.json()["code"]) == (404, 40400)
-        assert operation_of("GET", "/openapi/openapi/v2/no/such/path") is None
+        assert (plain.status_code, plain.json()["code"]) == (
+            400,
+            ErrorCode.UNSUPPORTED_CONTENT_TYPE,
+        )
+        unknown = http.get(spec_facts.SERVER_ROOT + "/v2/no/such/path", headers=auth)
+        assert (unknown.status_code, unknown.json()["code"]) == (404, ErrorCode.UNKNOWN_PATH)
+        assert operation_of("GET", spec_facts.SERVER_ROOT + "/v2/no/such/path") is None
         wrong_method = http.delete(API, headers=auth)
-        assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, 40500)
+        assert (wrong_method.status_code, wrong_method.json()["code"]) == (
+            405,
+            ErrorCode.METHOD_NOT_ALLOWED,
+        )
         assert "GET" in wrong_method.headers["Allow"]
 
 
@@ -122,14 +130,17 @@ def test_a_key_still_in_flight_is_refused() -> None:
     for number in range(ATTEMPTS):
         TARGET.reset()
         outcomes = asyncio.run(attempt(f"coverage-in-flight-{number}"))
-        if (409, 40912) in outcomes:
-            assert outcomes == {(200, 10000), (409, 40912)}, outcomes
+        if (409, ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT) in outcomes:
+            assert outcomes == {
+                (200, ErrorCode.SUCCESS),
+                (409, ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT),
+            }, outcomes
             return
         seen.append(outcomes)
     pytest.fail(f"no attempt saw the key in flight: {seen}")
 
 
-def _item(item_id: str, quantity: int, country: str = "CN") -> dict[str, object]:
+def _item(item_id: str, quantity: int, country: str = CountryCode.CN) -> dict[str, object]:
     return {
         "itemId": item_id,
         "skuCode": "FSZW08923_R_L_NUB",
@@ -140,13 +151,25 @@ def _item(item_id: str, quantity: int, country: str = "CN") -> dict[str, object]
 
 # each answer the spec documents for Refund Order, made on purpose (the demo orders)
 REFUSALS = [
-    ("10003", {}, {}, 409, 40901),
-    ("10001", {"orderItems": [_item("999999", 1)]}, {}, 409, 40902),
-    ("10001", {"orderItems": [_item("120001", 1), _item("120001", 1)]}, {}, 409, 40903),
-    ("10001", {"orderItems": [_item("120001", 99)]}, {}, 409, 40904),
-    ("99999", {}, {}, 404, 40401),
-    ("10001", {"orderItems": [_item("120001", 0)]}, {}, 400, 40002),
-    ("10001", {}, {"Authorization": "Bearer not-a-token"}, 401, 40101),
+    ("10003", {}, {}, 409, ErrorCode.ORDER_NOT_REFUNDABLE),
+    ("10001", {"orderItems": [_item("999999", 1)]}, {}, 409, ErrorCode.ITEM_NOT_IN_ORDER),
+    (
+        "10001",
+        {"orderItems": [_item("120001", 1), _item("120001", 1)]},
+        {},
+        409,
+        ErrorCode.DUPLICATE_ITEM,
+    ),
+    (
+        "10001",
+        {"orderItems": [_item("120001", 99)]},
+        {},
+        409,
+        ErrorCode.QUANTITY_EXCEEDS_REFUNDABLE,
+    ),
+    ("99999", {}, {}, 404, ErrorCode.ORDER_NOT_FOUND),
+    ("10001", {"orderItems": [_item("120001", 0)]}, {}, 400, ErrorCode.SCHEMA_VIOLATION),
+    ("10001", {}, {"Authorization": "Bearer not-a-token"}, 401, ErrorCode.UNAUTHORIZED),
 ]
 
 
@@ -162,7 +185,7 @@ def test_each_refusal_of_refund_order(
             json=body,
             headers={"Authorization": f"Bearer {TARGET.token}", **headers},
         )
-    _checked("refundOrder", status, answer.status_code, answer.json())
+    _checked(spec_facts.REFUND_ORDER.operation_id, status, answer.status_code, answer.json())
     assert answer.json()["code"] == code
 
 
@@ -174,8 +197,8 @@ def test_nothing_left_and_a_reused_key() -> None:
     with TARGET.http() as http:
         assert http.post(f"{API}/10002/refund", json={}, headers=keyed).status_code == 200
         again = http.post(f"{API}/10002/refund", json={}, headers=auth)
-        _checked("refundOrder", 409, again.status_code, again.json())
-        assert again.json()["code"] == 40905
+        _checked(spec_facts.REFUND_ORDER.operation_id, 409, again.status_code, again.json())
+        assert again.json()["code"] == ErrorCode.NOTHING_TO_REFUND
         reused = http.post(f"{API}/10001/refund", json={}, headers=keyed)
-        _checked("refundOrder", 409, reused.status_code, reused.json())
-        assert reused.json()["code"] == 40911
+        _checked(spec_facts.REFUND_ORDER.operation_id, 409, reused.status_code, reused.json())
+        assert reused.json()["code"] == ErrorCode.IDEMPOTENCY_KEY_REUSED

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+E4 = 10_000  # amounts are kept in ten-thousandths of the currency unit
+
 
 def line_total_e4(amount_e4: int, product_num: int) -> int:
     """A line's ``total``: its unit amount times its pieces."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from kakaclo_client.models import ErrorCode
 from starlette.applications import Starlette
@@ -64,6 +66,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(code, exc.detail), exc.status_code, headers=exc.headers)
 
 
+def _handler(operation_id: str) -> Callable[[Request], Awaitable[Response]]:
+    """The handler of an operation: ``handlers.<operationId in snake case>``."""
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+    return functools.partial(getattr(handlers, name), operation_id=operation_id)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -82,13 +90,14 @@ def create_app(
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     sandbox = Sandbox(settings, clock, rules or RefundRules())
 
-    # The server root is /openapi and every path of the spec starts with /openapi/v2.
-    # (Full paths rather than a Mount: one routing step less on every request.)
-    api_root = "/openapi/openapi"
+    # The spec's paths under its server root (/openapi + /openapi/v2/...). Full paths
+    # rather than a Mount: one routing step less on every request.
+    spec = sandbox.spec
     routes = [
-        Route(api_root + "/v2/order/orders/{id}/refund", handlers.refund_order, methods=["POST"]),
-        Route(api_root + "/v2/order/orders/refund/{id}", handlers.query_refund, methods=["GET"]),
-        Route(api_root + "/v2/order/orders", handlers.query_orders, methods=["GET"]),
+        Route(spec.server_root + path, _handler(operation["operationId"]), methods=[method])
+        for method, path, operation in spec.operations()
+    ]
+    routes += [
         Route("/", _root, methods=["GET"]),
         Route("/openapi.yaml", docs.spec_file, methods=["GET"]),
         Route("/docs", docs.docs_page, methods=["GET"]),
@@ -132,6 +141,6 @@ def create_app(
     app.state.sandbox = sandbox
     app.state.docs_html = docs.render_docs(sandbox.spec)
     if settings.control:
-        app.add_middleware(ForcedFailures, plan=sandbox.failures)
+        app.add_middleware(ForcedFailures, plan=sandbox.failures, spec=spec)
     app.add_middleware(AccessLog)
     return app

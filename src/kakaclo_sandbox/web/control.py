@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
@@ -26,7 +27,6 @@ from kakaclo_sandbox.version import __version__
 from kakaclo_sandbox.web import failures, render
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.handlers import read_limited_body, sandbox_of
-from kakaclo_sandbox.web.state import OPERATIONS
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 # ASCII digits with an optional fraction: float() would also take "1_0", " 5 ",
@@ -117,25 +117,27 @@ async def create_order(request: Request) -> JSONResponse:
     return JSONResponse(render.envelope(rendered, "ok"))
 
 
-FAILURE_REQUEST = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "operation": {"enum": list(OPERATIONS)},
-        "count": {"type": "integer", "minimum": 1, "maximum": failures.MAX_COUNT},
-        "code": {"enum": list(failures.FORCED_CODES)},
-        "retryAfter": {"type": "integer", "minimum": 1, "maximum": failures.MAX_RETRY_AFTER},
-        "delay": {"type": "number", "minimum": 0, "maximum": failures.MAX_DELAY},
-        "drop": {"enum": list(failures.DROP_MODES)},
-    },
-}
+def failure_request(operations: Sequence[str]) -> dict[str, Any]:
+    """The schema of a ``POST /_sandbox/failures`` body."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "operation": {"enum": list(operations)},
+            "count": {"type": "integer", "minimum": 1, "maximum": failures.MAX_COUNT},
+            "code": {"enum": list(failures.FORCED_CODES)},
+            "retryAfter": {"type": "integer", "minimum": 1, "maximum": failures.MAX_RETRY_AFTER},
+            "delay": {"type": "number", "minimum": 0, "maximum": failures.MAX_DELAY},
+            "drop": {"enum": list(failures.DROP_MODES)},
+        },
+    }
 
 
 async def add_failures(request: Request) -> JSONResponse:
     """Make the next ``count`` calls of an operation (or of any) fail as asked."""
     sandbox = sandbox_of(request)
     body = await _json_body(request)
-    errors = sandbox.spec.compile(FAILURE_REQUEST).errors(body)
+    errors = sandbox.spec.compile(failure_request(sandbox.spec.operation_ids)).errors(body)
     if errors:
         raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, str(errors[0]))
     failure = failures.make_failure(

@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.validation import MAX_BODY_BYTES
+from kakaclo_spec import Spec
 
 log = logging.getLogger("kakaclo_sandbox.web.failures")
 
@@ -52,9 +53,6 @@ MAX_RETRY_AFTER = 3600
 MAX_COUNT = 1000
 DROP_MODES = ("before", "after")
 ANY_OPERATION = "*"
-API_ROOT = "/openapi/openapi/v2/order/orders"
-_REFUND = re.compile(re.escape(API_ROOT) + r"/[^/]+/refund")
-_QUERY_REFUND = re.compile(re.escape(API_ROOT) + r"/refund/[^/]+")
 
 
 @dataclass(frozen=True)
@@ -199,30 +197,27 @@ def _public(failure: Failure) -> dict[str, Any]:
     return body
 
 
-def operation_of(method: str, path: str) -> str | None:
-    """The spec operation a request is for, or None (docs, control, unknown paths)."""
-    if method == "POST" and _REFUND.fullmatch(path):
-        return "refundOrder"
-    if method == "GET" and _QUERY_REFUND.fullmatch(path):
-        return "queryRefund"
-    if method == "GET" and path == API_ROOT:
-        return "queryOrders"
-    return None
-
-
 class ForcedFailures:
     """ASGI middleware: apply the failure a request asks for (Prefer) or that is queued."""
 
-    def __init__(self, app: ASGIApp, plan: FailurePlan) -> None:
+    def __init__(self, app: ASGIApp, plan: FailurePlan, spec: Spec) -> None:
         self.app = app
         self.plan = plan
+        self.spec = spec
+
+    def operation_of(self, method: str, path: str) -> str | None:
+        """The spec operation a request is for, or None (docs, control, unknown paths)."""
+        root = self.spec.server_root
+        if not path.startswith(root + "/"):
+            return None
+        return self.spec.operation_of(method, path[len(root) :])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Fail the call as asked, or pass it on."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        operation = operation_of(scope["method"], scope["path"])
+        operation = self.operation_of(scope["method"], scope["path"])
         if operation is None:
             await self.app(scope, receive, send)
             return

@@ -1,5 +1,9 @@
 """The three operations of the vendor's page, one handler each.
 
+Each handler is named after its ``operationId`` in snake case
+(``refundOrder`` -> ``refund_order``); the app routes the spec's paths to them
+and passes the operation id in.
+
 Every handler: authenticate (401) and rate-limit (429), validate the request
 against openapi.yaml (400/413), then apply the refund rules (404/409) and
 answer the vendor's envelope. Nothing is written unless the answer is 200.
@@ -22,7 +26,7 @@ from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.state import Sandbox
-from kakaclo_sandbox.web.validation import MAX_BODY_BYTES, too_large
+from kakaclo_sandbox.web.validation import MAX_BODY_BYTES, OperationValidator, too_large
 
 
 def sandbox_of(request: Request) -> Sandbox:
@@ -87,29 +91,29 @@ def not_found(missing: OrderNotFound) -> ApiError:
     return ApiError(404, ErrorCode.ORDER_NOT_FOUND, str(missing))
 
 
-async def refund_order(request: Request) -> JSONResponse:
+async def refund_order(request: Request, operation_id: str) -> JSONResponse:
     """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
-    validator = sandbox.validators["refundOrder"]
+    validator = sandbox.validators[operation_id]
     params = validator.read_parameters(request)
     key: str | None = params.get("Idempotency-Key")
     order_id: str = params["id"]
     try:
         if key is None:
-            refund_no = await _refund(request, sandbox, merchant, order_id, None)
+            refund_no = await _refund(request, sandbox, validator, merchant, order_id, None)
         elif sandbox.in_flight.busy(merchant, key) and _finished(sandbox, merchant, key):
             # Another replay holds the key, but its first request has finished:
             # replay this one too, however many arrive together.
-            refund_no = await _refund(request, sandbox, merchant, order_id, key)
+            refund_no = await _refund(request, sandbox, validator, merchant, order_id, key)
         else:
             with sandbox.in_flight.hold(merchant, key):
-                refund_no = await _refund(request, sandbox, merchant, order_id, key)
+                refund_no = await _refund(request, sandbox, validator, merchant, order_id, key)
     except RuleViolation as violation:
         raise conflict(violation) from None
     except OrderNotFound as missing:
         raise not_found(missing) from None
-    body = sandbox.checked("refundOrder", 200, render.envelope(refund_no, "ok"))
+    body = sandbox.checked(operation_id, 200, render.envelope(refund_no, "ok"))
     return JSONResponse(body)
 
 
@@ -119,9 +123,13 @@ def _finished(sandbox: Sandbox, merchant: str, key: str) -> bool:
 
 
 async def _refund(
-    request: Request, sandbox: Sandbox, merchant: str, order_id: str, key: str | None
+    request: Request,
+    sandbox: Sandbox,
+    validator: OperationValidator,
+    merchant: str,
+    order_id: str,
+    key: str | None,
 ) -> str:
-    validator = sandbox.validators["refundOrder"]
     validator.check_content_type(request.headers.get("content-type"))
     body = validator.read_body(await read_limited_body(request))
     refund_request = _refund_request(body, sandbox.default_reason)
@@ -152,11 +160,11 @@ def _page_window(params: dict[str, Any]) -> tuple[int, int]:
     return int(params["pageNumber"]), int(params["pageSize"])
 
 
-async def query_refund(request: Request) -> JSONResponse:
+async def query_refund(request: Request, operation_id: str) -> JSONResponse:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
-    validator = sandbox.validators["queryRefund"]
+    validator = sandbox.validators[operation_id]
     params = validator.read_parameters(request)
     order_id: str = params["id"]
     number, size = _page_window(params)
@@ -167,7 +175,7 @@ async def query_refund(request: Request) -> JSONResponse:
         service.settle_due(db, now, order_id)
         total, rows = queries.refunds_page(db, order_id, limit=size, offset=(number - 1) * size)
     data = render.page(total, number, size, [render.refund(row) for row in rows])
-    return JSONResponse(sandbox.checked("queryRefund", 200, render.envelope(data)))
+    return JSONResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
 
 
 def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, float | None]:
@@ -177,11 +185,11 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
     )
 
 
-async def query_orders(request: Request) -> JSONResponse:
+async def query_orders(request: Request, operation_id: str) -> JSONResponse:
     """Query Order: ``GET /openapi/v2/order/orders``."""
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
-    validator = sandbox.validators["queryOrders"]
+    validator = sandbox.validators[operation_id]
     params = validator.read_parameters(request)
     number, size = _page_window(params)
     ids = params["ids"].split(",") if "ids" in params else None
@@ -201,4 +209,4 @@ async def query_orders(request: Request) -> JSONResponse:
     vendor = not sandbox.settings.clean
     orders = [render.order(row, lines[row["id"]], vendor=vendor) for row in rows]
     data = render.page(total, number, size, orders, vendor_keys=vendor)
-    return JSONResponse(sandbox.checked("queryOrders", 200, render.envelope(data)))
+    return JSONResponse(sandbox.checked(operation_id, 200, render.envelope(data)))

@@ -17,9 +17,12 @@ import json
 import sqlite3
 from typing import Any
 
+from kakaclo_client.models import ErrorCode, OrderRefundStatus
+
 from kakaclo_sandbox.clock import iso
 from kakaclo_sandbox.domain import refunds
 from kakaclo_sandbox.domain.money import (
+    E4,
     final_e4,
     line_total_e4,
     refundable_e4,
@@ -28,8 +31,8 @@ from kakaclo_sandbox.domain.money import (
 )
 from kakaclo_sandbox.storage.queries import StoredRefund
 
-SUCCESS = 10000
-NO_STATUS = "NULL"  # the vendor's "no refund status"
+SUCCESS = ErrorCode.SUCCESS.value
+NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
 # Query Order's page keys that the real service adds, null in every real body.
 VENDOR_PAGE_KEYS = ("vo", "totalPageNumber", "modifyDate", "nextId")
 # Fields of the vendor's field table that no real body of an order without a
@@ -46,7 +49,7 @@ LINE_FIELDS_SENT_ONCE_REFUNDED = ("stockStatus", "fulfillmentStatus")
 
 def money(e4: int) -> float:
     """Ten-thousandths as a JSON number with up to four decimals."""
-    return round(e4 / 10_000, 4)
+    return round(e4 / E4, 4)
 
 
 def envelope(data: Any, message: str = "success") -> dict[str, Any]:

@@ -21,7 +21,6 @@ from kakaclo_sandbox.web.validation import OperationValidator
 from kakaclo_spec import Spec
 
 CLOCK_OFFSET = "clock_offset"
-OPERATIONS = ("refundOrder", "queryRefund", "queryOrders")
 log = logging.getLogger("kakaclo_sandbox")
 
 
@@ -38,7 +37,7 @@ class Sandbox:
         self.rules = rules or RefundRules()
         self.spec = Spec.load(settings.spec_path)
         self.default_reason = str(self.spec.default_of("RefundRequest", "refundReason"))
-        self.validators = {op: OperationValidator(self.spec, op) for op in OPERATIONS}
+        self.validators = {op: OperationValidator(self.spec, op) for op in self.spec.operation_ids}
         self.data = demo.dataset(settings.data, self.spec)
         self.store = Store(settings.db)
         try:

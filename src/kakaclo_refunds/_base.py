@@ -1,0 +1,298 @@
+"""One implementation of every call of both clients, free of I/O (sans-IO).
+
+Each call is a *flow*: a generator that yields what it needs done (send one
+request of the generated client, fetch a URL, sleep, hand an order to the
+caller) and is sent back the result, or has the failure thrown in. Every
+decision (retries and their waits, typed errors, reconciliation of a refund
+that may have gone through, paging, the wait for settlement) lives here, once.
+``KakacloClient`` runs the flows with blocking I/O and its ``sleep``;
+``AsyncKakacloClient`` awaits the same flows; that is all they differ in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, TypeVar
+
+import httpx
+from kakaclo_client import spec_facts
+from kakaclo_client.api.orders import query_orders
+from kakaclo_client.api.refunds import query_refund, refund_order
+from kakaclo_client.models import (
+    QueryOrderResponse,
+    QueryRefundResponse,
+    Refund,
+    RefundItem,
+    RefundOrderResponse,
+    RefundReason,
+)
+from kakaclo_client.types import Response
+
+from kakaclo_refunds import _core, retry
+from kakaclo_refunds.errors import KakacloError, NotFoundError, RequestInfo
+from kakaclo_refunds.orders import Order, clean_order
+from kakaclo_refunds.retry import RetryableOutcome, RetryPolicy, is_ambiguous
+
+T = TypeVar("T")
+Progress = Callable[[Refund, float], None]
+
+REFUND_PATH = spec_facts.REFUND_ORDER.path
+QUERY_REFUND_PATH = spec_facts.QUERY_REFUND.path
+QUERY_ORDER_PATH = spec_facts.QUERY_ORDERS.path
+SANDBOX_INFO = "/_sandbox/info"
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send one request through a generated endpoint module; the result is its Response."""
+
+    endpoint: ModuleType
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """GET a URL with the client's httpx client; the result is the httpx.Response."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait this many seconds (the client's injectable sleep)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Emit:
+    """Hand one item to the caller of an iterating call."""
+
+    item: Any
+
+
+Effect = Send | Fetch | Sleep | Emit
+Flow = Generator[Effect, Any, T]
+
+
+def advance(flow: Flow[T], value: Any, error: Exception | None) -> tuple[bool, Any]:
+    """Resume ``flow`` with a result or a failure: (True, its return value) or (False, effect)."""
+    try:
+        effect = flow.throw(error) if error is not None else flow.send(value)
+    except StopIteration as stop:
+        return True, stop.value
+    return False, effect
+
+
+class BaseClient:
+    """The state and the flows both clients share."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        retry_policy: RetryPolicy | None,
+        clock: Callable[[], float],
+        honours_idempotency_key: bool | None,
+    ) -> None:
+        self.base_url = _core.base_url_from(base_url)
+        self.retry = retry_policy or RetryPolicy()
+        self._clock = clock
+        self._honours_keys = honours_idempotency_key
+
+    # -- requests ---------------------------------------------------------------
+
+    def _once(
+        self, endpoint: ModuleType, expected: type[T], request: RequestInfo, **arguments: Any
+    ) -> Flow[T]:
+        try:
+            response: Response[Any] = yield Send(endpoint, arguments)
+        except httpx.HTTPError as error:
+            raise _core.transport_failure(error, request) from error
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise _core.unparseable(error, request) from error
+        return _core.checked(response, expected, request)
+
+    def _retried(self, attempt: Callable[[], Flow[T]]) -> Flow[T]:
+        # tenacity decides (attempts, waits, Retry-After); its sleep only notes the
+        # wait, which this flow yields so that each client sleeps its own way.
+        waits: list[float] = []
+        for state in retry.retrying(self.retry, waits.append):
+            if waits:
+                yield Sleep(waits.pop())
+            with state:
+                result = yield from attempt()
+        return result
+
+    def _honours(self) -> Flow[bool]:
+        if self._honours_keys is None:
+            try:
+                info = yield Fetch(_core.server_root(self.base_url) + SANDBOX_INFO)
+                self._honours_keys = _core.sandbox_honours_keys(info)
+            except httpx.HTTPError:
+                self._honours_keys = False
+        return self._honours_keys
+
+    # -- the calls ----------------------------------------------------------------
+
+    def _refund_order(
+        self,
+        order_id: str,
+        items: Sequence[_core.Item | RefundItem] | None,
+        reason: RefundReason | str | None,
+        remark: str | None,
+        idempotency_key: str | None,
+    ) -> Flow[str]:
+        key = idempotency_key or uuid.uuid4().hex
+        body = _core.refund_body(items, reason, remark)
+        request = _core.request_info(
+            "POST", self.base_url, REFUND_PATH.format(id=order_id), order_id, key
+        )
+        honours = yield from self._honours()
+        before: set[str] | None = None
+        if not honours:
+            before = {refund.refund_no for refund in (yield from self._list_refunds(order_id))}
+
+        def attempt() -> Flow[str]:
+            try:
+                answer = yield from self._once(
+                    refund_order,
+                    RefundOrderResponse,
+                    request,
+                    id=order_id,
+                    body=body,
+                    idempotency_key=key,
+                )
+                return str(answer.data)
+            except KakacloError as error:
+                if before is None or not is_ambiguous(error):
+                    raise
+                return (yield from self._reconcile(order_id, before, remark, error, request))
+
+        try:
+            return (yield from self._retried(attempt))
+        except RetryableOutcome as exhausted:
+            raise exhausted.cause from None
+
+    def _reconcile(
+        self,
+        order_id: str,
+        before: set[str],
+        remark: str | None,
+        error: KakacloError,
+        request: RequestInfo,
+    ) -> Flow[str]:
+        try:
+            after = yield from self._list_refunds(order_id)
+        except KakacloError as lookup:
+            raise _core.lookup_failed(order_id, error, lookup, request) from error
+        return _core.reconcile(order_id, before, after, remark, error, request)
+
+    def _list_refunds(self, order_id: str) -> Flow[list[Refund]]:
+        request = _core.request_info(
+            "GET", self.base_url, QUERY_REFUND_PATH.format(id=order_id), order_id
+        )
+        refunds: list[Refund] = []
+        page_number = 1
+        while True:
+
+            def page_flow(number: int = page_number) -> Flow[QueryRefundResponse]:
+                return self._once(
+                    query_refund,
+                    QueryRefundResponse,
+                    request,
+                    id=order_id,
+                    page_number=number,
+                    page_size=_core.MAX_PAGE_SIZE,
+                )
+
+            page = (yield from self._retried(page_flow)).data
+            refunds.extend(page.list_)
+            if not _core.more_pages(len(refunds), len(page.list_), page.total):
+                return refunds
+            page_number += 1
+
+    def _iter_orders(
+        self,
+        ids: Sequence[str] | None,
+        created_from: datetime.datetime | None,
+        created_to: datetime.datetime | None,
+        updated_from: datetime.datetime | None,
+        updated_to: datetime.datetime | None,
+        page_size: int,
+    ) -> Flow[None]:
+        request = _core.request_info("GET", self.base_url, QUERY_ORDER_PATH)
+        filters = _core.order_filters(ids, created_from, created_to, updated_from, updated_to)
+        seen = 0
+        page_number = 1
+        while True:
+
+            def page_flow(number: int = page_number) -> Flow[QueryOrderResponse]:
+                return self._once(
+                    query_orders,
+                    QueryOrderResponse,
+                    request,
+                    page_number=number,
+                    page_size=page_size,
+                    **filters,
+                )
+
+            page = (yield from self._retried(page_flow)).data
+            for order in page.list_:
+                yield Emit(clean_order(order))
+            seen += len(page.list_)
+            if not _core.more_pages(seen, len(page.list_), page.total):
+                return
+            page_number += 1
+
+    def _get_order(self, order_id: str) -> Flow[Order]:
+        listing = self._iter_orders([order_id], None, None, None, None, 1)
+        value: Any = None
+        error: Exception | None = None
+        while True:  # the listing's effects pass through; its first order ends it
+            done, effect = advance(listing, value, error)
+            if done:
+                break
+            if isinstance(effect, Emit):
+                listing.close()
+                order: Order = effect.item
+                return order
+            try:
+                value, error = (yield effect), None
+            except Exception as caught:
+                value, error = None, caught
+        raise NotFoundError(
+            200,
+            None,
+            f"order {order_id} not found (Query Order listed nothing)",
+            _core.request_info("GET", self.base_url, QUERY_ORDER_PATH, order_id),
+        )
+
+    def _wait_for_refund(
+        self,
+        order_id: str,
+        refund_no: str,
+        timeout: float,
+        poll: float,
+        max_poll: float,
+        on_progress: Progress | None,
+    ) -> Flow[Refund]:
+        request = _core.request_info(
+            "GET", self.base_url, QUERY_REFUND_PATH.format(id=order_id), order_id
+        )
+        started = self._clock()
+        interval = poll
+        while True:
+            refund = _core.find_refund((yield from self._list_refunds(order_id)), refund_no)
+            elapsed = self._clock() - started
+            if refund is not None and on_progress is not None:
+                on_progress(refund, elapsed)
+            remaining = _core.wait_step(refund, order_id, refund_no, elapsed, timeout, request)
+            if remaining is None:
+                assert refund is not None
+                return refund
+            yield Sleep(min(interval, remaining))
+            interval = _core.next_poll(interval, max_poll, remaining)

@@ -1,0 +1,1 @@
+"""The HTTP side of the sandbox: Starlette app, handlers, control surface, docs, answers."""
