@@ -79,6 +79,11 @@ Effect = Send | Fetch | Sleep | Emit
 Flow = Generator[Effect, Any, T]
 
 
+def captured(flow: Flow[T], result: list[T]) -> Flow[None]:
+    """``flow``, its return value appended to ``result`` (for drivers that cannot return)."""
+    result.append((yield from flow))
+
+
 def advance(flow: Flow[T], value: Any, error: Exception | None) -> tuple[bool, Any]:
     """Resume ``flow`` with a result or a failure: (True, its return value) or (False, effect)."""
     try:
@@ -126,6 +131,19 @@ class BaseClient:
             with state:
                 result = yield from attempt()
         return result
+
+    def _page(
+        self,
+        endpoint: ModuleType,
+        expected: type[T],
+        request: RequestInfo,
+        number: int,
+        **arguments: Any,
+    ) -> Flow[T]:
+        """One page of a paged operation, retried."""
+        return self._retried(
+            lambda: self._once(endpoint, expected, request, page_number=number, **arguments)
+        )
 
     def _honours(self) -> Flow[bool]:
         if self._honours_keys is None:
@@ -198,18 +216,15 @@ class BaseClient:
         refunds: list[Refund] = []
         page_number = 1
         while True:
-
-            def page_flow(number: int = page_number) -> Flow[QueryRefundResponse]:
-                return self._once(
-                    query_refund,
-                    QueryRefundResponse,
-                    request,
-                    id=order_id,
-                    page_number=number,
-                    page_size=_core.MAX_PAGE_SIZE,
-                )
-
-            page = (yield from self._retried(page_flow)).data
+            answer = yield from self._page(
+                query_refund,
+                QueryRefundResponse,
+                request,
+                page_number,
+                id=order_id,
+                page_size=_core.MAX_PAGE_SIZE,
+            )
+            page = answer.data
             refunds.extend(page.list_)
             if not _core.more_pages(len(refunds), len(page.list_), page.total):
                 return refunds
@@ -229,18 +244,15 @@ class BaseClient:
         seen = 0
         page_number = 1
         while True:
-
-            def page_flow(number: int = page_number) -> Flow[QueryOrderResponse]:
-                return self._once(
-                    query_orders,
-                    QueryOrderResponse,
-                    request,
-                    page_number=number,
-                    page_size=page_size,
-                    **filters,
-                )
-
-            page = (yield from self._retried(page_flow)).data
+            answer = yield from self._page(
+                query_orders,
+                QueryOrderResponse,
+                request,
+                page_number,
+                page_size=page_size,
+                **filters,
+            )
+            page = answer.data
             for order in page.list_:
                 yield Emit(clean_order(order))
             seen += len(page.list_)

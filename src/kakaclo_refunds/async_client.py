@@ -23,6 +23,7 @@ from kakaclo_refunds._base import (
     Send,
     Sleep,
     advance,
+    captured,
 )
 from kakaclo_refunds.orders import Order
 from kakaclo_refunds.retry import RetryPolicy
@@ -97,7 +98,7 @@ class AsyncKakacloClient(BaseClient):
         raise TypeError(f"{effect!r} cannot be performed here")
 
     async def _steps(self, flow: Flow[None]) -> AsyncIterator[Any]:
-        """Drive an iterating ``flow``: yield what it emits."""
+        """Drive ``flow``: yield what it emits."""
         value: Any = None
         error: Exception | None = None
         try:
@@ -117,21 +118,10 @@ class AsyncKakacloClient(BaseClient):
             flow.close()
 
     async def _run(self, flow: Flow[T]) -> T:
-        value: Any = None
-        error: Exception | None = None
-        try:
-            while True:
-                done, effect = advance(flow, value, error)
-                if done:
-                    result: T = effect
-                    return result
-                value, error = None, None
-                try:
-                    value = await self._perform(effect)
-                except Exception as caught:  # handed to the flow, which decides
-                    error = caught
-        finally:
-            flow.close()
+        result: list[T] = []
+        async for _ in self._steps(captured(flow, result)):
+            raise TypeError("a call that returns one value emitted items")
+        return result[0]
 
     # -- the calls ----------------------------------------------------------------
 

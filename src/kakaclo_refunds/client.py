@@ -25,6 +25,7 @@ from kakaclo_refunds._base import (
     Send,
     Sleep,
     advance,
+    captured,
 )
 from kakaclo_refunds.orders import Order
 from kakaclo_refunds.retry import RetryPolicy
@@ -105,15 +106,15 @@ class KakacloClient(BaseClient):
             return self._sleep(effect.seconds)
         raise TypeError(f"{effect!r} cannot be performed here")
 
-    def _steps(self, flow: Flow[T]) -> Iterator[Any]:
-        """Drive ``flow``: yield what it emits; its return value ends the iteration."""
+    def _steps(self, flow: Flow[None]) -> Iterator[Any]:
+        """Drive ``flow``: yield what it emits."""
         value: Any = None
         error: Exception | None = None
         try:
             while True:
                 done, effect = advance(flow, value, error)
                 if done:
-                    return effect  # type: ignore[no-any-return]
+                    return
                 value, error = None, None
                 if isinstance(effect, Emit):
                     yield effect.item
@@ -126,13 +127,10 @@ class KakacloClient(BaseClient):
             flow.close()
 
     def _run(self, flow: Flow[T]) -> T:
-        steps = self._steps(flow)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as stop:
-                result: T = stop.value
-                return result
+        result: list[T] = []
+        for _ in self._steps(captured(flow, result)):
+            raise TypeError("a call that returns one value emitted items")
+        return result[0]
 
     # -- the calls ----------------------------------------------------------------
 
