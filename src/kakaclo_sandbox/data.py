@@ -37,7 +37,7 @@ from kakaclo_sandbox.clock import parse_instant
 from kakaclo_sandbox.domain import money
 from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, RequestedItem
-from kakaclo_sandbox.storage.store import NewLine, NewOrder, Store
+from kakaclo_sandbox.storage.store import Connection, NewLine, NewOrder, Store
 from kakaclo_spec import Spec
 
 # A data file's refunds pass the vendor's rules, whatever rules the sandbox serves with.
@@ -380,7 +380,7 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def seed(store: Store, db: Any, dataset: Dataset) -> None:
+def seed(store: Store, db: Connection, dataset: Dataset) -> None:
     """Store a dataset's tokens and orders, and settle its refunds (inside a transaction)."""
     by_merchant: dict[str, list[str]] = {}
     for token, merchant in dataset.tokens.items():
@@ -392,7 +392,7 @@ def seed(store: Store, db: Any, dataset: Dataset) -> None:
         add_order(db, seeded)
 
 
-def add_order(db: Any, seeded: SeedOrder) -> None:
+def add_order(db: Connection, seeded: SeedOrder) -> None:
     """Store one order and apply its settled refunds through the refund rules."""
     order, where = seeded.order, seeded.where
     if Store.order_exists(db, order.id):

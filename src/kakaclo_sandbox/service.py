@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
 
 from kakaclo_client.models import RefundStatus
@@ -20,13 +19,13 @@ from kakaclo_sandbox.domain.orders import PendingRefund
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, fully_refunded
 from kakaclo_sandbox.domain.settlement import outcome
 from kakaclo_sandbox.storage import queries
-from kakaclo_sandbox.storage.store import Store
+from kakaclo_sandbox.storage.store import Connection, Store
 
 log = logging.getLogger("kakaclo_sandbox.service")
 
 
 def create_refund(
-    db: sqlite3.Connection,
+    db: Connection,
     merchant: str,
     order_id: str,
     request: RefundRequest,
@@ -55,20 +54,18 @@ def create_refund(
     )
 
 
-def replayed_refund(
-    db: sqlite3.Connection, merchant: str, key: str, digest: str, now: float
-) -> str | None:
+def replayed_refund(db: Connection, merchant: str, key: str, digest: str, now: float) -> str | None:
     """The refund number stored under a live key with the same digest; refuse another."""
     stored = queries.stored_answer(db, merchant, key, idempotency.live_since(now))
     return idempotency.replayed(stored, digest)
 
 
-def key_answered(db: sqlite3.Connection, merchant: str, key: str, now: float) -> bool:
+def key_answered(db: Connection, merchant: str, key: str, now: float) -> bool:
     """True when a live answer is stored under the key (its first request finished)."""
     return queries.stored_answer(db, merchant, key, idempotency.live_since(now)) is not None
 
 
-def settle_due(db: sqlite3.Connection, now: float, order_id: str | None = None) -> int:
+def settle_due(db: Connection, now: float, order_id: str | None = None) -> int:
     """Settle every pending refund whose time has come (of one order, or all); return how many."""
     due = queries.due_refunds(db, now, order_id)
     for refund in due:
@@ -76,12 +73,12 @@ def settle_due(db: sqlite3.Connection, now: float, order_id: str | None = None) 
     return len(due)
 
 
-def settle_seeded(db: sqlite3.Connection, number: str, status: str) -> None:
+def settle_seeded(db: Connection, number: str, status: str) -> None:
     """Settle one pending refund to ``status`` at its due time (data files seed them so)."""
     settle(db, queries.pending_refund(db, number), status)
 
 
-def settle(db: sqlite3.Connection, refund: PendingRefund, status: str) -> None:
+def settle(db: Connection, refund: PendingRefund, status: str) -> None:
     """Settle one pending refund: failed ones give their pieces back, others refund them."""
     queries.mark_settled(db, refund, status)
     if status == RefundStatus.REFUND_FAILED:

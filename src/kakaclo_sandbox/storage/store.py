@@ -116,6 +116,7 @@ SCHEMA_VERSION = 3
 
 
 Row = sqlite3.Row
+Connection = sqlite3.Connection  # what the layers above pass through, never open
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ Two forms, chosen per sandbox (``Settings.clean``):
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from kakaclo_client.models import ErrorCode, OrderRefundStatus
@@ -30,6 +29,7 @@ from kakaclo_sandbox.domain.money import (
     subtotal_e4,
 )
 from kakaclo_sandbox.storage.queries import StoredRefund
+from kakaclo_sandbox.storage.store import Row
 
 SUCCESS = ErrorCode.SUCCESS.value
 NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
@@ -80,7 +80,7 @@ def refund(stored: StoredRefund) -> dict[str, Any]:
 
 
 def order_line(
-    line: sqlite3.Row, fulfillment_status: str, *, vendor: bool, has_refund: bool
+    line: Row, fulfillment_status: str, *, vendor: bool, has_refund: bool
 ) -> dict[str, Any]:
     """One order line, in the vendor's form or the clean one."""
     status = refunds.line_refund_status(line["reserved"], line["refunded"])
@@ -117,7 +117,7 @@ def _date(value: float | None) -> str | None:
 
 
 def _parcels(
-    row: sqlite3.Row, rendered_lines: list[dict[str, Any]], *, vendor: bool
+    row: Row, rendered_lines: list[dict[str, Any]], *, vendor: bool
 ) -> list[dict[str, Any]] | None:
     if not row["fulfillments"]:
         return None
@@ -133,7 +133,7 @@ def _parcels(
     return parcels
 
 
-def order(row: sqlite3.Row, lines: list[sqlite3.Row], *, vendor: bool) -> dict[str, Any]:
+def order(row: Row, lines: list[Row], *, vendor: bool) -> dict[str, Any]:
     """One order of Query Order, amounts per the vendor's definitions."""
     subtotal = subtotal_e4((line["amount_e4"], line["product_num"]) for line in lines)
     final = final_e4(subtotal, row["freight_e4"], row["coupon_e4"])
