@@ -46,9 +46,12 @@ NOTHING_TO_REFUND = int(ErrorCode.NOTHING_TO_REFUND)
 IDEMPOTENCY_KEY_REUSED = int(ErrorCode.IDEMPOTENCY_KEY_REUSED)
 
 
+E4 = 10_000  # the model keeps amounts in ten-thousandths, exactly
+
+
 def e4(amount: float | int | None) -> int:
     """A JSON amount as exact ten-thousandths."""
-    return 0 if amount is None else int(Decimal(str(amount)) * 10_000)
+    return 0 if amount is None else int(Decimal(str(amount)) * E4)
 
 
 @dataclass
