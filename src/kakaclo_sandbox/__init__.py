@@ -1,9 +1,28 @@
 """kakaclo-sandbox: a stateful Kakaclo refund server validated by openapi.yaml."""
 
-from kakaclo_sandbox.clock import SandboxClock
-from kakaclo_sandbox.ratelimit import RateLimit
-from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.version import __version__
-from kakaclo_sandbox.web.app import create_app
+EXTRA_MODULES = frozenset({"starlette", "uvicorn", "jsonschema_rs", "yaml"})
 
-__all__ = ["RateLimit", "SandboxClock", "Settings", "__version__", "create_app"]
+try:
+    from kakaclo_sandbox.clock import SandboxClock
+    from kakaclo_sandbox.ratelimit import RateLimit
+    from kakaclo_sandbox.settings import Settings
+    from kakaclo_sandbox.version import __version__
+    from kakaclo_sandbox.web.app import create_app
+except ModuleNotFoundError as missing:
+    top = (missing.name or "").partition(".")[0]
+    if top not in EXTRA_MODULES:
+        raise
+    raise ModuleNotFoundError(
+        f"kakaclo_sandbox needs the [sandbox] extra of kakaclo-refunds ({top} is "
+        "missing): pip install 'kakaclo-refunds[sandbox]'",
+        name=top,
+    ) from missing
+
+__all__ = [
+    "EXTRA_MODULES",
+    "RateLimit",
+    "SandboxClock",
+    "Settings",
+    "__version__",
+    "create_app",
+]

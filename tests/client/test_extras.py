@@ -60,3 +60,19 @@ def test_kakaclo_contract_names_the_contract_extra(
 def test_every_extra_lists_modules_that_exist_here() -> None:
     for extra in extras.EXTRAS:
         assert extras.missing(extra) == [], extra  # the dev install has them all
+
+
+def test_importing_the_sandbox_without_its_extra_names_it() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys; sys.modules['starlette'] = None; import kakaclo_sandbox"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (
+        "ModuleNotFoundError: kakaclo_sandbox needs the [sandbox] extra of kakaclo-refunds "
+        "(starlette is missing): pip install 'kakaclo-refunds[sandbox]'"
+    )
