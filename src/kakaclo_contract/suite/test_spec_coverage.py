@@ -202,3 +202,5 @@ def test_nothing_left_and_a_reused_key() -> None:
         reused = http.post(f"{API}/10001/refund", json={}, headers=keyed)
         _checked(spec_facts.REFUND_ORDER.operation_id, 409, reused.status_code, reused.json())
         assert reused.json()["code"] == ErrorCode.IDEMPOTENCY_KEY_REUSED
+        message = reused.json()["message"]  # names the field, as a word (as the model asks)
+        assert message.startswith("Idempotency-Key") or " Idempotency-Key" in message, message
