@@ -20,7 +20,7 @@ import pytest
 from kakaclo_contract import summary
 from kakaclo_contract.preflight import PreflightFailed
 from kakaclo_contract.settings import DEFAULT_SUMMARY, RunSettings, SettingsError
-from kakaclo_contract.target import preflighted
+from kakaclo_contract.target import app_factory, preflighted
 from kakaclo_contract.verdict import EXIT_CANNOT_RUN, OUTCOMES
 
 PACKAGE = Path(__file__).resolve().parent
@@ -94,6 +94,8 @@ def run(
             settings = RunSettings.from_env()
             if settings.over_http:
                 preflighted(settings)
+            else:
+                app_factory(settings.app)  # a wrong KAKACLO_APP stops here, in one line
         except SettingsError as error:
             return _cannot_run(str(error), summary_path, junit, as_json)
         except PreflightFailed as failed:

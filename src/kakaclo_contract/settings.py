@@ -18,7 +18,7 @@ by the command and one started by ``pytest`` directly see the same settings.
 | ``KAKACLO_TIMEOUT`` | seconds to wait for one answer | ``10`` |
 | ``KAKACLO_SEED`` | the seed of every generated case | ``20261126`` |
 | ``KAKACLO_PHASES`` | schemathesis phases: ``examples,coverage,fuzzing,stateful`` | all four |
-| ``KAKACLO_APP`` | without a URL: ``module:factory`` building the in-process app instead | |
+| ``KAKACLO_APP`` | without a URL: ``module:factory`` of the in-process app | the sandbox |
 
 ``KAKACLO_APP``'s factory is called like ``kakaclo_sandbox.create_app`` (``clock=`` and
 the sandbox settings as keywords) and returns an ASGI app: an app wrapping the sandbox,
@@ -158,6 +158,7 @@ class RunSettings:
     timeout: float = DEFAULT_TIMEOUT
     seed: int = DEFAULT_SEED
     phases: tuple[str, ...] = PHASES
+    app: str | None = None  # KAKACLO_APP: module:factory of the in-process app
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
@@ -196,7 +197,17 @@ class RunSettings:
         share = _number(env, MAX_429_SHARE_ENV, DEFAULT_MAX_429_SHARE, low=0.0)
         if share > 1:
             raise SettingsError(f"{MAX_429_SHARE_ENV} must be a share from 0 to 1, not {share:g}")
+        app = env.get(APP_ENV, "").strip() or None
+        if app is not None:
+            if base_url:
+                raise SettingsError(
+                    f"{APP_ENV} names an in-process app to check; it cannot go with "
+                    f"{BASE_URL_ENV} (unset one of them)"
+                )
+            if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", app):
+                raise SettingsError(f"{APP_ENV} must be module:factory, not {app!r}")
         return cls(
+            app=app,
             base_url=base_url,
             token=token,
             allow_refunds=allow == "1",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -212,7 +211,10 @@ def select_target(**sandbox_settings: Any) -> Target:
     run = settings()
     if run.base_url is not None:
         return url_target()
-    factory = app_factory(os.environ.get(APP_ENV, ""))
+    try:
+        factory = app_factory(run.app)
+    except SettingsError as error:
+        pytest.exit(f"kakaclo contract: {error}", returncode=2)
     options: dict[str, Any] = {"db": ":memory:", "rate_limit": None, **sandbox_settings}
 
     def build() -> Any:
@@ -223,17 +225,20 @@ def select_target(**sandbox_settings: Any) -> Target:
     )
 
 
-def app_factory(spec: str) -> Callable[..., Any]:
-    """The in-process app factory: ``KAKACLO_APP``'s ``module:callable``, else the sandbox's."""
+def app_factory(spec: str | None) -> Callable[..., Any]:
+    """The in-process app factory: ``KAKACLO_APP``'s ``module:factory``, else the sandbox's.
+
+    Raises SettingsError when the module or the factory cannot be found.
+    """
     if not spec:
         from kakaclo_sandbox import create_app
 
         return create_app
     module_name, _, name = spec.partition(":")
     try:
-        factory = getattr(importlib.import_module(module_name), name or "create_app")
+        factory = getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError) as error:
-        pytest.exit(f"kakaclo contract: {APP_ENV}={spec}: {error}", returncode=2)
+        raise SettingsError(f"{APP_ENV}={spec}: {error}") from None
     if not callable(factory):
-        pytest.exit(f"kakaclo contract: {APP_ENV}={spec} is not callable", returncode=2)
+        raise SettingsError(f"{APP_ENV}={spec} is not callable")
     return factory  # type: ignore[no-any-return]
