@@ -7,13 +7,15 @@ kakaclo-sandbox --data my-orders.yaml --fresh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from kakaclo_sandbox import process_lock
 from kakaclo_sandbox.ratelimit import MAX_RATE, RateLimit, vendor_limit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
 from kakaclo_sandbox.version import __version__
@@ -138,18 +140,25 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def serve(args: argparse.Namespace) -> None:
     """Run the sandbox until SIGINT or SIGTERM (uvicorn shuts down cleanly on both)."""
-    import uvicorn
-
     from kakaclo_sandbox.web.app import create_app
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    try:
-        app = create_app(settings_from(args))
-    except ValueError as error:  # bad data, or a database holding other data
-        print(_one_line(f"kakaclo-sandbox: {error}"), file=sys.stderr)
-        sys.exit(2)
+    settings = settings_from(args)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(process_lock.held(settings.db))
+            app = create_app(settings)
+        except ValueError as error:  # in use, bad data, or a database holding other data
+            print(_one_line(f"kakaclo-sandbox: {error}"), file=sys.stderr)
+            sys.exit(2)
+        _run(app, args)
+
+
+def _run(app: Any, args: argparse.Namespace) -> None:
+    import uvicorn
+
     try:
         uvicorn.run(
             app,
