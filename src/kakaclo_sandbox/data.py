@@ -408,7 +408,7 @@ def add_order(db: Connection, seeded: SeedOrder) -> None:
                 refund.request,
                 rules=SEED_RULES,
                 now=at,
-                settle_after=0,
+                settle_at=at,
             )
         except (RuleViolation, OrderNotFound) as error:
             raise DataError(f"{where}: refunds[{r}]: {error}") from None

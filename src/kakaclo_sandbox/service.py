@@ -2,14 +2,16 @@
 
 Settlement happens before every read or write of an order (so what a client
 sees never lags the sandbox's clock) and in a background loop (so it also
-happens when nobody asks).
+happens when nobody asks). :class:`Settlement` remembers when the next
+refund is due, so a read with nothing due takes no write lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from kakaclo_client.models import RefundStatus
 
@@ -32,7 +34,7 @@ def create_refund(
     *,
     rules: RefundRules,
     now: float,
-    settle_after: float,
+    settle_at: float,
 ) -> str:
     """Check the rules and write the refund, inside the caller's write transaction.
 
@@ -50,7 +52,7 @@ def create_refund(
         reason=request.reason,
         remark=request.remark,
         now=now,
-        settle_at=now + settle_after,
+        settle_at=settle_at,
     )
 
 
@@ -89,19 +91,65 @@ def settle(db: Connection, refund: PendingRefund, status: str) -> None:
         queries.cancel_order(db, refund.order_id, refund.settle_at)
 
 
-def next_due(store: Store) -> float | None:
-    """When the earliest pending refund is due, or None."""
-    with store.reading() as db:
-        return queries.next_due(db)
+class Settlement:
+    """Settles due refunds, and remembers when the earliest pending one is due.
+
+    Kept in memory, so that a read with nothing due needs no write transaction;
+    it holds for one process per database (``kakaclo-sandbox`` locks the file).
+    Whoever writes refunds other than through :meth:`added` calls :meth:`reload`.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.earliest: float | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the earliest due time from the database again."""
+        with self.store.reading() as db:
+            self.earliest = queries.next_due(db)
+
+    def due(self, now: float) -> bool:
+        """True when some pending refund's time has come by ``now``."""
+        return self.earliest is not None and self.earliest <= now
+
+    def added(self, settle_at: float) -> None:
+        """A pending refund due at ``settle_at`` was written."""
+        if self.earliest is None or settle_at < self.earliest:
+            self.earliest = settle_at
+
+    def settle(self, db: Connection, now: float, order_id: str | None = None) -> int:
+        """Settle what is due by ``now`` (of one order, or all), in the caller's write
+        transaction; return how many."""
+        if not self.due(now):
+            return 0
+        settled = settle_due(db, now, order_id)
+        self.earliest = queries.next_due(db)
+        return settled
+
+    @contextmanager
+    def view(self, now: float) -> Iterator[Connection]:
+        """A consistent read in which every refund due by ``now`` is settled: a write
+        transaction only when one is due, else a plain read."""
+        if self.due(now):
+            with self.store.transaction() as db:
+                self.settle(db, now)
+                yield db
+        else:
+            with self.store.reading() as db:
+                yield db
 
 
-async def settle_forever(store: Store, now: Callable[[], float], idle: float = 1.0) -> None:
+async def settle_forever(
+    settlement: Settlement, now: Callable[[], float], idle: float = 1.0
+) -> None:
     """Background loop: settle due refunds, then sleep until the next is due (at most ``idle``)."""
     while True:
-        with store.transaction() as db:
-            settled = settle_due(db, now())
-        if settled:
-            log.info("settled %d refund(s)", settled)
-        due = next_due(store)
+        if settlement.due(now()):
+            with settlement.store.transaction() as db:
+                settled = settlement.settle(db, now())
+            if settled:
+                log.info("settled %d refund(s)", settled)
+        due = settlement.earliest
         wait = idle if due is None else min(idle, max(0.01, due - now()))
         await asyncio.sleep(wait)

@@ -98,12 +98,13 @@ def test_background_loop_settles_without_any_request(fake_time: FakeTime) -> Non
             RefundRequest(items=None, reason="Other"),
             rules=RefundRules(),
             now=fake_time(),
-            settle_after=5,
+            settle_at=fake_time() + 5,
         )
+    sandbox.settlement.reload()  # written around the handlers: the settlement reads it again
     fake_time.value += 5
 
     async def run_once() -> None:
-        loop = asyncio.create_task(settle_forever(sandbox.store, sandbox.now, idle=3600))
+        loop = asyncio.create_task(settle_forever(sandbox.settlement, sandbox.now, idle=3600))
         while True:  # yields to the loop task until it has settled; no wall-clock wait
             await asyncio.sleep(0)
             row = sandbox.store.connection.execute("SELECT status FROM refunds").fetchone()

@@ -116,7 +116,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        settler = asyncio.create_task(settle_forever(sandbox.store, sandbox.now))
+        settler = asyncio.create_task(settle_forever(sandbox.settlement, sandbox.now))
         log.info("sandbox ready: db=%s settle-after=%ss", settings.db, settings.settle_after)
         try:
             yield

@@ -21,7 +21,6 @@ from starlette.responses import JSONResponse
 
 from kakaclo_sandbox.clock import LATEST, iso
 from kakaclo_sandbox.data import DataError, add_order, check_order
-from kakaclo_sandbox.service import settle_due
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.version import __version__
 from kakaclo_sandbox.web import failures, render
@@ -56,7 +55,7 @@ async def advance_clock(request: Request) -> JSONResponse:
         )
     sandbox.advance_clock(seconds)
     with sandbox.store.transaction() as db:
-        settled = settle_due(db, sandbox.now())
+        settled = sandbox.settlement.settle(db, sandbox.now())
     return JSONResponse(render.envelope({"now": iso(sandbox.now()), "settled": settled}, "ok"))
 
 
@@ -109,6 +108,7 @@ async def create_order(request: Request) -> JSONResponse:
             add_order(db, seeded)
     except DataError as error:
         raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, " ".join(str(error).split())) from None
+    sandbox.settlement.reload()  # the order's refunds were written through the data path
     with sandbox.store.reading() as db:
         row = queries.order_row(db, merchant, seeded.order.id)
         lines = queries.lines_of(db, [seeded.order.id])[seeded.order.id]

@@ -138,7 +138,8 @@ async def _refund(
     with sandbox.store.batched() as (db, batch):
         refund_no = service.replayed_refund(db, merchant, key, digest, now) if key else None
         if refund_no is None:
-            service.settle_due(db, now, order_id)
+            sandbox.settlement.settle(db, now, order_id)
+            settle_at = now + sandbox.settings.settle_after
             refund_no = service.create_refund(
                 db,
                 merchant,
@@ -146,8 +147,9 @@ async def _refund(
                 refund_request,
                 rules=sandbox.rules,
                 now=now,
-                settle_after=sandbox.settings.settle_after,
+                settle_at=settle_at,
             )
+            sandbox.settlement.added(settle_at)
             if key:
                 queries.remember_answer(db, merchant, key, digest, refund_no, now)
     # Answer only once the batch holding this refund (or the replayed one) is committed.
@@ -169,10 +171,9 @@ async def query_refund(request: Request, operation_id: str) -> JSONResponse:
     order_id: str = params["id"]
     number, size = _page_window(params)
     now = sandbox.now()
-    with sandbox.store.transaction() as db:
+    with sandbox.settlement.view(now) as db:
         if not queries.owns_order(db, merchant, order_id):
             raise not_found(OrderNotFound(order_id))
-        service.settle_due(db, now, order_id)
         total, rows = queries.refunds_page(db, order_id, limit=size, offset=(number - 1) * size)
     data = render.page(total, number, size, [render.refund(row) for row in rows])
     return JSONResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
@@ -194,8 +195,7 @@ async def query_orders(request: Request, operation_id: str) -> JSONResponse:
     number, size = _page_window(params)
     ids = params["ids"].split(",") if "ids" in params else None
     now = sandbox.now()
-    with sandbox.store.transaction() as db:
-        service.settle_due(db, now)
+    with sandbox.settlement.view(now) as db:
         total, rows = queries.find_orders(
             db,
             merchant,

@@ -13,6 +13,7 @@ from kakaclo_sandbox.clock import LATEST, Now, SandboxClock
 from kakaclo_sandbox.domain.idempotency import InFlight
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.ratelimit import LeakyBucket
+from kakaclo_sandbox.service import Settlement
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage.store import Store
 from kakaclo_sandbox.web.errors import ApiError
@@ -56,6 +57,7 @@ class Sandbox:
             self.clock.offset = 0.0
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
         self.in_flight = InFlight()
+        self.settlement = Settlement(self.store)
         self.failures = FailurePlan()
 
     def now(self) -> float:
@@ -71,6 +73,7 @@ class Sandbox:
     def reset(self) -> None:
         """Back to the data file (or the demo data), the real time and empty rate-limit buckets."""
         demo.reset(self.store, self.data)
+        self.settlement.reload()
         self.failures.clear()
         self.clock.offset = 0.0
         if self.limiter:

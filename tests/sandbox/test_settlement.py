@@ -1,0 +1,55 @@
+"""Reads take no write lock when nothing is due, and settlement stays exact."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.sandbox.conftest import TOKEN_A, FakeTime
+
+API = "/openapi/openapi/v2/order/orders"
+
+
+@pytest.fixture
+def write_transactions(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every write transaction the sandbox opens from now on, by the caller's name."""
+    store = client.app.state.sandbox.store  # type: ignore[attr-defined]
+    opened: list[str] = []
+    original = store.transaction
+
+    def counted() -> AbstractContextManager[Any]:
+        opened.append("transaction")
+        return original()  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(store, "transaction", counted)
+    return opened
+
+
+def _status(client: TestClient, order_id: str) -> str:
+    answer = client.get(f"{API}/refund/{order_id}", headers=TOKEN_A)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["data"]["list"][0]["refundStatus"])
+
+
+def test_reads_with_nothing_due_open_no_write_transaction(
+    client: TestClient, write_transactions: list[str]
+) -> None:
+    assert client.get(API, headers=TOKEN_A).status_code == 200
+    assert client.get(f"{API}/refund/10001", headers=TOKEN_A).status_code == 200
+    assert write_transactions == []
+
+
+def test_a_refund_settles_at_its_due_time_exactly(
+    client: TestClient, fake_time: FakeTime, write_transactions: list[str]
+) -> None:
+    assert client.post(f"{API}/10002/refund", json={}, headers=TOKEN_A).status_code == 200
+    fake_time.value += 4.999  # settle-after is 5 s
+    assert _status(client, "10002") == "pending_review"
+    assert write_transactions == []  # not due: a plain read
+    fake_time.value += 0.001
+    assert _status(client, "10002") == "refund_successfully"  # due now: settled before reading
+    order = client.get(API, params={"ids": "10002"}, headers=TOKEN_A).json()["data"]["list"][0]
+    assert order["refundStatus"] == "refunded"
