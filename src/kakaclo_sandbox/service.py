@@ -67,9 +67,9 @@ def key_answered(db: Connection, merchant: str, key: str, now: float) -> bool:
     return queries.stored_answer(db, merchant, key, idempotency.live_since(now)) is not None
 
 
-def settle_due(db: Connection, now: float, order_id: str | None = None) -> int:
-    """Settle every pending refund whose time has come (of one order, or all); return how many."""
-    due = queries.due_refunds(db, now, order_id)
+def settle_due(db: Connection, now: float) -> int:
+    """Settle every pending refund whose time has come; return how many."""
+    due = queries.due_refunds(db, now)
     for refund in due:
         settle(db, refund, outcome(refund.remark))
     return len(due)
@@ -118,12 +118,15 @@ class Settlement:
         if self.earliest is None or settle_at < self.earliest:
             self.earliest = settle_at
 
-    def settle(self, db: Connection, now: float, order_id: str | None = None) -> int:
-        """Settle what is due by ``now`` (of one order, or all), in the caller's write
-        transaction; return how many."""
+    def settle(self, db: Connection, now: float) -> int:
+        """Settle what is due by ``now``, in the caller's write transaction; return how many.
+
+        The caller must not roll that transaction back: the earliest due time
+        kept here would then be wrong.
+        """
         if not self.due(now):
             return 0
-        settled = settle_due(db, now, order_id)
+        settled = settle_due(db, now)
         self.earliest = queries.next_due(db)
         return settled
 

@@ -53,3 +53,15 @@ def test_a_refund_settles_at_its_due_time_exactly(
     assert _status(client, "10002") == "refund_successfully"  # due now: settled before reading
     order = client.get(API, params={"ids": "10002"}, headers=TOKEN_A).json()["data"]["list"][0]
     assert order["refundStatus"] == "refunded"
+
+
+def test_a_refused_refund_does_not_undo_the_settlement_it_caused(
+    client: TestClient, fake_time: FakeTime
+) -> None:
+    # The refund path settles what is due before it decides; a refusal (409) rolls
+    # its own writes back but must keep that settlement and what the sandbox knows of it.
+    assert client.post(f"{API}/10002/refund", json={}, headers=TOKEN_A).status_code == 200
+    fake_time.value += 5  # due now
+    refused = client.post(f"{API}/10002/refund", json={}, headers=TOKEN_A)
+    assert refused.status_code == 409, refused.text
+    assert _status(client, "10002") == "refund_successfully"

@@ -43,35 +43,34 @@ class StoredRefund:
 
 
 def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderState | None:
-    """The order with its lines, if it belongs to ``merchant``."""
-    order = db.execute(
-        "SELECT id, status, financial_status, fulfillment_status FROM orders "
-        "WHERE id = ? AND merchant = ?",
+    """The order with its lines, if it belongs to ``merchant`` (one statement)."""
+    rows = db.execute(
+        "SELECT o.status, o.financial_status, o.fulfillment_status, l.id AS line_id, "
+        "l.item_id, l.sku_code, l.country_code, l.product_num, l.reserved "
+        "FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id "
+        "WHERE o.id = ? AND o.merchant = ? ORDER BY l.position",
         (order_id, merchant),
-    ).fetchone()
-    if order is None:
+    ).fetchall()
+    if not rows:
         return None
-    lines = tuple(
-        Line(
-            id=row["id"],
-            item_id=row["item_id"],
-            sku_code=row["sku_code"],
-            country_code=row["country_code"],
-            product_num=row["product_num"],
-            reserved=row["reserved"],
-        )
-        for row in db.execute(
-            "SELECT id, item_id, sku_code, country_code, product_num, reserved "
-            "FROM order_lines WHERE order_id = ? ORDER BY position",
-            (order_id,),
-        )
-    )
+    first = rows[0]
     return OrderState(
-        id=order["id"],
-        status=order["status"],
-        financial_status=order["financial_status"],
-        fulfillment_status=order["fulfillment_status"],
-        lines=lines,
+        id=order_id,
+        status=first["status"],
+        financial_status=first["financial_status"],
+        fulfillment_status=first["fulfillment_status"],
+        lines=tuple(
+            Line(
+                id=row["line_id"],
+                item_id=row["item_id"],
+                sku_code=row["sku_code"],
+                country_code=row["country_code"],
+                product_num=row["product_num"],
+                reserved=row["reserved"],
+            )
+            for row in rows
+            if row["line_id"] is not None
+        ),
     )
 
 
@@ -128,14 +127,6 @@ def order_row(db: sqlite3.Connection, merchant: str, order_id: str) -> Row | Non
         "SELECT * FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
     ).fetchone()
     return row
-
-
-def owns_order(db: sqlite3.Connection, merchant: str, order_id: str) -> bool:
-    """True when ``merchant`` has an order with this id."""
-    row = db.execute(
-        "SELECT 1 FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
-    ).fetchone()
-    return row is not None
 
 
 def line_counts(db: sqlite3.Connection, order_id: str) -> list[tuple[int, int]]:
@@ -201,17 +192,13 @@ def _pending(db: sqlite3.Connection, row: Row) -> PendingRefund:
     )
 
 
-def due_refunds(
-    db: sqlite3.Connection, now: float, order_id: str | None = None
-) -> list[PendingRefund]:
-    """Pending refunds whose time has come (of one order, or all), earliest first."""
-    query = f"SELECT seq, order_id, remark, settle_at FROM refunds WHERE {IS_PENDING}"
-    query += " AND settle_at <= ?"
-    args: tuple[object, ...] = (now,)
-    if order_id is not None:
-        query += " AND order_id = ?"
-        args += (order_id,)
-    rows = db.execute(query + " ORDER BY settle_at", args).fetchall()
+def due_refunds(db: sqlite3.Connection, now: float) -> list[PendingRefund]:
+    """Pending refunds whose time has come, earliest first."""
+    rows = db.execute(
+        f"SELECT seq, order_id, remark, settle_at FROM refunds WHERE {IS_PENDING} "
+        "AND settle_at <= ? ORDER BY settle_at",
+        (now,),
+    ).fetchall()
     return [_pending(db, row) for row in rows]
 
 
@@ -264,20 +251,30 @@ def refund_pieces(db: sqlite3.Connection, refund: PendingRefund) -> None:
 
 
 def refunds_page(
-    db: sqlite3.Connection, order_id: str, *, limit: int, offset: int
-) -> tuple[int, list[StoredRefund]]:
-    """A page of an order's refunds, newest first, and their total."""
-    total = db.execute("SELECT COUNT(*) FROM refunds WHERE order_id = ?", (order_id,))
+    db: sqlite3.Connection, merchant: str, order_id: str, *, limit: int, offset: int
+) -> tuple[int, list[StoredRefund]] | None:
+    """A page of an order's refunds, newest first, and their total; None when ``merchant``
+    has no order with this id."""
+    owned = db.execute(
+        "SELECT (SELECT COUNT(*) FROM refunds WHERE order_id = orders.id) FROM orders "
+        "WHERE id = ? AND merchant = ?",
+        (order_id, merchant),
+    ).fetchone()
+    if owned is None:
+        return None
+    total = int(owned[0])
+    if offset >= total:
+        return total, []
     rows = db.execute(
         "SELECT seq, order_id, status, remark FROM refunds WHERE order_id = ? "
         "ORDER BY seq DESC LIMIT ? OFFSET ?",
         (order_id, limit, offset),
-    ).fetchall()
+    )
     page = [
         StoredRefund(refund_no(row["seq"]), row["order_id"], row["status"], row["remark"])
         for row in rows
     ]
-    return int(total.fetchone()[0]), page
+    return total, page
 
 
 # -- Idempotency-Key ------------------------------------------------------------------

@@ -91,10 +91,10 @@ CREATE TABLE IF NOT EXISTS refunds (
     settled_at REAL
 );
 CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (order_id, seq);
--- Pending refunds by due time, of one order and of all: settling costs a
--- range lookup, however many refunds an order has.
-CREATE INDEX IF NOT EXISTS refunds_due_by_order ON refunds (order_id, settle_at)
-    WHERE {IS_PENDING};
+-- Pending refunds by due time: settling costs a range lookup, however many
+-- refunds are stored. (Settlement is never per order any more: the index
+-- refunds_due_by_order of older databases is dropped, one write less per refund.)
+DROP INDEX IF EXISTS refunds_due_by_order;
 CREATE INDEX IF NOT EXISTS refunds_due ON refunds (settle_at) WHERE {IS_PENDING};
 CREATE TABLE IF NOT EXISTS refund_lines (
     refund_seq INTEGER NOT NULL REFERENCES refunds (seq),
@@ -297,14 +297,16 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read (one snapshot) of committed data."""
+        """A consistent read of committed data.
+
+        No BEGIN ... COMMIT: every write of this process goes through this
+        connection under the lock held here, and ``kakaclo-sandbox`` locks the
+        database file against other processes, so the statements of one read
+        see one state without a transaction of their own.
+        """
         with self._lock:
             self.commit_batch()
-            self.connection.execute("BEGIN")
-            try:
-                yield self.connection
-            finally:
-                self.connection.execute("COMMIT")
+            yield self.connection
 
     # -- meta -------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from kakaclo_sandbox import service
 from kakaclo_sandbox.clock import parse_instant
@@ -25,6 +24,7 @@ from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.errors import ApiError
+from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 from kakaclo_sandbox.web.validation import MAX_BODY_BYTES, OperationValidator, too_large
 
@@ -91,7 +91,7 @@ def not_found(missing: OrderNotFound) -> ApiError:
     return ApiError(404, ErrorCode.ORDER_NOT_FOUND, str(missing))
 
 
-async def refund_order(request: Request, operation_id: str) -> JSONResponse:
+async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
     """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
@@ -114,7 +114,7 @@ async def refund_order(request: Request, operation_id: str) -> JSONResponse:
     except OrderNotFound as missing:
         raise not_found(missing) from None
     body = sandbox.checked(operation_id, 200, render.envelope(refund_no, "ok"))
-    return JSONResponse(body)
+    return OrjsonResponse(body)
 
 
 def _finished(sandbox: Sandbox, merchant: str, key: str) -> bool:
@@ -135,10 +135,13 @@ async def _refund(
     refund_request = _refund_request(body, sandbox.default_reason)
     digest = idempotency.fingerprint(order_id, _normalised(refund_request)) if key else ""
     now = sandbox.now()
+    if sandbox.settlement.due(now):
+        # Its own savepoint: a refusal below undoes the refund's writes, not this.
+        with sandbox.store.batched() as (db, _):
+            sandbox.settlement.settle(db, now)
     with sandbox.store.batched() as (db, batch):
         refund_no = service.replayed_refund(db, merchant, key, digest, now) if key else None
         if refund_no is None:
-            sandbox.settlement.settle(db, now, order_id)
             settle_at = now + sandbox.settings.settle_after
             refund_no = service.create_refund(
                 db,
@@ -153,7 +156,11 @@ async def _refund(
             if key:
                 queries.remember_answer(db, merchant, key, digest, refund_no, now)
     # Answer only once the batch holding this refund (or the replayed one) is committed.
-    await batch.committed
+    try:
+        await batch.committed
+    except BaseException:
+        sandbox.settlement.reload()  # a failed commit undid what was settled or added
+        raise
     return refund_no
 
 
@@ -162,7 +169,7 @@ def _page_window(params: dict[str, Any]) -> tuple[int, int]:
     return int(params["pageNumber"]), int(params["pageSize"])
 
 
-async def query_refund(request: Request, operation_id: str) -> JSONResponse:
+async def query_refund(request: Request, operation_id: str) -> OrjsonResponse:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
@@ -172,11 +179,12 @@ async def query_refund(request: Request, operation_id: str) -> JSONResponse:
     number, size = _page_window(params)
     now = sandbox.now()
     with sandbox.settlement.view(now) as db:
-        if not queries.owns_order(db, merchant, order_id):
-            raise not_found(OrderNotFound(order_id))
-        total, rows = queries.refunds_page(db, order_id, limit=size, offset=(number - 1) * size)
+        found = queries.refunds_page(db, merchant, order_id, limit=size, offset=(number - 1) * size)
+    if found is None:
+        raise not_found(OrderNotFound(order_id))
+    total, rows = found
     data = render.page(total, number, size, [render.refund(row) for row in rows])
-    return JSONResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
+    return OrjsonResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
 
 
 def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, float | None]:
@@ -186,7 +194,7 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
     )
 
 
-async def query_orders(request: Request, operation_id: str) -> JSONResponse:
+async def query_orders(request: Request, operation_id: str) -> OrjsonResponse:
     """Query Order: ``GET /openapi/v2/order/orders``."""
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
@@ -209,4 +217,4 @@ async def query_orders(request: Request, operation_id: str) -> JSONResponse:
     vendor = not sandbox.settings.clean
     orders = [render.order(row, lines[row["id"]], vendor=vendor) for row in rows]
     data = render.page(total, number, size, orders, vendor_keys=vendor)
-    return JSONResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
+    return OrjsonResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
