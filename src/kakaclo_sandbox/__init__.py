@@ -1,6 +1,6 @@
 """kakaclo-sandbox: a stateful Kakaclo refund server validated by openapi.yaml."""
 
-EXTRA_MODULES = frozenset({"starlette", "uvicorn", "jsonschema_rs", "yaml"})
+EXTRA_MODULES = frozenset({"starlette", "uvicorn", "jsonschema_rs", "yaml", "orjson"})
 
 try:
     from kakaclo_sandbox.clock import SandboxClock

@@ -14,7 +14,7 @@ from kakaclo_client.models import ErrorCode
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from kakaclo_sandbox.clock import Now
@@ -25,14 +25,15 @@ from kakaclo_sandbox.web import control, docs, handlers
 from kakaclo_sandbox.web.accesslog import AccessLog
 from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.failures import ForcedFailures
+from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 
 log = logging.getLogger("kakaclo_sandbox")
 
 
-async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+async def _api_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+    return OrjsonResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
 
 
 ROUTER_CODES = {404: ErrorCode.UNKNOWN_PATH, 405: ErrorCode.METHOD_NOT_ALLOWED}
@@ -42,8 +43,8 @@ ROOT_HINT = (
 )
 
 
-async def _root(request: Request) -> JSONResponse:
-    return JSONResponse(
+async def _root(request: Request) -> OrjsonResponse:
+    return OrjsonResponse(
         error_body(ErrorCode.UNKNOWN_PATH, ROOT_HINT),
         404,
         headers={"Link": '</docs>; rel="help"'},
@@ -59,11 +60,11 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, HTTPException)
     # Paths and methods the API does not have: not an operation, still the envelope.
     code = ROUTER_CODES.get(exc.status_code, exc.status_code * 100)
-    return JSONResponse(error_body(code, exc.detail), exc.status_code, headers=exc.headers)
+    return OrjsonResponse(error_body(code, exc.detail), exc.status_code, headers=exc.headers)
 
 
 def _handler(operation_id: str) -> Callable[[Request], Awaitable[Response]]:

@@ -17,7 +17,6 @@ from typing import Any
 
 from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from kakaclo_sandbox.clock import LATEST, iso
 from kakaclo_sandbox.data import DataError, add_order, check_order
@@ -26,6 +25,7 @@ from kakaclo_sandbox.version import __version__
 from kakaclo_sandbox.web import failures, render
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.handlers import read_limited_body, sandbox_of
+from kakaclo_sandbox.web.responses import OrjsonResponse
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 # ASCII digits with an optional fraction: float() would also take "1_0", " 5 ",
@@ -33,13 +33,13 @@ MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 PLAIN_SECONDS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
 
 
-async def reset(request: Request) -> JSONResponse:
+async def reset(request: Request) -> OrjsonResponse:
     """Wipe everything and seed the data file (or the demo data) again."""
     sandbox_of(request).reset()
-    return JSONResponse(render.envelope({"reset": True}, "ok"))
+    return OrjsonResponse(render.envelope({"reset": True}, "ok"))
 
 
-async def advance_clock(request: Request) -> JSONResponse:
+async def advance_clock(request: Request) -> OrjsonResponse:
     """Move the sandbox's clock forward by ``seconds`` and settle what fell due."""
     sandbox = sandbox_of(request)
     text = request.query_params.get("seconds", "")
@@ -56,14 +56,14 @@ async def advance_clock(request: Request) -> JSONResponse:
     sandbox.advance_clock(seconds)
     with sandbox.store.transaction() as db:
         settled = sandbox.settlement.settle(db, sandbox.now())
-    return JSONResponse(render.envelope({"now": iso(sandbox.now()), "settled": settled}, "ok"))
+    return OrjsonResponse(render.envelope({"now": iso(sandbox.now()), "settled": settled}, "ok"))
 
 
-async def info(request: Request) -> JSONResponse:
+async def info(request: Request) -> OrjsonResponse:
     """Say that this is a sandbox, which version, and how it is set up."""
     sandbox = sandbox_of(request)
     settings = sandbox.settings
-    return JSONResponse(
+    return OrjsonResponse(
         render.envelope(
             {
                 "sandbox": True,
@@ -97,7 +97,7 @@ async def _json_body(request: Request) -> Any:
         raise ApiError(400, ErrorCode.MALFORMED_JSON, message) from None
 
 
-async def create_order(request: Request) -> JSONResponse:
+async def create_order(request: Request) -> OrjsonResponse:
     """Add an order (Query Order shape) for the merchant of the bearer token."""
     sandbox = sandbox_of(request)
     merchant = sandbox.merchant(request.headers.get("authorization"))
@@ -114,7 +114,7 @@ async def create_order(request: Request) -> JSONResponse:
         lines = queries.lines_of(db, [seeded.order.id])[seeded.order.id]
     assert row is not None
     rendered = render.order(row, lines, vendor=not sandbox.settings.clean)
-    return JSONResponse(render.envelope(rendered, "ok"))
+    return OrjsonResponse(render.envelope(rendered, "ok"))
 
 
 def failure_request(operations: Sequence[str]) -> dict[str, Any]:
@@ -133,7 +133,7 @@ def failure_request(operations: Sequence[str]) -> dict[str, Any]:
     }
 
 
-async def add_failures(request: Request) -> JSONResponse:
+async def add_failures(request: Request) -> OrjsonResponse:
     """Make the next ``count`` calls of an operation (or of any) fail as asked."""
     sandbox = sandbox_of(request)
     body = await _json_body(request)
@@ -146,15 +146,15 @@ async def add_failures(request: Request) -> JSONResponse:
     sandbox.failures.add(
         body.get("operation", failures.ANY_OPERATION), failure, int(body.get("count", 1))
     )
-    return JSONResponse(render.envelope({"queued": sandbox.failures.pending()}, "ok"))
+    return OrjsonResponse(render.envelope({"queued": sandbox.failures.pending()}, "ok"))
 
 
-async def list_failures(request: Request) -> JSONResponse:
+async def list_failures(request: Request) -> OrjsonResponse:
     """The failures still queued."""
-    return JSONResponse(render.envelope({"queued": sandbox_of(request).failures.pending()}, "ok"))
+    return OrjsonResponse(render.envelope({"queued": sandbox_of(request).failures.pending()}, "ok"))
 
 
-async def clear_failures(request: Request) -> JSONResponse:
+async def clear_failures(request: Request) -> OrjsonResponse:
     """Forget every queued failure."""
     sandbox_of(request).failures.clear()
-    return JSONResponse(render.envelope({"queued": []}, "ok"))
+    return OrjsonResponse(render.envelope({"queued": []}, "ok"))

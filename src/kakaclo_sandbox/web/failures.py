@@ -34,10 +34,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kakaclo_sandbox.web.errors import ApiError, error_body
+from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.validation import MAX_BODY_BYTES
 from kakaclo_spec import Spec
 
@@ -224,7 +224,7 @@ class ForcedFailures:
         try:
             failure = self._failure(scope, operation)
         except PreferenceError as error:
-            await JSONResponse(error_body(error.code, error.message), error.status)(
+            await OrjsonResponse(error_body(error.code, error.message), error.status)(
                 scope, receive, send
             )
             return
@@ -240,7 +240,7 @@ class ForcedFailures:
             if failure.retry_after is not None:
                 applied["Retry-After"] = str(failure.retry_after)
                 message += f"; retry after {failure.retry_after} s"
-            answer = JSONResponse(error_body(code, message), failure.code, headers=applied)
+            answer = OrjsonResponse(error_body(code, message), failure.code, headers=applied)
             await answer(scope, receive, send)
         elif failure.drop == "before":
             await _drain(receive)  # a closed socket with unread data resets instead of closing

@@ -101,10 +101,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# One decoder for every body (json.loads with an option builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_json(raw: bytes) -> Any:
     """Parse a request body strictly: UTF-8, no NaN/Infinity, bounded depth and numbers."""
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = _DECODER.decode(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise bad_request(
             ErrorCode.MALFORMED_JSON, f"request body is not valid UTF-8 (byte {error.start})"
@@ -115,7 +119,9 @@ def parse_json(raw: bytes) -> Any:
         raise bad_request(
             ErrorCode.MALFORMED_JSON, f"request body is not valid JSON: {error}"
         ) from None
-    if _depth_exceeds(body, MAX_JSON_DEPTH):
+    # Fewer brackets than the limit cannot nest deeper: most bodies skip the walk.
+    brackets = raw.count(b"[") + raw.count(b"{")
+    if brackets > MAX_JSON_DEPTH and _depth_exceeds(body, MAX_JSON_DEPTH):
         raise bad_request(
             ErrorCode.MALFORMED_JSON,
             f"request body is nested deeper than {MAX_JSON_DEPTH} levels",
