@@ -76,19 +76,27 @@ def is_ambiguous(error: BaseException) -> bool:
     return isinstance(error, ServerError | TransportError | RequestTimeoutError)
 
 
-def _tenacity_kwargs(policy: RetryPolicy) -> dict[str, object]:
+def _tenacity_kwargs(policy: RetryPolicy, done: int) -> dict[str, object]:
     def wait(state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        return policy.delay(state.attempt_number, error)
+        return policy.delay(done + state.attempt_number, error)
 
     return {
-        "stop": tenacity.stop_after_attempt(policy.attempts),
+        "stop": tenacity.stop_after_attempt(policy.attempts - done),
         "wait": wait,
         "retry": tenacity.retry_if_exception(is_transient),
         "reraise": True,
     }
 
 
-def retrying(policy: RetryPolicy, sleep: Callable[[float], None]) -> tenacity.Retrying:
-    """The retry loop: ``for attempt in retrying(...): with attempt: ...``."""
-    return tenacity.Retrying(sleep=sleep, **_tenacity_kwargs(policy))  # type: ignore[arg-type]
+def retrying(
+    policy: RetryPolicy, sleep: Callable[[float], None], done: int = 0
+) -> tenacity.Retrying:
+    """The retry loop: ``for attempt in retrying(...): with attempt: ...``.
+
+    ``done`` attempts were already made (and waited after) outside it: the loop
+    makes the rest, numbering them on from there for the backoff.
+    """
+    if not 0 <= done < policy.attempts:
+        raise ValueError(f"done must be in 0..{policy.attempts - 1}, not {done}")
+    return tenacity.Retrying(sleep=sleep, **_tenacity_kwargs(policy, done))  # type: ignore[arg-type]
