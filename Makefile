@@ -17,11 +17,11 @@ TOOLS  := .tools
 # environment variables), e.g. make contract KAKACLO_BASE_URL=... KAKACLO_TOKEN=...
 CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_REFUND_ORDER_IDS \
 	KAKACLO_MAX_REFUNDS KAKACLO_WAIT_SETTLEMENT KAKACLO_PROFILE KAKACLO_MAX_EXAMPLES KAKACLO_RATE \
-	KAKACLO_MAX_429_SHARE KAKACLO_TIMEOUT KAKACLO_SEED KAKACLO_PHASES
+	KAKACLO_MAX_429_SHARE KAKACLO_TIMEOUT KAKACLO_SEED KAKACLO_PHASES KAKACLO_WORKERS
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation fuzz serve bench bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation fuzz serve bench profile bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -117,8 +117,12 @@ bench-tools: $(TOOLS)/node_modules/.bin/prism
 		  || sudo apt-get install -y -q wrk >/dev/null; } \
 		|| { echo "could not install wrk: install it (apt-get install wrk) and run make bench again"; exit 1; }; }
 
-bench: $(GEN_STAMP) bench-tools ## Load, client and contract-suite figures vs Prism and the floor (~2 min)
+bench: $(GEN_STAMP) bench-tools ## Load, data-scale, client and contract-suite figures vs Prism and the floor (~5 min)
 	@$(PY) bench/run.py $(BENCH_ARGS)
+
+PROFILE_ARGS ?=
+profile: $(GEN_STAMP) bench-tools ## py-spy's top frames of the sandbox under wrk load (PROFILE_ARGS="--operation query_refund")
+	@$(PY) -m bench.profile $(PROFILE_ARGS)
 
 clean: ## Remove the virtualenv, tools and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache reports

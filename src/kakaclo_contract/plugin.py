@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from hypothesis import settings as hypothesis_settings
 from kakaclo_client import spec_facts
 from kakaclo_client.models import RefundStatus
@@ -48,6 +49,11 @@ def _is_run(config: pytest.Config) -> bool:
     return bool(config.getoption("kakaclo_contract"))
 
 
+def _is_worker(config: pytest.Config) -> bool:
+    """True in a worker process of a parallel run (pytest-xdist)."""
+    return hasattr(config, "workerinput")
+
+
 def _target() -> Target | None:
     return url_target() if settings().over_http else None
 
@@ -66,10 +72,24 @@ def pytest_configure(config: pytest.Config) -> None:
     hypothesis_settings.load_profile("kakaclo-run")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each operation's schemathesis item an id of its own.
+
+    schemathesis 4.32 names them ``test[GET /path]`` but leaves all of them
+    the function's node id, so pytest-xdist (which schedules by node id) would
+    run one of them, and JUnit would list three tests under one name.
+    """
+    for item in items:
+        own = f"{item.parent.nodeid}::{item.name}" if item.parent else item.nodeid
+        if item.nodeid != own and item.name.startswith(item.nodeid.rpartition("::")[2] + "["):
+            item._id = coerce_node_id(own)  # pytest 9 keeps the node id here
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Print the run's header, then run the preflight."""
     config = session.config
-    if not _is_run(config):
+    if not _is_run(config) or _is_worker(config):
         return
     run = settings()
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -78,7 +98,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     write(
         f"kakaclo contract: profile {run.profile}, {run.examples} examples per operation and "
         f"phase, phases {','.join(run.phases)}, seed {run.seed}, rate {run.rate or 'unpaced'}, "
-        f"timeout {run.timeout:g} s"
+        f"timeout {run.timeout:g} s" + (f", workers {run.workers}" if run.parallel else "")
     )
     target = _target()  # the preflight: stops the run with one line on a problem
     write(f"kakaclo contract: mode {target.mode if target else 'in-process sandbox'}")
@@ -148,6 +168,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if not _is_run(config):
         return
+    if _is_worker(config):
+        # A worker's counts go home to the controller, which decides for the whole run.
+        config.workeroutput[_COUNTS] = {  # type: ignore[attr-defined]
+            "summary": summary.snapshot(),
+            "coverage": spec_coverage.snapshot(),
+        }
+        return
     target = _target()
     statuses: dict[str, str] = {}
     if target and target.traffic.refunds and target.settings.wait_settlement > 0:
@@ -159,6 +186,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _VERDICT = pytest.StashKey[Any]()
+_COUNTS = "kakaclo-counts"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """A worker of a parallel run finished: add its counts to the run's (pytest-xdist hook).
+
+    The per-run gates (429 share, answers per read operation, spec coverage) then
+    see the whole run, as in one process.
+    """
+    counts = getattr(node, "workeroutput", {}).get(_COUNTS)
+    if counts is not None:
+        summary.merge(counts["summary"])
+        spec_coverage.merge(counts["coverage"])
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -110,6 +110,9 @@ def run(
             "--kakaclo-summary",
             str(summary_path),
             *(["--junitxml", str(junit)] if junit else []),
+            # one in-process app per worker; a module stays in one worker, in its order, so
+            # every module meets the state it meets in one process; the plugin adds up counts
+            *(["-n", settings.workers, "--dist", "loadfile"] if settings.parallel else []),
             *pytest_args,
         ]
         stream = sys.stderr if as_json else sys.stdout

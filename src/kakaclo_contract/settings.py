@@ -19,6 +19,7 @@ by the command and one started by ``pytest`` directly see the same settings.
 | ``KAKACLO_SEED`` | the seed of every generated case | ``20261126`` |
 | ``KAKACLO_PHASES`` | schemathesis phases: ``examples,coverage,fuzzing,stateful`` | all four |
 | ``KAKACLO_APP`` | without a URL: ``module:factory`` of the in-process app | the sandbox |
+| ``KAKACLO_WORKERS`` | without a URL: ``N`` or ``auto`` processes, each with its own app | ``1`` |
 
 ``KAKACLO_APP``'s factory is called like ``kakaclo_sandbox.create_app`` (``clock=`` and
 the sandbox settings as keywords) and returns an ASGI app: an app wrapping the sandbox,
@@ -49,6 +50,7 @@ TIMEOUT_ENV = "KAKACLO_TIMEOUT"
 SEED_ENV = "KAKACLO_SEED"
 PHASES_ENV = "KAKACLO_PHASES"
 APP_ENV = "KAKACLO_APP"
+WORKERS_ENV = "KAKACLO_WORKERS"
 
 DEFAULT_SUMMARY = Path("reports") / "contract-summary.json"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -130,6 +132,21 @@ def _phases(raw: str) -> tuple[str, ...]:
     return tuple(p for p in PHASES if p in chosen)
 
 
+def _workers(raw: str, base_url: str | None) -> str:
+    workers = raw.strip().lower() or "1"
+    if workers != "auto" and not (workers.isascii() and workers.isdigit() and int(workers) >= 1):
+        raise SettingsError(
+            f"{WORKERS_ENV} / --workers must be a number of processes >= 1 or auto, not {raw!r}"
+        )
+    if base_url and workers != "1":
+        raise SettingsError(
+            f"{WORKERS_ENV} / --workers is for the in-process sandbox: against a URL the "
+            "server's rate limit sets the pace, and one process keeps the refund budget "
+            "and the pacing whole (leave --workers out)"
+        )
+    return str(int(workers)) if workers != "auto" else workers
+
+
 def _base_url(raw: str) -> str:
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
@@ -159,6 +176,7 @@ class RunSettings:
     seed: int = DEFAULT_SEED
     phases: tuple[str, ...] = PHASES
     app: str | None = None  # KAKACLO_APP: module:factory of the in-process app
+    workers: str = "1"  # KAKACLO_WORKERS: "auto" or a count of processes (pytest-xdist)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
@@ -206,8 +224,10 @@ class RunSettings:
                 )
             if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", app):
                 raise SettingsError(f"{APP_ENV} must be module:factory, not {app!r}")
+        workers = _workers(env.get(WORKERS_ENV, ""), base_url)
         return cls(
             app=app,
+            workers=workers,
             base_url=base_url,
             token=token,
             allow_refunds=allow == "1",
@@ -227,6 +247,11 @@ class RunSettings:
     def examples(self) -> int:
         """Examples per operation and phase: the case budget."""
         return self.max_examples or PROFILE_EXAMPLES[self.profile]
+
+    @property
+    def parallel(self) -> bool:
+        """True when the run spreads over several processes (pytest-xdist)."""
+        return self.workers != "1"
 
     @property
     def over_http(self) -> bool:

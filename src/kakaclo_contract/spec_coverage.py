@@ -66,6 +66,21 @@ async def observe_response_async(response: httpx.Response) -> None:
     )
 
 
+def snapshot() -> dict[str, Any]:
+    """The observed pairs and codes as plain data (a worker of a parallel run sends them home)."""
+    return {
+        "pairs": [[operation_id, status, n] for (operation_id, status), n in PAIRS.items()],
+        "codes": list(CODES.items()),
+    }
+
+
+def merge(counts: dict[str, Any]) -> None:
+    """Add a worker's :func:`snapshot` to this process's counts."""
+    for operation_id, status, n in counts["pairs"]:
+        PAIRS[(operation_id, status)] += n
+    CODES.update(dict(counts["codes"]))
+
+
 def missing() -> tuple[list[tuple[str, int]], list[int]]:
     """The documented pairs and codes this run did not observe."""
     pairs = sorted(documented_pairs() - set(PAIRS))

@@ -102,6 +102,29 @@ def as_json() -> dict[str, Any]:
     }
 
 
+def snapshot() -> dict[str, Any]:
+    """The tallies and links as plain data (a worker of a parallel run sends them home)."""
+    return {
+        "tallies": {
+            label: [t.cases, sorted(t.checks), t.check_runs, t.failures, list(t.statuses.items())]
+            for label, t in TALLIES.items()
+        },
+        "links": list(LINKS.items()),
+    }
+
+
+def merge(counts: dict[str, Any]) -> None:
+    """Add a worker's :func:`snapshot` to this process's tallies."""
+    for label, (cases, checks, check_runs, failures, statuses) in counts["tallies"].items():
+        tally = TALLIES[label]
+        tally.cases += cases
+        tally.checks.update(checks)
+        tally.check_runs += check_runs
+        tally.failures += failures
+        tally.statuses.update(dict(statuses))
+    LINKS.update(dict(counts["links"]))
+
+
 def write(path: Path, data: dict[str, Any]) -> None:
     """Save a summary as JSON (atomically: a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)

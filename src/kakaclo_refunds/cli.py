@@ -387,6 +387,15 @@ def contract(
         str | None,
         typer.Option("--phases", help="examples,coverage,fuzzing,stateful (default: all)."),
     ] = None,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            "--workers",
+            "-n",
+            help="Without a URL: spread the run over N processes (or auto), each with its own "
+            "sandbox (default 1).",
+        ),
+    ] = None,
     junit_xml: Annotated[
         Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report here.")
     ] = None,
@@ -424,6 +433,7 @@ def contract(
         names.TIMEOUT_ENV: timeout,
         names.SEED_ENV: seed,
         names.PHASES_ENV: phases,
+        names.WORKERS_ENV: workers,
     }
     env = {name: str(value) for name, value in given.items() if value is not None}
     raise typer.Exit(run(env, junit=junit_xml, summary_path=summary, as_json=as_json))
