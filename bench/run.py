@@ -38,7 +38,18 @@ BENCH_ORDER = "90001"
 BENCH_PIECES = 50_000_000  # enough pieces that every request of the run is a real refund
 REFUND_PATH = "/openapi/v2/order/orders/{id}/refund"
 QUERY_PATH = "/openapi/v2/order/orders/refund/{id}"
+ORDERS_PATH = "/openapi/v2/order/orders?ids={id}"
+# operation -> (path under the API root, wrk script)
+OPERATIONS = {
+    "refund_order": (REFUND_PATH, "refund.lua"),
+    "query_refund": (QUERY_PATH, "query.lua"),
+    "query_orders": (ORDERS_PATH, "query.lua"),
+}
 SERVER_CPU, LOAD_CPU = "0", "1"
+# Refunds already stored when the data-scale runs start (see preload_refunds).
+SCALES = (1_000, 100_000, 1_000_000)
+REFUNDS_PER_ORDER = 10
+PRELOAD_ORDER_BASE = 200_000_000  # preloaded orders are 200000001, 200000002, ...
 
 
 def log(message: str) -> None:
@@ -196,16 +207,96 @@ def sandbox_command(db: Path, port: int) -> list[str]:
     ]
 
 
-def load_pair(root: str, duration: int, connections: int) -> dict[str, LoadResult]:
-    """Refund Order then Query Refund against one server root."""
-    return {
-        "refund_order": wrk(
-            root + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", duration, connections
-        ),
-        "query_refund": wrk(
-            root + QUERY_PATH.format(id="10001"), "query.lua", duration, connections
-        ),
-    }
+def load_all(
+    root: str, duration: int, connections: int, query_id: str = "10001"
+) -> dict[str, LoadResult]:
+    """Refund Order (of the bench order), Query Refund and Query Order (of ``query_id``)."""
+    results = {}
+    for operation, (path, script) in OPERATIONS.items():
+        target = BENCH_ORDER if operation == "refund_order" else query_id
+        log(f"wrk {operation} for {duration}s")
+        results[operation] = wrk(root + path.format(id=target), script, duration, connections)
+    return results
+
+
+def preload_refunds(path: Path, total: int) -> int:
+    """Grow the database to ``total`` preloaded, settled refunds; return the orders added.
+
+    Each preloaded order is a copy of the template order 10001 with one line of
+    ``2 * REFUNDS_PER_ORDER`` pieces, ``REFUNDS_PER_ORDER`` settled refunds of
+    one piece each, and the counters that go with them. Rows are copied in bulk
+    with SQL (a million refunds through the API would take the bench minutes);
+    the bench then reads one back through the API to prove the copy is sound.
+    """
+    import sqlite3
+
+    from kakaclo_client.models import RefundStatus
+
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        have = db.execute(
+            "SELECT COUNT(*) FROM orders WHERE CAST(id AS INTEGER) BETWEEN ? AND ?",
+            (PRELOAD_ORDER_BASE + 1, 2 * PRELOAD_ORDER_BASE),
+        ).fetchone()[0]
+        first, last = have + 1, total // REFUNDS_PER_ORDER
+        if last < first:
+            return 0
+        order_columns = [row[1] for row in db.execute("PRAGMA table_info(orders)")]
+        line_columns = [row[1] for row in db.execute("PRAGMA table_info(order_lines)")]
+        overrides = {
+            "orders": {
+                "id": f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT)",
+                "pending_refunds": "0",
+                "refund_date": "create_date + 60",
+            },
+            "order_lines": {
+                "id": f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT) || '1'",
+                "order_id": f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT)",
+                "position": "0",
+                "product_num": str(2 * REFUNDS_PER_ORDER),
+                "reserved": str(REFUNDS_PER_ORDER),
+                "refunded": str(REFUNDS_PER_ORDER),
+            },
+        }
+
+        def copy(table: str, columns: list[str], where: str) -> str:
+            chosen = ", ".join(overrides[table].get(c, c) for c in columns)
+            return (
+                f"WITH RECURSIVE numbers(n) AS (SELECT {first} UNION ALL SELECT n + 1 "
+                f"FROM numbers WHERE n < {last}) INSERT INTO {table} ({', '.join(columns)}) "
+                f"SELECT {chosen} FROM numbers, {table} WHERE {where}"
+            )
+
+        db.execute("BEGIN")
+        db.execute(copy("orders", order_columns, "id = '10001'"))
+        db.execute(copy("order_lines", line_columns, "order_id = '10001' AND position = 0"))
+        seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM refunds").fetchone()[0]
+        settled = db.execute("SELECT create_date FROM orders WHERE id = '10001'").fetchone()[0] + 60
+        db.execute(
+            f"WITH RECURSIVE numbers(n) AS (SELECT {first} UNION ALL SELECT n + 1 "
+            f"FROM numbers WHERE n < {last}), copies(k) AS (SELECT 0 UNION ALL SELECT k + 1 "
+            f"FROM copies WHERE k < {REFUNDS_PER_ORDER - 1}) "
+            "INSERT INTO refunds (seq, order_id, status, reason, remark, created_at, settle_at, "
+            "settled_at) SELECT ? + (n - ?) * ? + k + 1, "
+            f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT), ?, 'Other', NULL, ?, ?, ? "
+            "FROM numbers, copies",
+            (seq, first, REFUNDS_PER_ORDER, RefundStatus.REFUND_SUCCESSFULLY.value)
+            + (settled,) * 3,
+        )
+        db.execute(
+            "INSERT INTO refund_lines (refund_seq, line_id, quantity) "
+            "SELECT seq, order_id || '1', 1 FROM refunds WHERE seq > ?",
+            (seq,),
+        )
+        db.execute("COMMIT")
+        return int(last - have)
+    finally:
+        db.close()
+
+
+def preloaded_order(n: int = 1) -> str:
+    """The id of the ``n``-th preloaded order."""
+    return str(PRELOAD_ORDER_BASE + n)
 
 
 def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -219,7 +310,7 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     ) as pid:
         root = f"http://127.0.0.1:{port}/openapi"
         wrk(root + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", 2, args.connections)  # warm-up
-        loads = load_pair(root, args.duration, args.connections)
+        loads = load_all(root, args.duration, args.connections)
         with httpx.Client() as http:
             total = http.get(
                 root + QUERY_PATH.format(id=BENCH_ORDER),
@@ -249,7 +340,7 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ]
         with server("prism", command, f"http://127.0.0.1:{port}/openapi/v2/order/orders") as pid:
             # Prism ignores the servers' base path: its routes start at /openapi/v2.
-            loads = load_pair(f"http://127.0.0.1:{port}", args.duration, args.connections)
+            loads = load_all(f"http://127.0.0.1:{port}", args.duration, args.connections)
             results["prism"] = {
                 **{k: asdict(v) for k, v in loads.items()},
                 "peak_rss_mb": round(peak_rss_mb(pid), 1),
@@ -271,12 +362,69 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "--no-access-log",
     ]
     with server("floor", command, f"http://127.0.0.1:{port}/") as pid:
-        loads = load_pair(f"http://127.0.0.1:{port}/openapi", args.duration, args.connections)
+        loads = load_all(f"http://127.0.0.1:{port}/openapi", args.duration, args.connections)
         results["floor"] = {
             **{k: asdict(v) for k, v in loads.items()},
             "peak_rss_mb": round(peak_rss_mb(pid), 1),
         }
     return results
+
+
+def measure_scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Refund Order and Query Refund with 1k, 100k and 1M refunds already stored.
+
+    One database grows from scale to scale; the sandbox restarts on it each
+    time (so its start-up with that much data is part of the run). Query
+    Refund reads a preloaded order with its ten refunds.
+    """
+    db = work / "scale.db"
+    seed_bench_db(db)
+    runs: dict[str, Any] = {}
+    for total in args.scales:
+        log(f"preloading {total:,} refunds")
+        preload_refunds(db, total)
+        port = free_port()
+        with server(
+            f"sandbox ({total:,} refunds)",
+            sandbox_command(db, port),
+            f"http://127.0.0.1:{port}/_sandbox/info",
+            timeout=120,
+        ) as pid:
+            root = f"http://127.0.0.1:{port}/openapi"
+            target = preloaded_order(total // REFUNDS_PER_ORDER)
+            check = httpx.get(
+                root + QUERY_PATH.format(id=target),
+                headers={"Authorization": "Bearer demo-token"},
+            ).json()["data"]
+            if check["total"] != REFUNDS_PER_ORDER:
+                raise RuntimeError(f"preloaded order {target} reads back wrong: {check}")
+            wrk(root + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", 1, args.connections)
+            refund = wrk(
+                root + REFUND_PATH.format(id=BENCH_ORDER),
+                "refund.lua",
+                args.scale_duration,
+                args.connections,
+            )
+            query = wrk(
+                root + QUERY_PATH.format(id=target),
+                "query.lua",
+                args.scale_duration,
+                args.connections,
+            )
+            runs[str(total)] = {
+                "refund_order": asdict(refund),
+                "query_refund": asdict(query),
+                "peak_rss_mb": round(peak_rss_mb(pid), 1),
+            }
+    spread = {
+        operation: round(
+            min(run[operation]["requests_per_second"] for run in runs.values())
+            / max(run[operation]["requests_per_second"] for run in runs.values()),
+            3,
+        )
+        for operation in ("refund_order", "query_refund")
+    }
+    return {"runs": runs, "slowest_vs_fastest": spread}
 
 
 def _per_call_us(call: Callable[[], object], rounds: int) -> float:
@@ -302,8 +450,16 @@ def measure_clients(work: Path, calls: int) -> dict[str, Any]:
         "sandbox (clients)", sandbox_command(db, port), f"http://127.0.0.1:{port}/_sandbox/info"
     ):
         base = f"http://127.0.0.1:{port}/openapi"
-        url = base + QUERY_PATH.format(id="10001")
+        # The same request on the wire for all three: the layer asks for the
+        # largest page (list_refunds gathers every page), so the others do too.
+        from kakaclo_refunds._core import MAX_PAGE_SIZE
+
+        url = base + QUERY_PATH.format(id="10001") + f"?pageNumber=1&pageSize={MAX_PAGE_SIZE}"
         auth = {"Authorization": "Bearer demo-token"}
+        # The clients on the load core, as wrk is: the server keeps its own core.
+        previous = os.sched_getaffinity(0)
+        if len(previous) >= 2:
+            os.sched_setaffinity(0, {int(LOAD_CPU)})
         with (
             httpx.Client() as raw,
             AuthenticatedClient(base_url=base, token="demo-token") as gen,
@@ -311,7 +467,9 @@ def measure_clients(work: Path, calls: int) -> dict[str, Any]:
         ):
             contenders: dict[str, Callable[[], object]] = {
                 "raw_httpx": lambda: raw.get(url, headers=auth).json(),
-                "generated_client": lambda: query_refund.sync_detailed("10001", client=gen),
+                "generated_client": lambda: query_refund.sync_detailed(
+                    "10001", client=gen, page_number=1, page_size=MAX_PAGE_SIZE
+                ),
                 "kakaclo_refunds": lambda: layer.list_refunds("10001"),
             }
             for call in contenders.values():  # warm-up
@@ -322,24 +480,32 @@ def measure_clients(work: Path, calls: int) -> dict[str, Any]:
             for _ in range(5):
                 for name, call in contenders.items():
                     times[name].append(_per_call_us(call, calls // 5))
+        os.sched_setaffinity(0, previous)
     median = {name: statistics.median(values) for name, values in times.items()}
     return {
         "per_call_us": {name: round(value, 1) for name, value in median.items()},
         "generated_vs_raw": round(median["generated_client"] / median["raw_httpx"], 3),
         "layer_vs_raw": round(median["kakaclo_refunds"] / median["raw_httpx"], 3),
+        "layer_vs_generated": round(median["kakaclo_refunds"] / median["generated_client"], 3),
         "calls": calls,
     }
 
 
-def measure_contract() -> dict[str, Any]:
-    """Wall time of ``kakaclo contract`` (quick profile, in-process sandbox) and its cases/s."""
+def _contract_run(workers: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAKACLO_")}
     env["KAKACLO_PROFILE"] = "quick"
-    summary_path = ROOT / "reports" / "bench-contract-summary.json"
-    log("running the contract suite (kakaclo contract, quick profile)")
+    summary_path = ROOT / "reports" / f"bench-contract-summary-{workers}.json"
+    log(f"running the contract suite (kakaclo contract, quick profile, {workers} worker(s))")
     started = time.perf_counter()
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "kakaclo"), "contract", "--summary", str(summary_path)],
+        [
+            str(Path(sys.executable).parent / "kakaclo"),
+            "contract",
+            "--workers",
+            workers,
+            "--summary",
+            str(summary_path),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -354,6 +520,16 @@ def measure_contract() -> dict[str, Any]:
         "wall_seconds": round(wall, 1),
         "schemathesis_cases": cases,
         "cases_per_second": round(cases / wall, 1),
+    }
+
+
+def measure_contract() -> dict[str, Any]:
+    """Wall time of ``kakaclo contract`` (quick profile, in-process) in one process and in two."""
+    one, two = _contract_run("1"), _contract_run("2")
+    return {
+        **one,
+        "two_workers": two,
+        "two_vs_one": round(two["wall_seconds"] / one["wall_seconds"], 2),
     }
 
 
@@ -376,7 +552,7 @@ def print_table(results: dict[str, Any]) -> None:
     for name in ("sandbox", "prism", "floor"):
         if name not in servers:
             continue
-        for operation in ("refund_order", "query_refund"):
+        for operation in OPERATIONS:
             row = servers[name][operation]
             prism = servers.get("prism", {}).get(operation, {}).get("requests_per_second", 0)
             floor = servers["floor"][operation]["requests_per_second"]
@@ -395,19 +571,44 @@ def print_table(results: dict[str, Any]) -> None:
             f"; {n} {servers[n]['peak_rss_mb']} MiB" for n in ("prism", "floor") if n in servers
         )
     )
+    scale = results["scale"]
+    print(
+        "\nData scale: the sandbox with refunds already stored (wrk -d{}s each)".format(
+            results["settings"]["scale_duration"]
+        )
+    )
+    print(
+        f"{'stored':>10} {'refund req/s':>13} {'p99 ms':>7} "
+        f"{'query req/s':>12} {'p99 ms':>7} {'RSS MiB':>8}"
+    )
+    for total, run in scale["runs"].items():
+        refund, query = run["refund_order"], run["query_refund"]
+        print(
+            f"{int(total):>10,} {refund['requests_per_second']:>13.0f} {refund['p99_ms']:>7.2f} "
+            f"{query['requests_per_second']:>12.0f} {query['p99_ms']:>7.2f} {run['peak_rss_mb']:>8}"
+        )
+    spread = scale["slowest_vs_fastest"]
+    print(
+        f"slowest / fastest: Refund Order {spread['refund_order']:.2f}, "
+        f"Query Refund {spread['query_refund']:.2f} (goal: >= 0.80)"
+    )
     clients = results["clients"]
     per_call = clients["per_call_us"]
     print(
         f"\nClient, Query Refund, median us per call over {clients['calls']} calls: "
         f"raw httpx {per_call['raw_httpx']}, generated {per_call['generated_client']} "
         f"({clients['generated_vs_raw']}x), kakaclo_refunds {per_call['kakaclo_refunds']} "
-        f"({clients['layer_vs_raw']}x)"
+        f"({clients['layer_vs_raw']}x raw, {clients['layer_vs_generated']}x generated; "
+        "goals <= 1.2x raw, <= 1.1x generated)"
     )
     contract = results["contract"]
+    two = contract["two_workers"]
     print(
         f"\nContract suite, quick profile: {contract['wall_seconds']} s, "
         f"{contract['schemathesis_cases']} schemathesis cases, "
-        f"{contract['cases_per_second']} cases/s, passed: {contract['passed']}"
+        f"{contract['cases_per_second']} cases/s, passed: {contract['passed']}; "
+        f"--workers 2: {two['wall_seconds']} s ({contract['two_vs_one']}x), "
+        f"{two['schemathesis_cases']} cases, passed: {two['passed']}"
     )
     print(f"\nsaved to {REPORT.relative_to(ROOT)}")
 
@@ -419,6 +620,15 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--client-calls", type=int, default=1000, help="calls per client")
     parser.add_argument("--skip-prism", action="store_true", help="leave Prism out")
+    parser.add_argument(
+        "--scale-duration", type=int, default=5, help="seconds per wrk run of the data-scale table"
+    )
+    parser.add_argument(
+        "--scales",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=SCALES,
+        help="refunds stored before each data-scale run (comma-separated)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk (make bench installs it with apt-get)")
@@ -430,11 +640,16 @@ def main() -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "settings": {"duration": args.duration, "connections": args.connections},
+        "settings": {
+            "duration": args.duration,
+            "connections": args.connections,
+            "scale_duration": args.scale_duration,
+        },
     }
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         results["servers"] = measure_servers(args, work)
+        results["scale"] = measure_scale(args, work)
         log("measuring client overhead")
         results["clients"] = measure_clients(work, args.client_calls)
     results["contract"] = measure_contract()
