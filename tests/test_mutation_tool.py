@@ -15,6 +15,15 @@ def test_equivalents_are_left_out_and_timeouts_count_as_detected() -> None:
     assert result["staleEquivalents"] == ["gone"]
 
 
+def test_an_entry_naming_a_detected_mutant_is_stale_and_the_mutant_counts() -> None:
+    # A changed function renumbers its mutants: the entry may now name another one.
+    found = {"f__mutmut_1": "killed", "f__mutmut_2": "survived"}
+    result = mutation.score(found, {"f__mutmut_1": "was equivalent before the change"})
+    assert result["staleEquivalents"] == ["f__mutmut_1"]
+    assert result["equivalent"] == 0
+    assert (result["considered"], result["detected"]) == (2, 1)
+
+
 def test_the_equivalent_list_gives_a_reason_for_each_mutant() -> None:
     for name, why in mutation.equivalents().items():
         assert name.startswith("kakaclo_sandbox.") and len(why) > 20, (name, why)

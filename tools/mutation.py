@@ -161,6 +161,11 @@ def case_only_equivalents(survivors: list[str]) -> dict[str, str]:
 def score(found: dict[str, str], equivalent: dict[str, str]) -> dict[str, Any]:
     """Counts and the score (detected / non-equivalent mutants)."""
     counts = Counter(found.values())
+    # An entry that names a mutant the suite now detects is out of date (mutmut numbers
+    # a function's mutants in order, so a changed function renames them): it is listed
+    # as stale, and the mutant it names now may be another one, so it counts as judged.
+    stale = sorted(n for n in equivalent if n not in found or found[n] in DETECTED)
+    equivalent = {n: why for n, why in equivalent.items() if n not in stale}
     judged = {name: status for name, status in found.items() if name not in equivalent}
     detected = sum(1 for status in judged.values() if status in DETECTED)
     survivors = sorted(name for name, status in judged.items() if status not in DETECTED)
@@ -173,7 +178,7 @@ def score(found: dict[str, str], equivalent: dict[str, str]) -> dict[str, Any]:
         "detected": detected,
         "score": round(detected / considered, 4) if considered else 0.0,
         "survivors": survivors,
-        "staleEquivalents": sorted(n for n in equivalent if n not in found),
+        "staleEquivalents": stale,
     }
 
 
@@ -208,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in result["survivors"]:
         print(f"  survived: {name}   (mutmut show {name})")
     for name in result["staleEquivalents"]:
-        print(f"  {EQUIVALENT.name} names a mutant that no longer exists: {name}")
+        why = "the suite detects" if name in found else "no longer exists"
+        print(f"  {EQUIVALENT.name} names a mutant that {why}; review it again: {name}")
     print(f"mutation: report saved to {REPORT.relative_to(ROOT)}")
     if not finished:
         return 2

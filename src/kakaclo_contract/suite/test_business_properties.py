@@ -4,7 +4,8 @@
   server refuses exactly the requests that would exceed it;
 - refundableAmount = finalAmount - refundedAmount at every step (both are left
   out of an order without a refund, refundStatus "NULL", as the vendor does);
-- a settled refund never changes again;
+- a settled refund never changes again, and every refund is settled once its
+  time has come (``settleAfterSeconds`` of the sandbox's clock);
 - an idempotent replay never creates a second refund.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from kakaclo_client import spec_facts
@@ -36,6 +38,7 @@ class SentRefund:
     pieces: dict[tuple[str, str], int]  # (itemId, countryCode) -> quantity
     key: str | None
     body: dict[str, Any]
+    created: float  # seconds the machine moved the clock before it was sent
 
 
 @dataclass
@@ -57,6 +60,9 @@ class RefundMachine(RuleBasedStateMachine):
         self.model = Model()
         self.statuses: dict[str, str] = {}
         self.orders: dict[str, dict[str, Any]] = {}
+        self.elapsed = 0.0  # seconds the machine moved the sandbox's clock
+        settings = (TARGET.sandbox_info or {}).get("settings", {})
+        self.settle_after = float(settings.get("settleAfterSeconds", 5))
 
     def teardown(self) -> None:
         self.http.close()
@@ -130,7 +136,7 @@ class RefundMachine(RuleBasedStateMachine):
         self._observe()
         if answer.status_code == 200:
             self.model.refunds[answer.json()["data"]] = SentRefund(
-                order_id, {line: quantity}, key, body
+                order_id, {line: quantity}, key, body, self.elapsed
             )
             assert fits or may_release, f"over-refund accepted: {body}"
         else:
@@ -154,7 +160,9 @@ class RefundMachine(RuleBasedStateMachine):
                 for line, total in self.model.lines[order_id].items()
                 if total > before[line]
             }
-            self.model.refunds[answer.json()["data"]] = SentRefund(order_id, pieces, None, {})
+            self.model.refunds[answer.json()["data"]] = SentRefund(
+                order_id, pieces, None, {}, self.elapsed
+            )
             assert pieces or self._fail_may_release(order_id)
         else:
             assert answer.status_code == 409
@@ -179,6 +187,7 @@ class RefundMachine(RuleBasedStateMachine):
     @rule(seconds=st.sampled_from([1, 3, 10]))
     def let_time_pass(self, seconds: int) -> None:
         TARGET.advance_clock(seconds)
+        self.elapsed += seconds
         self._observe()
 
     def _send(self, order_id: str, body: dict[str, Any], key: str | None) -> httpx.Response:
@@ -218,6 +227,14 @@ class RefundMachine(RuleBasedStateMachine):
                 self.model.settled[number] = status
 
     @invariant()
+    def refunds_settle_when_due(self) -> None:
+        # Each at its own time: a refund that settles must not hold back a later one.
+        for number, refund in self.model.refunds.items():
+            if self.elapsed - refund.created >= self.settle_after:
+                status = self.statuses.get(number)
+                assert status in SETTLED, f"{number} is due but {status}"
+
+    @invariant()
     def every_refund_is_known(self) -> None:
         assert set(self.statuses) == set(self.model.refunds)
 
@@ -225,3 +242,38 @@ class RefundMachine(RuleBasedStateMachine):
 def test_business_properties_hold() -> None:
     TARGET.require_sandbox("resets the data and moves the clock")
     RefundMachine.TestCase().runTest()
+
+
+def test_refunds_settle_each_at_its_own_time() -> None:
+    """A refund that settles must not hold back one due later (the sandbox tracks the earliest)."""
+    TARGET.require_sandbox("moves the clock")
+    with TARGET.http() as http:
+        info = http.get("/_sandbox/info").json()["data"]
+        settle_after = float(info["settings"]["settleAfterSeconds"])
+        if settle_after < 2:
+            pytest.skip(f"needs a settle-after of 2 s or more, not {settle_after:g} s")
+        TARGET.reset()
+        auth = {"Authorization": f"Bearer {TARGET.token}"}
+        order = http.get(API, params={"ids": "10001"}, headers=auth).json()["data"]["list"][0]
+        line = max(order["orderItems"], key=lambda item: item["productNum"])  # 2 pieces or more
+        piece = {"itemId": line["itemId"], "skuCode": line["skuCode"], "quantity": 1}
+        body = {"orderItems": [{**piece, "countryCode": line["countryCode"]}]}
+
+        def refund() -> str:
+            answer = http.post(f"{API}/10001/refund", json=body, headers=auth)
+            assert answer.status_code == 200, answer.text
+            return str(answer.json()["data"])
+
+        def statuses() -> dict[str, str]:
+            page = http.get(f"{API}/refund/10001", headers=auth).json()["data"]
+            return {r["refundNo"]: r["refundStatus"] for r in page["list"]}
+
+        step = 0.6 * settle_after
+        first = refund()
+        TARGET.advance_clock(step)
+        second = refund()  # due at 1.6 x settle-after
+        TARGET.advance_clock(step)  # 1.2 x: the first is due, the second is not
+        seen = statuses()
+        assert seen[first] in SETTLED and seen[second] == RefundStatus.PENDING_REVIEW, seen
+        TARGET.advance_clock(step)  # 1.8 x: the second is due too
+        assert statuses()[second] in SETTLED, statuses()

@@ -1,0 +1,59 @@
+"""The bench's own machinery: the bulk-preloaded refunds and the profile's frame tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from bench.profile import top_frames
+from bench.run import REFUNDS_PER_ORDER, preload_refunds, preloaded_order, seed_bench_db
+from kakaclo_sandbox import create_app
+
+AUTH = {"Authorization": "Bearer demo-token"}
+API = "/openapi/openapi/v2/order/orders"
+
+
+def test_preloaded_refunds_read_back_through_the_api_as_settled_refunds(tmp_path: Path) -> None:
+    db = tmp_path / "scale.db"
+    seed_bench_db(db)
+    assert preload_refunds(db, 1_000) == 100
+    assert preload_refunds(db, 1_000) == 0  # already there: nothing added
+    assert preload_refunds(db, 2_000) == 100  # grows on from where it was
+    with TestClient(create_app(db=str(db), rate_limit=None)) as client:
+        for n in (1, 100, 200):
+            order_id = preloaded_order(n)
+            refunds = client.get(f"{API}/refund/{order_id}", headers=AUTH).json()["data"]
+            assert refunds["total"] == REFUNDS_PER_ORDER
+            assert {r["refundStatus"] for r in refunds["list"]} == {"refund_successfully"}
+            order = client.get(API, params={"ids": order_id}, headers=AUTH).json()["data"]
+            (shown,) = order["list"]
+            assert shown["refundedAmount"] + shown["refundableAmount"] == shown["finalAmount"]
+            assert shown["refundedAmount"] > 0
+        # the copies are refundable like any order: half of the line's pieces are left
+        answer = client.post(
+            f"{API}/{preloaded_order(1)}/refund",
+            json={"orderItems": [{**_line_of(client, preloaded_order(1)), "quantity": 10}]},
+            headers=AUTH,
+        )
+        assert answer.status_code == 200, answer.text
+        missing = client.get(f"{API}/refund/{preloaded_order(201)}", headers=AUTH)
+        assert missing.status_code == 404  # 2,000 refunds: 200 orders, no more
+
+
+def _line_of(client: TestClient, order_id: str) -> dict[str, object]:
+    order = client.get(API, params={"ids": order_id}, headers=AUTH).json()["data"]["list"][0]
+    line = order["orderItems"][0]
+    return {
+        "itemId": line["itemId"],
+        "skuCode": line["skuCode"],
+        "countryCode": line["countryCode"],
+    }
+
+
+def test_top_frames_share_own_and_total_time() -> None:
+    collapsed = "main;handle;query 6\nmain;handle;render 3\nmain;idle 1\nnot a stack line\n"
+    own, total = top_frames(collapsed, 2)
+    assert own == [("query", 0.6), ("render", 0.3)]
+    assert total == [("main", 1.0), ("handle", 0.9)]
+    assert top_frames("", 5) == ([], [])
