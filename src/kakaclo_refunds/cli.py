@@ -387,15 +387,6 @@ def contract(
         str | None,
         typer.Option("--phases", help="examples,coverage,fuzzing,stateful (default: all)."),
     ] = None,
-    workers: Annotated[
-        str | None,
-        typer.Option(
-            "--workers",
-            "-n",
-            help="Without a URL: spread the run over N processes (or auto), each with its own "
-            "sandbox (default 1).",
-        ),
-    ] = None,
     junit_xml: Annotated[
         Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report here.")
     ] = None,
@@ -406,6 +397,15 @@ def contract(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON summary on stdout (the run on stderr).")
     ] = False,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            "--workers",
+            "-n",
+            help="Without a URL: spread the run over N processes (or auto), each with its own "
+            "sandbox (default 1).",
+        ),
+    ] = None,
 ) -> None:
     """Run the contract suite against a server (default: the embedded sandbox).
 
