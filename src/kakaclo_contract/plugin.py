@@ -16,15 +16,14 @@ import pytest
 from _pytest.nodeid import coerce_node_id
 from hypothesis import settings as hypothesis_settings
 from kakaclo_client import spec_facts
-from kakaclo_client.models import RefundStatus
 
 from kakaclo_contract import profiles, spec_coverage, summary
 from kakaclo_contract.settings import DEFAULT_SUMMARY, MIN_READ_ANSWERS
+from kakaclo_contract.spec_check import SETTLED
 from kakaclo_contract.target import Target, settings, url_target
 from kakaclo_contract.traffic import Traffic
 from kakaclo_contract.verdict import Verdict, decide
 
-SETTLED = {RefundStatus.REFUND_SUCCESSFULLY, RefundStatus.REFUND_FAILED}
 SETTLEMENT_POLL = 10.0  # seconds between Query Refund polls while waiting for settlement
 
 profiles.load()

@@ -11,11 +11,14 @@ import json
 from dataclasses import dataclass, field
 
 import httpx
+from kakaclo_client.models import RefundStatus
 
 from kakaclo_contract import summary
 from kakaclo_spec import Spec
 
 SPEC = Spec.load()
+# The statuses a refund ends in; the spec says it never changes again.
+SETTLED = frozenset({RefundStatus.REFUND_SUCCESSFULLY, RefundStatus.REFUND_FAILED})
 
 
 def operation_of(method: str, url_path: str) -> str | None:

@@ -15,19 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from kakaclo_client import spec_facts
 from kakaclo_client.models import ErrorCode, OrderRefundStatus, RefundStatus
 
+from kakaclo_contract.spec_check import SETTLED
 from kakaclo_contract.target import select_target
 
 TARGET = select_target()
 API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
 SKU = "FSZW08923_R_L_NUB"
 ORDERS = ("10001", "10007")
-SETTLED = {RefundStatus.REFUND_SUCCESSFULLY, RefundStatus.REFUND_FAILED}
 
 
 @dataclass
@@ -242,38 +241,3 @@ class RefundMachine(RuleBasedStateMachine):
 def test_business_properties_hold() -> None:
     TARGET.require_sandbox("resets the data and moves the clock")
     RefundMachine.TestCase().runTest()
-
-
-def test_refunds_settle_each_at_its_own_time() -> None:
-    """A refund that settles must not hold back one due later (the sandbox tracks the earliest)."""
-    TARGET.require_sandbox("moves the clock")
-    with TARGET.http() as http:
-        info = http.get("/_sandbox/info").json()["data"]
-        settle_after = float(info["settings"]["settleAfterSeconds"])
-        if settle_after < 2:
-            pytest.skip(f"needs a settle-after of 2 s or more, not {settle_after:g} s")
-        TARGET.reset()
-        auth = {"Authorization": f"Bearer {TARGET.token}"}
-        order = http.get(API, params={"ids": "10001"}, headers=auth).json()["data"]["list"][0]
-        line = max(order["orderItems"], key=lambda item: item["productNum"])  # 2 pieces or more
-        piece = {"itemId": line["itemId"], "skuCode": line["skuCode"], "quantity": 1}
-        body = {"orderItems": [{**piece, "countryCode": line["countryCode"]}]}
-
-        def refund() -> str:
-            answer = http.post(f"{API}/10001/refund", json=body, headers=auth)
-            assert answer.status_code == 200, answer.text
-            return str(answer.json()["data"])
-
-        def statuses() -> dict[str, str]:
-            page = http.get(f"{API}/refund/10001", headers=auth).json()["data"]
-            return {r["refundNo"]: r["refundStatus"] for r in page["list"]}
-
-        step = 0.6 * settle_after
-        first = refund()
-        TARGET.advance_clock(step)
-        second = refund()  # due at 1.6 x settle-after
-        TARGET.advance_clock(step)  # 1.2 x: the first is due, the second is not
-        seen = statuses()
-        assert seen[first] in SETTLED and seen[second] == RefundStatus.PENDING_REVIEW, seen
-        TARGET.advance_clock(step)  # 1.8 x: the second is due too
-        assert statuses()[second] in SETTLED, statuses()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from kakaclo_client import spec_facts
-from kakaclo_client.models import ErrorCode
+from kakaclo_client.models import ErrorCode, RefundStatus
 
+from kakaclo_contract.spec_check import SETTLED
 from kakaclo_contract.target import select_target
 
 TARGET = select_target()
@@ -45,3 +46,39 @@ def test_another_merchants_order_does_not_exist() -> None:
         assert (answer.status_code, answer.json()["code"]) == (404, ErrorCode.ORDER_NOT_FOUND)
         listed = http.get(API, params={"ids": "20001"}, headers=auth).json()["data"]
         assert listed["list"] == []
+
+
+def test_refunds_settle_each_at_its_own_time() -> None:
+    """A refund that settles must not hold back one due later (the sandbox keeps the earliest due
+    time in memory)."""
+    TARGET.require_sandbox("moves the clock")
+    with TARGET.http() as http:
+        info = http.get("/_sandbox/info").json()["data"]
+        settle_after = float(info["settings"]["settleAfterSeconds"])
+        if settle_after < 2:
+            pytest.skip(f"needs a settle-after of 2 s or more, not {settle_after:g} s")
+        TARGET.reset()
+        auth = {"Authorization": f"Bearer {TARGET.token}"}
+        order = http.get(API, params={"ids": "10001"}, headers=auth).json()["data"]["list"][0]
+        line = max(order["orderItems"], key=lambda item: item["productNum"])  # 2 pieces or more
+        piece = {"itemId": line["itemId"], "skuCode": line["skuCode"], "quantity": 1}
+        body = {"orderItems": [{**piece, "countryCode": line["countryCode"]}]}
+
+        def refund() -> str:
+            answer = http.post(f"{API}/10001/refund", json=body, headers=auth)
+            assert answer.status_code == 200, answer.text
+            return str(answer.json()["data"])
+
+        def statuses() -> dict[str, str]:
+            page = http.get(f"{API}/refund/10001", headers=auth).json()["data"]
+            return {r["refundNo"]: r["refundStatus"] for r in page["list"]}
+
+        step = 0.6 * settle_after
+        first = refund()
+        TARGET.advance_clock(step)
+        second = refund()  # due at 1.6 x settle-after
+        TARGET.advance_clock(step)  # 1.2 x: the first is due, the second is not
+        seen = statuses()
+        assert seen[first] in SETTLED and seen[second] == RefundStatus.PENDING_REVIEW, seen
+        TARGET.advance_clock(step)  # 1.8 x: the second is due too
+        assert statuses()[second] in SETTLED, statuses()
