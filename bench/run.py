@@ -373,49 +373,35 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def measure_scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Refund Order and Query Refund with 1k, 100k and 1M refunds already stored.
 
-    One database grows from scale to scale; the sandbox restarts on it each
-    time (so its start-up with that much data is part of the run). Query
-    Refund reads a preloaded order with its ten refunds.
+    One database per scale. This machine's run-to-run noise is as large as the
+    effect looked for, so the scales are measured in rounds, in alternating
+    order (small to large, then large to small), and each figure is the median
+    of its rounds. Query Refund reads a preloaded order with its ten refunds.
     """
-    db = work / "scale.db"
-    seed_bench_db(db)
-    runs: dict[str, Any] = {}
+    databases = {}
     for total in args.scales:
         log(f"preloading {total:,} refunds")
-        preload_refunds(db, total)
-        port = free_port()
-        with server(
-            f"sandbox ({total:,} refunds)",
-            sandbox_command(db, port),
-            f"http://127.0.0.1:{port}/_sandbox/info",
-            timeout=120,
-        ) as pid:
-            root = f"http://127.0.0.1:{port}/openapi"
-            target = preloaded_order(total // REFUNDS_PER_ORDER)
-            check = httpx.get(
-                root + QUERY_PATH.format(id=target),
-                headers={"Authorization": "Bearer demo-token"},
-            ).json()["data"]
-            if check["total"] != REFUNDS_PER_ORDER:
-                raise RuntimeError(f"preloaded order {target} reads back wrong: {check}")
-            wrk(root + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", 1, args.connections)
-            refund = wrk(
-                root + REFUND_PATH.format(id=BENCH_ORDER),
-                "refund.lua",
-                args.scale_duration,
-                args.connections,
-            )
-            query = wrk(
-                root + QUERY_PATH.format(id=target),
-                "query.lua",
-                args.scale_duration,
-                args.connections,
-            )
-            runs[str(total)] = {
-                "refund_order": asdict(refund),
-                "query_refund": asdict(query),
-                "peak_rss_mb": round(peak_rss_mb(pid), 1),
+        databases[total] = work / f"scale-{total}.db"
+        seed_bench_db(databases[total])
+        preload_refunds(databases[total], total)
+    samples: dict[int, list[dict[str, Any]]] = {total: [] for total in args.scales}
+    for round_number in range(args.scale_rounds):
+        order = args.scales if round_number % 2 == 0 else tuple(reversed(args.scales))
+        for total in order:
+            samples[total].append(_scale_run(args, databases[total], total))
+    runs: dict[str, Any] = {}
+    for total, taken in samples.items():
+        runs[str(total)] = {
+            operation: {
+                "requests_per_second": statistics.median(
+                    t[operation]["requests_per_second"] for t in taken
+                ),
+                "p99_ms": statistics.median(t[operation]["p99_ms"] for t in taken),
+                "rounds": [round(t[operation]["requests_per_second"]) for t in taken],
             }
+            for operation in ("refund_order", "query_refund")
+        }
+        runs[str(total)]["peak_rss_mb"] = max(t["peak_rss_mb"] for t in taken)
     spread = {
         operation: round(
             min(run[operation]["requests_per_second"] for run in runs.values())
@@ -424,7 +410,37 @@ def measure_scale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         )
         for operation in ("refund_order", "query_refund")
     }
-    return {"runs": runs, "slowest_vs_fastest": spread}
+    return {"runs": runs, "rounds": args.scale_rounds, "slowest_vs_fastest": spread}
+
+
+def _scale_run(args: argparse.Namespace, db: Path, total: int) -> dict[str, Any]:
+    port = free_port()
+    with server(
+        f"sandbox ({total:,} refunds)",
+        sandbox_command(db, port),
+        f"http://127.0.0.1:{port}/_sandbox/info",
+        timeout=120,
+    ) as pid:
+        root = f"http://127.0.0.1:{port}/openapi"
+        target = preloaded_order(total // REFUNDS_PER_ORDER)
+        check = httpx.get(
+            root + QUERY_PATH.format(id=target),
+            headers={"Authorization": "Bearer demo-token"},
+        ).json()["data"]
+        if check["total"] != REFUNDS_PER_ORDER:
+            raise RuntimeError(f"preloaded order {target} reads back wrong: {check}")
+        refund_url = root + REFUND_PATH.format(id=BENCH_ORDER)
+        query_url = root + QUERY_PATH.format(id=target)
+        # warm-up of both operations, so no run pays for a cold start
+        wrk(refund_url, "refund.lua", 1, args.connections)
+        wrk(query_url, "query.lua", 1, args.connections)
+        refund = wrk(refund_url, "refund.lua", args.scale_duration, args.connections)
+        query = wrk(query_url, "query.lua", args.scale_duration, args.connections)
+        return {
+            "refund_order": asdict(refund),
+            "query_refund": asdict(query),
+            "peak_rss_mb": round(peak_rss_mb(pid), 1),
+        }
 
 
 def _per_call_us(call: Callable[[], object], rounds: int) -> float:
@@ -573,8 +589,9 @@ def print_table(results: dict[str, Any]) -> None:
     )
     scale = results["scale"]
     print(
-        "\nData scale: the sandbox with refunds already stored (wrk -d{}s each)".format(
-            results["settings"]["scale_duration"]
+        "\nData scale: the sandbox with refunds already stored (wrk -d{}s, the median of {} "
+        "rounds in alternating order)".format(
+            results["settings"]["scale_duration"], scale["rounds"]
         )
     )
     print(
@@ -621,7 +638,10 @@ def main() -> int:
     parser.add_argument("--client-calls", type=int, default=1000, help="calls per client")
     parser.add_argument("--skip-prism", action="store_true", help="leave Prism out")
     parser.add_argument(
-        "--scale-duration", type=int, default=5, help="seconds per wrk run of the data-scale table"
+        "--scale-duration", type=int, default=3, help="seconds per wrk run of the data-scale table"
+    )
+    parser.add_argument(
+        "--scale-rounds", type=int, default=3, help="rounds of the data-scale table (median)"
     )
     parser.add_argument(
         "--scales",
