@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -332,6 +332,30 @@ def sandbox(ctx: typer.Context) -> None:
     sandbox_main(ctx.args, prog="kakaclo sandbox")
 
 
+class FailOn(StrEnum):
+    """When ``kakaclo contract --replay`` exits 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NEVER = "never"
+
+
+@app.command(
+    "proxy",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def proxy(ctx: typer.Context) -> None:
+    """Run the validating proxy (the options of kakaclo-sandbox proxy; try: kakaclo proxy --help).
+
+    Example: kakaclo proxy --upstream https://test-developer.kakaclo.com/openapi --record run.har
+    """
+    extras.require("kakaclo proxy", "sandbox")
+    from kakaclo_proxy.cli import main as proxy_main
+
+    proxy_main(ctx.args, prog="kakaclo proxy")
+
+
 @app.command("contract")
 def contract(
     base_url: BaseUrl = None,
@@ -406,6 +430,22 @@ def contract(
             "sandbox (default 1).",
         ),
     ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay",
+            metavar="FILE.har",
+            help="Check a recording (kakaclo proxy --record, or any HAR) offline instead of "
+            "running the suite; reports go to reports/replay/. Only --junit-xml, --json and "
+            "--fail-on apply.",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on", help="With --replay: exit 1 on any error, on any warning too, or never."
+        ),
+    ] = FailOn.ERROR,
 ) -> None:
     """Run the contract suite against a server (default: the embedded sandbox).
 
@@ -415,6 +455,13 @@ def contract(
 
     Example: KAKACLO_TOKEN=... kakaclo contract --base-url https://test-developer.kakaclo.com/openapi
     """
+    if replay is not None:
+        extras.require("kakaclo contract --replay", "sandbox")
+        from kakaclo_proxy.replay import replay as replay_recording
+
+        raise typer.Exit(
+            replay_recording(replay, fail_on=fail_on.value, junit_xml=junit_xml, as_json=as_json)
+        )
     extras.require("kakaclo contract", "contract")
     from kakaclo_contract import settings as names
     from kakaclo_contract.run import run

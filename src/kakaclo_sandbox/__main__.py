@@ -2,6 +2,7 @@
 
 kakaclo-sandbox --port 8080 --db .sandbox/sandbox.db --settle-after 5 --rate-limit 120/2
 kakaclo-sandbox --data my-orders.yaml --fresh
+kakaclo-sandbox proxy --upstream URL   (the validating proxy: kakaclo_proxy.cli)
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
     parser = OneLineErrors(
         prog=prog,
         description="A stateful Kakaclo refund API sandbox, validated by openapi.yaml.",
-        epilog="example: %(prog)s --port 8080 --settle-after 2 --rate-limit off",
+        epilog="example: %(prog)s --port 8080 --settle-after 2 --rate-limit off; "
+        "the validating proxy: %(prog)s proxy --help",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
     parser.add_argument(
@@ -180,6 +182,12 @@ def _one_line(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None, prog: str = "kakaclo-sandbox") -> None:
     """Entry point of ``kakaclo-sandbox`` (and of ``kakaclo sandbox``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["proxy"]:
+        from kakaclo_proxy.cli import main as proxy_main
+
+        proxy_main(argv[1:], prog=f"{prog} proxy")
+        return
     args = build_parser(prog).parse_args(argv)
     try:
         serve(args)

@@ -171,6 +171,26 @@ class Spec:
                 return operation_id
         return None
 
+    def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
+        """The ``operationId`` and path parameters of a request to a spec path, or None."""
+        for op_method, pattern, operation_id in self._path_patterns:
+            found = pattern.fullmatch(path)
+            if found and op_method == method:
+                return operation_id, found.groupdict()
+        return None
+
+    def spec_path_in(self, url_path: str) -> str | None:
+        """The spec path a URL path ends with (under whatever base), or None."""
+        for _, pattern, _ in self._path_patterns:
+            found = pattern.search(url_path)
+            if found:
+                return url_path[found.start() :]
+        return None
+
+    def has_path(self, path: str) -> bool:
+        """True when ``path`` is one of the spec's paths, whatever the method."""
+        return any(pattern.fullmatch(path) for _, pattern, _ in self._path_patterns)
+
     @cached_property
     def operation_ids(self) -> tuple[str, ...]:
         """Every ``operationId``, in the spec's order."""
@@ -208,8 +228,8 @@ class Spec:
 
 
 def _path_pattern(template: str) -> re.Pattern[str]:
-    # /orders/{id}/refund -> /orders/[^/]+/refund (re.escape turns { into \{)
-    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$")
+    # /orders/{id}/refund -> /orders/(?P<id>[^/]+)/refund (re.escape turns { into \{)
+    return re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
 
 
 @cache

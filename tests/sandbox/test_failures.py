@@ -30,6 +30,7 @@ def _refund_count(client: TestClient | httpx.Client, order_id: str = "10007") ->
         ("code=503", 503, 50301, None),
         ("code=503, retry-after=2", 503, 50301, "2"),
         ("code=500", 500, 50001, None),
+        ("code=502", 502, 50201, None),
         ("code=429", 429, 42901, "1"),
         ('return=minimal; code="429"; retry-after=7', 429, 42901, "7"),
     ],
@@ -55,7 +56,7 @@ def test_a_delay_then_the_normal_answer(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("prefer", "words"),
     [
-        ("code=502", "the sandbox can force 429, 500, 503"),
+        ("code=504", "the sandbox can force 429, 500, 502, 503"),
         ("code=abc", "take numbers"),
         ("drop=sideways", "say drop (before) or drop=after"),
         ("code=500, drop", "choose code or drop"),

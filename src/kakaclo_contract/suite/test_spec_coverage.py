@@ -4,7 +4,7 @@ Against a sandbox the run must observe every (operation, status) pair and
 every ``ErrorCode`` of the spec (see ``kakaclo_contract.spec_coverage``); these
 requests make the rare ones happen, each checked against the spec like any
 other answer: 413, an ``Idempotency-Key`` still in flight (40912), the
-sandbox's forced 429/500/503 and its refused ``Prefer`` (40004), an unknown
+sandbox's forced 429/500/502/503 and its refused ``Prefer`` (40004), an unknown
 path (40400), malformed JSON and a wrong content type, and each refusal of
 Refund Order once, so that the gate never depends on what random cases drew.
 """
@@ -45,8 +45,9 @@ def _checked(operation_id: str, status: int, answer_status: int, body: object) -
     [
         ("code=429", 429, ErrorCode.RATE_LIMITED),
         ("code=500", 500, ErrorCode.SERVER_ERROR),
+        ("code=502", 502, ErrorCode.UPSTREAM_UNAVAILABLE),
         ("code=503, retry-after=1", 503, ErrorCode.SERVICE_UNAVAILABLE),
-        ("code=502", 400, ErrorCode.UNSUPPORTED_PREFERENCE),
+        ("code=504", 400, ErrorCode.UNSUPPORTED_PREFERENCE),
     ],
 )
 def test_forced_failures_answer_as_documented(

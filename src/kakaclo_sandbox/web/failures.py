@@ -7,6 +7,8 @@ Two ways to ask, both part of the control surface (``--no-control`` turns them o
       Prefer: code=503, retry-after=2     answer 503 with Retry-After: 2
       Prefer: code=429                    answer 429 (Retry-After: 1 unless given)
       Prefer: code=500                    answer 500
+      Prefer: code=502                    answer 502 (what a gateway answers when
+                                          the server behind it is down)
       Prefer: delay=1.5                   wait 1.5 s, then answer normally
       Prefer: drop                        close the connection without an answer
       Prefer: drop=after                  carry the request out, then drop the answer
@@ -16,7 +18,8 @@ Two ways to ask, both part of the control surface (``--no-control`` turns them o
   operation (or of any, without ``operation``) fail so.
 
 A forced status answers the spec's error envelope (``SERVER_ERROR`` 50001,
-``SERVICE_UNAVAILABLE`` 50301, ``RATE_LIMITED`` 42901) and carries nothing out.
+``UPSTREAM_UNAVAILABLE`` 50201, ``SERVICE_UNAVAILABLE`` 50301, ``RATE_LIMITED``
+42901) and carries nothing out.
 A drop sends the status line and headers and closes the connection before the
 body, so the client sees a broken answer (httpx: ``RemoteProtocolError``).
 The answer names what was applied in ``Preference-Applied``.
@@ -46,6 +49,7 @@ log = logging.getLogger("kakaclo_sandbox.web.failures")
 FORCED_CODES = {
     429: (ErrorCode.RATE_LIMITED, "rate limit exceeded (forced by the sandbox)"),
     500: (ErrorCode.SERVER_ERROR, "internal server error (forced by the sandbox)"),
+    502: (ErrorCode.UPSTREAM_UNAVAILABLE, "upstream unavailable (forced by the sandbox)"),
     503: (ErrorCode.SERVICE_UNAVAILABLE, "service unavailable (forced by the sandbox)"),
 }
 MAX_DELAY = 60.0

@@ -1,0 +1,243 @@
+"""``kakaclo-sandbox proxy``: a validating reverse proxy in front of any server of the spec.
+
+kakaclo-sandbox proxy --upstream https://test-developer.kakaclo.com/openapi --record run.har
+kakaclo-sandbox proxy --upstream http://127.0.0.1:8080/openapi --fail-on warning
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import signal
+import socket
+import sys
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from kakaclo_proxy.checks import ExchangeChecker
+from kakaclo_proxy.findings import Finding
+from kakaclo_proxy.har import HarRecorder, Redactor
+from kakaclo_proxy.inspector import Inspector
+from kakaclo_proxy.reports import FAIL_ON, Reports, summary_table
+from kakaclo_proxy.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, Upstream
+from kakaclo_sandbox.__main__ import OneLineErrors, _port
+from kakaclo_sandbox.version import __version__
+from kakaclo_spec import shipped_spec
+
+DEFAULT_PORT = 8081
+DEFAULT_REPORT = Path("reports/proxy")
+MAX_TIMEOUT = 600.0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def upstream_url(text: str) -> str:
+    """An http(s) base URL with a host (the same URL the client takes)."""
+    split = urlsplit(text)
+    if split.scheme not in ("http", "https") or not split.hostname:
+        raise argparse.ArgumentTypeError(
+            f"must be an http:// or https:// base URL such as "
+            f"https://test-developer.kakaclo.com/openapi, not {text!r}"
+        )
+    if split.query or split.fragment:
+        raise argparse.ArgumentTypeError(f"a base URL has no query or fragment: {text!r}")
+    return text.rstrip("/")
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 up to {MAX_TIMEOUT:g}, not {text!r}"
+        )
+    return value
+
+
+def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser:
+    """The proxy's command line (also ``kakaclo proxy``)."""
+    parser = OneLineErrors(
+        prog=prog,
+        description="A validating reverse proxy: forwards every request to --upstream unchanged "
+        "and checks each exchange against openapi.yaml. Ctrl-C (or SIGTERM) writes the reports "
+        "and exits 1 when --fail-on says the run failed.",
+        epilog="example: %(prog)s --upstream https://test-developer.kakaclo.com/openapi "
+        "--record reports/proxy/run.har",
+    )
+    parser.add_argument(
+        "--upstream",
+        required=True,
+        type=upstream_url,
+        metavar="URL",
+        help="the API's base URL, as the client takes it; the proxy serves the same path",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help="port, 1 to 65535 (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=DEFAULT_REPORT,
+        metavar="DIR",
+        help="findings.ndjson (live), junit.xml and summary.json "
+        "(at shutdown) go here (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE.har",
+        help="record the exchanges as HAR 1.2, credentials redacted",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="error",
+        help="exit 1 at shutdown on any error, any warning too, or never (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=_timeout,
+        default=DEFAULT_CONNECT_TIMEOUT,
+        metavar="SECONDS",
+        help="to connect to the upstream (default: %(default)s); then 502",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_READ_TIMEOUT,
+        metavar="SECONDS",
+        help="to wait for the upstream's answer (default: %(default)s); then 502",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="do not print findings as they happen (the reports still get them)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything says the proxy is ready."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _print_finding(finding: Finding) -> None:
+    print(finding.line(), file=sys.stderr, flush=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the proxy until SIGINT or SIGTERM; the exit status ``--fail-on`` asks for."""
+    import uvicorn
+
+    from kakaclo_proxy.app import ProxyApp
+
+    spec = shipped_spec()
+    base_path = urlsplit(args.upstream).path
+    try:
+        sock = _bind(args.host, args.port)
+        reports = Reports(args.report)
+    except OSError as error:
+        print(f"kakaclo proxy: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    redactor = Redactor()
+    recorder = None
+    if args.record is not None:
+        try:
+            recorder = HarRecorder(args.record, args.upstream, __version__, redactor)
+        except OSError as error:
+            print(
+                f"kakaclo proxy: cannot record to {args.record}: {error.strerror or error}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    inspector = Inspector(
+        ExchangeChecker(spec, base_path),
+        reports,
+        recorder,
+        on_finding=None if args.quiet else _print_finding,
+    )
+
+    def shut_down() -> None:
+        if recorder is not None:
+            recorder.close()
+        reports.close(args.fail_on)
+
+    app = ProxyApp(
+        Upstream(args.upstream, args.connect_timeout, args.timeout),
+        inspector,
+        redactor,
+        on_shutdown=shut_down,
+    )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"kakaclo proxy {__version__}: http://{host}:{args.port}{base_path} -> {args.upstream}\n"
+        f"  findings as they happen: {reports.findings_path}\n"
+        f"  at Ctrl-C: {args.report / 'junit.xml'}, {args.report / 'summary.json'}"
+        + (f"\n  recording: {args.record}" if args.record else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        date_header=False,
+    )
+    _Server(config).run(sockets=[sock])
+    print(summary_table(reports), file=sys.stderr)
+    failed = reports.failed(args.fail_on)
+    print(
+        f"reports in {args.report}: {'FAILED' if failed else 'passed'} (--fail-on {args.fail_on})",
+        file=sys.stderr,
+    )
+    return EXIT_FINDINGS if failed else 0
+
+
+class _Server:
+    """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising the signal after
+    shutdown (uvicorn does, which would replace the exit status ``--fail-on`` decides)."""
+
+    def __init__(self, config: object) -> None:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Generator[None, None, None]:
+                handled = (signal.SIGINT, signal.SIGTERM)
+                original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+                try:
+                    yield
+                finally:
+                    for sig, handler in original.items():
+                        signal.signal(sig, handler)
+
+        self._server = Server(config)  # type: ignore[arg-type]
+
+    def run(self, sockets: list[socket.socket]) -> None:
+        """Serve until told to stop."""
+        self._server.run(sockets=sockets)
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "kakaclo-sandbox proxy") -> None:
+    """Entry point of ``kakaclo-sandbox proxy`` (and of ``kakaclo proxy``)."""
+    args = build_parser(prog).parse_args(argv)
+    sys.exit(serve(args))
