@@ -11,14 +11,28 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kakaclo_client.models import ErrorCode
 
+from kakaclo_proxy.checks import ExchangeChecker
 from kakaclo_proxy.exchange import AnsweredBy, Exchange, Headers
-from kakaclo_proxy.har import Redactor
+from kakaclo_proxy.findings import Finding
+from kakaclo_proxy.har import HarRecorder, Redactor
 from kakaclo_proxy.inspector import Inspector
-from kakaclo_proxy.upstream import Answer, Upstream, UpstreamUnavailable, end_to_end
+from kakaclo_proxy.reports import FailOn, Reports
+from kakaclo_proxy.upstream import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    Answer,
+    Upstream,
+    UpstreamUnavailable,
+    end_to_end,
+)
+from kakaclo_sandbox.version import __version__
+from kakaclo_spec import shipped_spec
 
 log = logging.getLogger("kakaclo_proxy")
 
@@ -94,7 +108,9 @@ class ProxyApp:
         except UpstreamUnavailable as failure:
             answer = bad_gateway(self.upstream.base_url, str(failure))
             answered_by = "proxy"
-        sent = [*end_to_end(answer.headers), ("content-length", str(len(answer.body)))]
+        sent = end_to_end(answer.headers, keep_framing=True)
+        if not any(name.lower() == "content-length" for name, _ in sent):
+            sent.append(("content-length", str(len(answer.body))))  # it came chunked
         await send(
             {
                 "type": "http.response.start",
@@ -121,3 +137,36 @@ class ProxyApp:
             self.inspector.inspect(exchange)
         except Exception:  # a bug in a check must never break the traffic
             log.exception("checking %s %s failed", exchange.method, exchange.target)
+
+
+def create_proxy(
+    upstream: str,
+    report: Path,
+    *,
+    record: Path | None = None,
+    fail_on: FailOn = "error",
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    on_finding: Callable[[Finding], None] | None = None,
+) -> ProxyApp:
+    """A proxy in front of ``upstream`` (a base URL), reporting under ``report``.
+
+    The recording and the reports are opened now (``OSError`` when they cannot be)
+    and closed at the app's lifespan shutdown.
+    """
+    spec = shipped_spec()
+    reports = Reports(report)
+    redactor = Redactor()
+    recorder = HarRecorder(record, upstream, __version__, redactor) if record else None
+    inspector = Inspector(
+        ExchangeChecker(spec, urlsplit(upstream).path), reports, recorder, on_finding
+    )
+
+    def shut_down() -> None:
+        if recorder is not None:
+            recorder.close()
+        reports.close(fail_on)
+
+    return ProxyApp(
+        Upstream(upstream, connect_timeout, read_timeout), inspector, redactor, shut_down
+    )

@@ -41,6 +41,7 @@ class Verdict:
     body: Any  # the answer's JSON, when it is JSON
     passed: list[str]  # the checks this exchange passed (for the per-check tallies)
     control: bool = False  # a call of the sandbox's control surface
+    outside: bool = False  # a path or method the spec has not
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,18 @@ class ExchangeChecker:
         spec_path = self.operation_path(exchange.path)
         found = self.spec.match(exchange.method, spec_path) if spec_path is not None else None
         if found is None:
+            # Refused (404, 405) is the answer the spec implies: no finding, only a count.
+            refused = exchange.status in (404, 405)
             if spec_path is not None and self.spec.has_path(spec_path):
-                if exchange.status in (404, 405):  # a method the path has not: refused, fine
-                    return Verdict(None, [], {}, None, passed)
-                report("operation", f"{exchange.method} is not an operation of {spec_path}")
-            else:
+                if not refused:
+                    report("operation", f"{exchange.method} is not an operation of {spec_path}")
+            elif not refused:
                 report(
                     "operation",
-                    "no operation of the spec has this path (forwarded)",
+                    "no operation of the spec has this path, yet it was answered (forwarded)",
                     "warning",
                 )
-            return Verdict(None, findings, {}, None, passed)
+            return Verdict(None, findings, {}, None, passed, outside=True)
         operation, path_params = found
         passed.append("operation")
         parameters = self._check_request(exchange, operation, path_params, report, passed)

@@ -16,19 +16,19 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from kakaclo_proxy.checks import ExchangeChecker
+import uvicorn
+
+from kakaclo_proxy.app import ProxyApp, create_proxy
 from kakaclo_proxy.findings import Finding
-from kakaclo_proxy.har import HarRecorder, Redactor
-from kakaclo_proxy.inspector import Inspector
-from kakaclo_proxy.reports import FAIL_ON, Reports, summary_table
-from kakaclo_proxy.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, Upstream
+from kakaclo_proxy.reports import FAIL_ON, summary_table
+from kakaclo_proxy.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from kakaclo_sandbox.__main__ import OneLineErrors, _port
 from kakaclo_sandbox.version import __version__
-from kakaclo_spec import shipped_spec
 
 DEFAULT_PORT = 8081
 DEFAULT_REPORT = Path("reports/proxy")
 MAX_TIMEOUT = 600.0
+BACKLOG = 2048  # uvicorn's own default
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
@@ -123,7 +123,7 @@ def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before anything says the proxy is ready."""
+    """The listening socket, bound and listening before anything says the proxy is ready."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -132,67 +132,15 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         raise OSError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.listen(BACKLOG)  # connections queue from now on, before uvicorn accepts them
     sock.set_inheritable(True)
     return sock
 
 
-def _print_finding(finding: Finding) -> None:
-    print(finding.line(), file=sys.stderr, flush=True)
-
-
-def serve(args: argparse.Namespace) -> int:
-    """Run the proxy until SIGINT or SIGTERM; the exit status ``--fail-on`` asks for."""
-    import uvicorn
-
-    from kakaclo_proxy.app import ProxyApp
-
-    spec = shipped_spec()
-    base_path = urlsplit(args.upstream).path
-    try:
-        sock = _bind(args.host, args.port)
-        reports = Reports(args.report)
-    except OSError as error:
-        print(f"kakaclo proxy: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    redactor = Redactor()
-    recorder = None
-    if args.record is not None:
-        try:
-            recorder = HarRecorder(args.record, args.upstream, __version__, redactor)
-        except OSError as error:
-            print(
-                f"kakaclo proxy: cannot record to {args.record}: {error.strerror or error}",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-    inspector = Inspector(
-        ExchangeChecker(spec, base_path),
-        reports,
-        recorder,
-        on_finding=None if args.quiet else _print_finding,
-    )
-
-    def shut_down() -> None:
-        if recorder is not None:
-            recorder.close()
-        reports.close(args.fail_on)
-
-    app = ProxyApp(
-        Upstream(args.upstream, args.connect_timeout, args.timeout),
-        inspector,
-        redactor,
-        on_shutdown=shut_down,
-    )
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(
-        f"kakaclo proxy {__version__}: http://{host}:{args.port}{base_path} -> {args.upstream}\n"
-        f"  findings as they happen: {reports.findings_path}\n"
-        f"  at Ctrl-C: {args.report / 'junit.xml'}, {args.report / 'summary.json'}"
-        + (f"\n  recording: {args.record}" if args.record else ""),
-        file=sys.stderr,
-        flush=True,
-    )
-    config = uvicorn.Config(
+def server_config(app: ProxyApp) -> uvicorn.Config:
+    """uvicorn's settings for the proxy: no Date or Server header of its own (the
+    upstream's pass through), no access log (findings are the proxy's output)."""
+    return uvicorn.Config(
         app,
         loop="uvloop",
         http="httptools",
@@ -202,7 +150,45 @@ def serve(args: argparse.Namespace) -> int:
         server_header=False,
         date_header=False,
     )
-    _Server(config).run(sockets=[sock])
+
+
+def _print_finding(finding: Finding) -> None:
+    print(finding.line(), file=sys.stderr, flush=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the proxy until SIGINT or SIGTERM; the exit status ``--fail-on`` asks for."""
+    base_path = urlsplit(args.upstream).path
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as error:
+        print(f"kakaclo proxy: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        app = create_proxy(
+            args.upstream,
+            args.report,
+            record=args.record,
+            fail_on=args.fail_on,
+            connect_timeout=args.connect_timeout,
+            read_timeout=args.timeout,
+            on_finding=None if args.quiet else _print_finding,
+        )
+    except OSError as error:
+        sock.close()
+        print(f"kakaclo proxy: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    reports = app.inspector.reports
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"kakaclo proxy {__version__}: http://{host}:{args.port}{base_path} -> {args.upstream}\n"
+        f"  findings as they happen: {reports.findings_path}\n"
+        f"  at Ctrl-C: {args.report / 'junit.xml'}, {args.report / 'summary.json'}"
+        + (f"\n  recording: {args.record}" if args.record else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    _Server(server_config(app)).run(sockets=[sock])
     print(summary_table(reports), file=sys.stderr)
     failed = reports.failed(args.fail_on)
     print(
@@ -216,9 +202,7 @@ class _Server:
     """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising the signal after
     shutdown (uvicorn does, which would replace the exit status ``--fail-on`` decides)."""
 
-    def __init__(self, config: object) -> None:
-        import uvicorn
-
+    def __init__(self, config: uvicorn.Config) -> None:
         class Server(uvicorn.Server):
             @contextlib.contextmanager
             def capture_signals(self) -> Generator[None, None, None]:
@@ -230,7 +214,7 @@ class _Server:
                     for sig, handler in original.items():
                         signal.signal(sig, handler)
 
-        self._server = Server(config)  # type: ignore[arg-type]
+        self._server = Server(config)
 
     def run(self, sockets: list[socket.socket]) -> None:
         """Serve until told to stop."""

@@ -4,7 +4,7 @@ Entries are appended as they happen, each flushed, so a crash loses none: the
 file then lacks only its closing brackets, and :func:`read_har` accepts it.
 Bodies are kept as the wire carried them (base64 when they are compressed or
 not UTF-8). ``Authorization`` and other credential headers, and query
-parameters that look like secrets, are replaced by ``[redacted:<digest>]``;
+parameters that look like secrets, are replaced by ``redacted-<digest>``;
 the digest (HMAC with a key made for this recording and then forgotten) keeps
 two merchants apart on replay without revealing either token. Any later
 occurrence of a redacted value elsewhere (a body, a URL) is replaced too.
@@ -50,13 +50,15 @@ class Redactor:
         self._seen: dict[str, str] = {}
 
     def mask(self, secret: str) -> str:
-        """``[redacted:<digest>]`` for one secret (remembered, to scrub it elsewhere)."""
+        """``redacted-<digest>`` for one secret (remembered, to scrub it elsewhere)."""
         masked = self._seen.get(secret)
         if masked is None:
             digest = hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()[:12]
-            masked = f"[redacted:{digest}]"
+            masked = f"redacted-{digest}"  # URL-safe: it may replace a query value
             if len(secret) >= MIN_SECRET:
                 self._seen[secret] = masked
+                # longest first, so a token that contains another is masked whole
+                self._seen = dict(sorted(self._seen.items(), key=lambda kv: -len(kv[0])))
         return masked
 
     def header(self, name: str, value: str) -> str:

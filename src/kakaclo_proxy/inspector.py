@@ -56,6 +56,8 @@ class Inspector:
             failed = {finding.check for finding in crossed}
             passed += [check for check in evaluated if check not in failed]
         self.reports.exchange(verdict.operation, passed, control=verdict.control)
+        if verdict.outside:
+            self.reports.outside(exchange.method, exchange.path, exchange.status)
         for finding in findings:
             self.reports.add(finding)
             if self.on_finding is not None:

@@ -27,6 +27,8 @@ MAX_JUNIT_MESSAGES = 20
 # The JUnit file names at most MAX_JUNIT_MESSAGES per case; keeping more in memory would
 # only grow it on a long run (the NDJSON file has every finding).
 MAX_KEPT_FINDINGS = 4096
+MAX_OUTSIDE_KEPT = 256  # distinct requests outside the spec named in summary.json
+OTHERS = "(others)"
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Tally:
     errors: Counter[tuple[str, str]] = field(default_factory=Counter)
     warnings: Counter[tuple[str, str]] = field(default_factory=Counter)
     exchanges: Counter[str] = field(default_factory=Counter)  # operation -> exchanges
+    outside: Counter[str] = field(default_factory=Counter)  # "METHOD path -> status" -> count
 
     def rows(self) -> list[tuple[str, str, int, int, int]]:
         """``(operation, check, passed, errors, warnings)`` for every pair seen."""
@@ -72,6 +75,14 @@ class Reports:
         for check in passed:
             self.tally.passed[(name, check)] += 1
 
+    def outside(self, method: str, path: str, status: int) -> None:
+        """Count a request to a path or method outside the spec (forwarded, never blocked)."""
+        key = f"{method} {path} -> {status}"
+        if key in self.tally.outside or len(self.tally.outside) < MAX_OUTSIDE_KEPT:
+            self.tally.outside[key] += 1
+        else:
+            self.tally.outside[OTHERS] += 1
+
     def add(self, finding: Finding) -> None:
         """Write one finding now (one NDJSON line, flushed) and count it."""
         self._ndjson.write(json.dumps(finding.as_json(), ensure_ascii=False) + "\n")
@@ -101,6 +112,7 @@ class Reports:
             "errors": self.counts()[0],
             "warnings": self.counts()[1],
             "failOn": fail_on,
+            "outsideTheSpec": dict(self.tally.outside.most_common()),
             "passed": not self.failed(fail_on),
             "checks": [
                 {"operation": op, "check": check, "passed": p, "errors": e, "warnings": w}
@@ -157,13 +169,20 @@ def summary_table(reports: Reports) -> str:
     errors, warnings = reports.counts()
     exchanges = sum(reports.tally.exchanges.values())
     lines = [f"{exchanges} exchange(s), {errors} error(s), {warnings} warning(s)"]
-    if not rows:
-        return lines[0]
-    width = max(len(op) for op, *_ in rows)
-    check_width = max(len(check) for _, check, *_ in rows)
-    lines.append(f"{'operation':<{width}}  {'check':<{check_width}}  passed  errors  warnings")
-    for op, check, passed, err, warn in rows:
-        lines.append(f"{op:<{width}}  {check:<{check_width}}  {passed:>6}  {err:>6}  {warn:>8}")
+    if rows:
+        width = max(len(op) for op, *_ in rows)
+        check_width = max(len(check) for _, check, *_ in rows)
+        lines.append(f"{'operation':<{width}}  {'check':<{check_width}}  passed  errors  warnings")
+        lines += [
+            f"{op:<{width}}  {check:<{check_width}}  {passed:>6}  {err:>6}  {warn:>8}"
+            for op, check, passed, err, warn in rows
+        ]
+    outside = sum(reports.tally.outside.values())
+    if outside:
+        lines.append(
+            f"outside the spec: {outside} exchange(s) forwarded "
+            f"({len(reports.tally.outside)} distinct; outsideTheSpec in summary.json)"
+        )
     control = reports.tally.exchanges.get(CONTROL)
     if control:
         lines.append(f"{CONTROL}: {control} exchange(s) forwarded, not checked")
