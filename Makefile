@@ -121,8 +121,8 @@ bench-tools: $(TOOLS)/node_modules/.bin/prism
 		  || sudo apt-get install -y -q wrk >/dev/null; } \
 		|| { echo "could not install wrk: install it (apt-get install wrk) and run make bench again"; exit 1; }; }
 
-bench: $(GEN_STAMP) bench-tools ## Load, data-scale, client and contract-suite figures vs Prism and the floor (~5 min)
-	@$(PY) bench/run.py $(BENCH_ARGS)
+bench: $(GEN_STAMP) bench-tools ## Load, data-scale, client, contract-suite and proxy figures vs Prism, the floor and direct (~10 min)
+	@$(PY) -m bench.run $(BENCH_ARGS)
 
 PROFILE_ARGS ?=
 profile: $(GEN_STAMP) bench-tools ## py-spy's top frames of the sandbox under wrk load (PROFILE_ARGS="--operation query_refund")

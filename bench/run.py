@@ -4,7 +4,7 @@ Every figure of a table is measured in this run, on this machine, with the
 server pinned to one core and the load generator (wrk) to the other when
 ``taskset`` is available. Results are printed and written to reports/bench.json.
 
-    python bench/run.py [--duration 10] [--connections 32] [--skip-prism]
+    python -m bench.run [--duration 10] [--connections 32] [--skip-prism] [--proxy-rounds 3]
 """
 
 from __future__ import annotations
@@ -627,11 +627,12 @@ def print_table(results: dict[str, Any]) -> None:
         f"--workers 2: {two['wall_seconds']} s ({contract['two_vs_one']}x), "
         f"{two['schemathesis_cases']} cases, passed: {two['passed']}"
     )
-    print(f"\nsaved to {REPORT.relative_to(ROOT)}")
 
 
 def main() -> int:
     """Run every measurement and report."""
+    from bench import proxy as proxy_bench  # it imports this module
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
@@ -649,6 +650,7 @@ def main() -> int:
         default=SCALES,
         help="refunds stored before each data-scale run (comma-separated)",
     )
+    proxy_bench.add_arguments(parser)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk (make bench installs it with apt-get)")
@@ -672,10 +674,16 @@ def main() -> int:
         results["scale"] = measure_scale(args, work)
         log("measuring client overhead")
         results["clients"] = measure_clients(work, args.client_calls)
+        log("measuring the validating proxy against direct")
+        results["proxy"] = proxy_bench.measure_proxy(
+            argparse.Namespace(**{**vars(args), "duration": args.duration_proxy}), work
+        )
     results["contract"] = measure_contract()
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
+    proxy_bench.print_proxy(results["proxy"])
+    print(f"\nsaved to {REPORT.relative_to(ROOT)}")
     return 0
 
 

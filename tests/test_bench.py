@@ -57,3 +57,16 @@ def test_top_frames_share_own_and_total_time() -> None:
     assert own == [("query", 0.6), ("render", 0.3)]
     assert total == [("main", 1.0), ("handle", 0.9)]
     assert top_frames("", 5) == ([], [])
+
+
+def test_the_paced_load_sends_its_schedule_and_times_each_answer() -> None:
+    import asyncio
+
+    from bench.paced import paced
+    from tests.proxy.servers import sandbox_app, upstream
+
+    with upstream(sandbox_app()) as base_url:
+        url = base_url + "/openapi/v2/order/orders/refund/10001"
+        latencies = asyncio.run(paced(url, 100, 0.3, {"Authorization": "Bearer demo-token"}))
+    assert len(latencies) == 30
+    assert all(0 < latency < 10 for latency in latencies)

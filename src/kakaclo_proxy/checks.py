@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import parse_qsl
 
+import orjson
 from kakaclo_client.models import ErrorCode
-from starlette.datastructures import Headers as StarletteHeaders
-from starlette.datastructures import QueryParams
 
 from kakaclo_proxy.exchange import Exchange, UndecodableBody, header
 from kakaclo_proxy.findings import Finding, Severity
@@ -49,8 +49,8 @@ class _Request:
     """The parameter sources an OperationValidator reads (a Starlette Request's shape)."""
 
     path_params: dict[str, str]
-    query_params: QueryParams
-    headers: StarletteHeaders
+    query_params: dict[str, str]
+    headers: dict[str, str]
 
 
 class ExchangeChecker:
@@ -122,13 +122,11 @@ class ExchangeChecker:
         accepted = 200 <= exchange.status < 300
         request = _Request(
             path_params=path_params,
-            query_params=QueryParams(exchange.query),
-            headers=StarletteHeaders(
-                raw=[
-                    (k.lower().encode("latin-1"), v.encode("latin-1"))
-                    for k, v in exchange.request_headers
-                ]
-            ),
+            # the last value of a name wins, as in the sandbox (Starlette's QueryParams)
+            query_params=dict(parse_qsl(exchange.query, keep_blank_values=True))
+            if exchange.query
+            else {},
+            headers={name.lower(): value for name, value in exchange.request_headers},
         )
         parameters: dict[str, Any] = {}
         try:
@@ -184,13 +182,17 @@ class ExchangeChecker:
             return None
         passed.append("content-type")
         try:
-            body = parse_json(exchange.response_json_bytes())
+            raw = exchange.response_json_bytes()
+            body = orjson.loads(raw)  # fast; the strict parser names what is wrong
         except UndecodableBody as error:
             report("response-schema", str(error), "warning")
             return None
-        except ApiError as error:
-            report("response-schema", error.message.replace("request body", "the body"))
-            return None
+        except orjson.JSONDecodeError:
+            try:
+                body = parse_json(raw)
+            except ApiError as error:
+                report("response-schema", error.message.replace("request body", "the body"))
+                return None
         problems = [
             str(e) for e in self.spec.response_schema(operation, exchange.status).errors(body)
         ]

@@ -149,6 +149,7 @@ def server_config(app: ProxyApp) -> uvicorn.Config:
         log_level="warning",
         server_header=False,
         date_header=False,
+        proxy_headers=False,  # X-Forwarded-* pass through to the upstream untouched
     )
 
 

@@ -35,20 +35,31 @@ OTHERS = "(others)"
 class Tally:
     """Per (operation, check): exchanges that passed, errors and warnings."""
 
-    passed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # (operation, the checks one exchange passed) -> exchanges: one count per exchange
+    passed_together: Counter[tuple[str, tuple[str, ...]]] = field(default_factory=Counter)
     errors: Counter[tuple[str, str]] = field(default_factory=Counter)
     warnings: Counter[tuple[str, str]] = field(default_factory=Counter)
     exchanges: Counter[str] = field(default_factory=Counter)  # operation -> exchanges
     outside: Counter[str] = field(default_factory=Counter)  # "METHOD path -> status" -> count
 
+    @property
+    def passed(self) -> Counter[tuple[str, str]]:
+        """(operation, check) -> exchanges that passed it."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for (operation, checks), exchanges in self.passed_together.items():
+            for check in checks:
+                counts[(operation, check)] += exchanges
+        return counts
+
     def rows(self) -> list[tuple[str, str, int, int, int]]:
         """``(operation, check, passed, errors, warnings)`` for every pair seen."""
-        keys = set(self.passed) | set(self.errors) | set(self.warnings)
+        passed = self.passed
+        keys = set(passed) | set(self.errors) | set(self.warnings)
         return [
             (
                 op,
                 check,
-                self.passed[(op, check)],
+                passed[(op, check)],
                 self.errors[(op, check)],
                 self.warnings[(op, check)],
             )
@@ -72,8 +83,7 @@ class Reports:
         """Count one exchange and the checks it passed."""
         name = CONTROL if control else (operation or OUTSIDE)
         self.tally.exchanges[name] += 1
-        for check in passed:
-            self.tally.passed[(name, check)] += 1
+        self.tally.passed_together[(name, tuple(passed))] += 1
 
     def outside(self, method: str, path: str, status: int) -> None:
         """Count a request to a path or method outside the spec (forwarded, never blocked)."""

@@ -10,6 +10,7 @@ clients, or before the proxy started) it is a warning.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ REFUND_ORDER = spec_facts.REFUND_ORDER.operation_id
 QUERY_REFUND = spec_facts.QUERY_REFUND.operation_id
 QUERY_ORDERS = spec_facts.QUERY_ORDERS.operation_id
 PAGED = (QUERY_REFUND, QUERY_ORDERS)
+MAX_ORDERS = 50_000  # order views kept (least recently seen forgotten first)
 
 Report = Callable[[str, str, Severity], None]
 
@@ -46,15 +48,28 @@ class OrderView:
 class Observations:
     """The cross-exchange state: one view per (merchant, order)."""
 
-    orders: dict[tuple[str, str], OrderView] = field(default_factory=dict)
+    orders: OrderedDict[tuple[str, str], OrderView] = field(default_factory=OrderedDict)
+    max_orders: int = MAX_ORDERS
 
     def reset(self) -> None:
         """Forget everything (the sandbox was reset through the proxy)."""
         self.orders.clear()
 
     def view(self, merchant: str, order_id: str) -> OrderView:
-        """The view of one order, made on first sight."""
-        return self.orders.setdefault((merchant, order_id), OrderView())
+        """The view of one order, made on first sight.
+
+        The least recently seen order is forgotten beyond ``max_orders``, so memory
+        stays flat on a long run; seen again, its refunds count as not seen created
+        (its findings become warnings)."""
+        key = (merchant, order_id)
+        view = self.orders.get(key)
+        if view is None:
+            view = self.orders[key] = OrderView()
+            if len(self.orders) > self.max_orders:
+                self.orders.popitem(last=False)
+        else:
+            self.orders.move_to_end(key)
+        return view
 
     def observe(
         self, exchange: Exchange, operation: str, parameters: dict[str, Any], body: Any
