@@ -130,3 +130,40 @@ def test_contract_tour_runs_against_a_server_that_is_not_a_sandbox(
         assert (tmp_path / "reports" / "vendor.xml").exists()
     else:
         assert "mode read-only" in done.stdout
+
+
+def test_proxy_tour_runs(sandbox: LiveSandbox, tmp_path: Path) -> None:
+    tour = next(block for block in _blocks("sh") if "kakaclo-sandbox proxy" in block)
+    lines = [line.split("  #")[0].split(" #")[0].strip() for line in tour.splitlines()]
+    start, curl, stop, replay = [line for line in lines if line and not line.startswith("#")]
+    assert start.endswith("&") and stop.startswith("kill -INT %1")
+    bin_dir = Path(sys.executable).parent
+    argv = (
+        start.rstrip(" &")
+        .replace(".venv/bin/", f"{bin_dir}/")
+        .replace("http://127.0.0.1:8080", sandbox.root)
+        .split()
+    )
+    port = LiveSandbox(db=tmp_path / "unused.db").port  # a free port for the proxy
+    proxy = subprocess.Popen(
+        [*argv, "--port", str(port)], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    assert proxy.stderr is not None
+    assert proxy.stderr.readline().startswith("kakaclo proxy")  # bound and listening
+    answer = send_curl(curl.replace("http://127.0.0.1:8081", f"http://127.0.0.1:{port}"))
+    assert answer.status_code == 200 and answer.json()["code"] == 10000
+    proxy.send_signal(2)
+    _, err = proxy.communicate(timeout=30)
+    assert proxy.returncode == 0, err
+    assert "1 exchange(s), 0 error(s), 0 warning(s)" in err
+    for name in ("findings.ndjson", "junit.xml", "summary.json", "run.har"):
+        assert (tmp_path / "reports" / "proxy" / name).exists()
+    replayed = subprocess.run(
+        ["bash", "-c", replay.replace(".venv/bin/", f"{bin_dir}/")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert "1 exchange(s) replayed" in replayed.stderr

@@ -10,10 +10,12 @@ each, a smoke test that suits the extra:
   one line naming their extra and exit 2, and the client refunds an order of
   a started sandbox;
 - ``[sandbox]``: ``kakaclo-sandbox`` starts and answers the README's copy of
-  the vendor's curl example;
+  the vendor's curl example; ``kakaclo-sandbox proxy`` in front of it passes
+  a request on, records it and, at SIGINT, exits 0 with its reports;
 - ``[cli]``: ``kakaclo orders list`` against that sandbox, and
   ``kakaclo sandbox`` names the missing ``[sandbox]`` extra;
-- ``[contract]``: ``kakaclo contract`` against that sandbox passes;
+- ``[contract]``: ``kakaclo contract`` against that sandbox passes, and
+  ``kakaclo contract --replay`` checks the proxy's recording;
 - ``[all]``: every package and both commands.
 
 Prints each install's size and writes ``reports/wheel-check.json``.
@@ -228,6 +230,40 @@ def smoke_cli(bins: Path, work: Path, root: str) -> None:
     step("  cli: kakaclo orders list listed the sandbox's orders")
 
 
+def smoke_proxy(bins: Path, work: Path, root: str) -> Path:
+    """``kakaclo-sandbox proxy`` in front of the sandbox: one exchange, recorded; the HAR."""
+    port, har = free_port(), work / "proxy" / "run.har"
+    command = [str(bins / "kakaclo-sandbox"), "proxy", "--upstream", root + "/openapi"]
+    command += ["--port", str(port), "--report", str(work / "proxy"), "--record", str(har)]
+    process = subprocess.Popen(command, cwd=work, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    banner = process.stderr.readline()  # printed once the port is bound and listening
+    try:
+        if not banner.startswith("kakaclo proxy"):
+            raise CheckFailed(f"kakaclo-sandbox proxy did not start: {banner}")
+        url = f"http://127.0.0.1:{port}/openapi/openapi/v2/order/orders/refund/10001"
+        request = urllib.request.Request(url, headers={"Authorization": "Bearer demo-token"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = json.loads(response.read())
+        if body.get("code") != 10000:
+            raise CheckFailed(f"through the proxy, Query Refund answered {body}")
+    finally:
+        process.send_signal(2)
+        _, said = process.communicate(timeout=60)
+    if process.returncode != 0 or "1 exchange(s), 0 error(s)" not in said:
+        raise CheckFailed(f"kakaclo-sandbox proxy exited {process.returncode}:\n{said[-2000:]}")
+    step("  sandbox: kakaclo-sandbox proxy passed a request on, recorded it, 0 findings")
+    return har
+
+
+def smoke_replay(bins: Path, work: Path, har: Path) -> None:
+    """``kakaclo contract --replay`` checks the proxy's recording."""
+    said = run([str(bins / "kakaclo"), "contract", "--replay", str(har)], cwd=work)
+    if "1 exchange(s) replayed" not in said:
+        raise CheckFailed(f"kakaclo contract --replay said:\n{said[-2000:]}")
+    step("  contract: kakaclo contract --replay checked the recording")
+
+
 def smoke_contract(bins: Path, work: Path, root: str) -> None:
     """``kakaclo contract`` against the started sandbox passes."""
     command = [str(bins / "kakaclo"), "contract", "--base-url", root + "/openapi"]
@@ -244,7 +280,8 @@ def smoke_contract(bins: Path, work: Path, root: str) -> None:
 def smoke_all(bins: Path, work: Path) -> None:
     """Every package imports and both commands answer --help."""
     probe = (
-        "import kakaclo_refunds, kakaclo_client, kakaclo_sandbox, kakaclo_spec, kakaclo_contract"
+        "import kakaclo_refunds, kakaclo_client, kakaclo_sandbox, kakaclo_spec, kakaclo_contract, "
+        "kakaclo_proxy"
     )
     run([str(bins / "python"), "-c", probe], cwd=work)
     for command in ("kakaclo", "kakaclo-sandbox"):
@@ -263,6 +300,8 @@ def check(work: Path) -> dict[str, object]:
         smoke_base(bins["base"], work, root)
         smoke_cli(bins["cli"], work, root)
         smoke_contract(bins["contract"], work, root)
+        har = smoke_proxy(bins["sandbox"], work, root)
+    smoke_replay(bins["contract"], work, har)
     smoke_all(bins["all"], work)
     sizes = {extra: site_size(work / f"venv-{extra}") for extra in EXTRAS}
     for extra, size in sizes.items():

@@ -24,6 +24,7 @@ from kakaclo_spec import shipped_spec
 DEFAULT_REPORT = Path("reports/replay")
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def replay(
@@ -49,8 +50,17 @@ def replay(
             print(finding.line(), file=sys.stderr)
 
     inspector = Inspector(ExchangeChecker(shipped_spec(), base_path), reports, on_finding=show)
-    for exchange in exchanges:
-        inspector.inspect(exchange)
+    try:
+        for exchange in exchanges:
+            inspector.inspect(exchange)
+    except KeyboardInterrupt:
+        reports.close(fail_on)
+        print(
+            f"kakaclo contract --replay: interrupted after {inspector.count} of "
+            f"{len(exchanges)} exchange(s); reports in {report}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     reports.close(fail_on)
     if junit_xml is not None:
         junit_xml.parent.mkdir(parents=True, exist_ok=True)
