@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote
 
 import orjson
 from kakaclo_client.models import ErrorCode
@@ -29,6 +29,13 @@ from kakaclo_spec import CompiledSchema, Spec
 SUCCESS = int(ErrorCode.SUCCESS)
 CONTROL_PREFIX = "/_sandbox/"  # the sandbox's control surface: a known extension
 MAX_MESSAGES = 3  # schema errors named per finding
+
+
+class Report(Protocol):
+    """Records one finding of the exchange being checked."""
+
+    def __call__(self, check: str, message: str, severity: Severity = "error") -> None:
+        """Add a finding of ``check``."""
 
 
 @dataclass(frozen=True)
@@ -115,13 +122,13 @@ class ExchangeChecker:
         exchange: Exchange,
         operation: str,
         path_params: dict[str, str],
-        report: Any,
+        report: Report,
         passed: list[str],
     ) -> dict[str, Any]:
         validator = self._validators[operation]
         accepted = 200 <= exchange.status < 300
         request = _Request(
-            path_params=path_params,
+            path_params={name: unquote(value) for name, value in path_params.items()},
             # the last value of a name wins, as in the sandbox (Starlette's QueryParams)
             query_params=dict(parse_qsl(exchange.query, keep_blank_values=True))
             if exchange.query
@@ -162,7 +169,7 @@ class ExchangeChecker:
         return parameters
 
     def _check_response(
-        self, exchange: Exchange, operation: str, report: Any, passed: list[str]
+        self, exchange: Exchange, operation: str, report: Report, passed: list[str]
     ) -> Any:
         documented = self._documented(operation)
         if exchange.status not in documented:
