@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.curl import send_curl
-from tests.live import LiveSandbox
+from tests.live import LiveSandbox, free_port
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -144,16 +144,21 @@ def test_proxy_tour_runs(sandbox: LiveSandbox, tmp_path: Path) -> None:
         .replace("http://127.0.0.1:8080", sandbox.root)
         .split()
     )
-    port = LiveSandbox(db=tmp_path / "unused.db").port  # a free port for the proxy
+    port = free_port()
     proxy = subprocess.Popen(
         [*argv, "--port", str(port)], cwd=tmp_path, stderr=subprocess.PIPE, text=True
     )
     assert proxy.stderr is not None
-    assert proxy.stderr.readline().startswith("kakaclo proxy")  # bound and listening
-    answer = send_curl(curl.replace("http://127.0.0.1:8081", f"http://127.0.0.1:{port}"))
-    assert answer.status_code == 200 and answer.json()["code"] == 10000
-    proxy.send_signal(2)
-    _, err = proxy.communicate(timeout=30)
+    try:
+        assert proxy.stderr.readline().startswith("kakaclo proxy")  # bound and listening
+        answer = send_curl(curl.replace("http://127.0.0.1:8081", f"http://127.0.0.1:{port}"))
+        assert answer.status_code == 200 and answer.json()["code"] == 10000
+        proxy.send_signal(2)
+        _, err = proxy.communicate(timeout=30)
+    finally:
+        if proxy.poll() is None:  # a failed step above: never leave the proxy running
+            proxy.kill()
+            proxy.communicate()
     assert proxy.returncode == 0, err
     assert "1 exchange(s), 0 error(s), 0 warning(s)" in err
     for name in ("findings.ndjson", "junit.xml", "summary.json", "run.har"):

@@ -37,7 +37,9 @@ def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     banner = process.stderr.readline()  # printed once the port is bound
-    assert banner.startswith("kakaclo proxy "), banner
+    if not banner.startswith("kakaclo proxy "):
+        process.kill()
+        raise AssertionError(banner + process.communicate()[1])
     assert f"http://127.0.0.1:{port}/openapi -> {dead}" in banner
     return process, port
 
@@ -50,10 +52,15 @@ def test_a_signal_writes_the_reports_and_exits_as_fail_on_says(
     tmp_path: Path, stop: signal.Signals, fail_on: str, status: int
 ) -> None:
     process, port = _start(tmp_path, "--fail-on", fail_on)
-    answer = httpx.get(f"http://127.0.0.1:{port}{API}", timeout=10)
-    assert answer.status_code == 502
-    process.send_signal(stop)
-    _, err = process.communicate(timeout=30)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}{API}", timeout=10)
+        assert answer.status_code == 502
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:  # a failed step above: never leave the proxy running
+            process.kill()
+            process.communicate()
     assert process.returncode == status, err
     assert "ERROR upstream: GET /openapi/openapi/v2/order/orders -> 502" in err
     assert "1 exchange(s), 1 error(s), 0 warning(s)" in err
