@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from kakaclo_client import AuthenticatedClient, spec_facts
@@ -50,14 +51,29 @@ MAX_PAGE_SIZE = spec_facts.PAGE_SIZE_MAXIMUM
 T = TypeVar("T")
 
 
-def base_url_from(value: str | None) -> str:
-    """The API base URL: the argument, else ``KAKACLO_BASE_URL``, else production."""
-    return (value or os.environ.get(BASE_URL_ENV) or PRODUCTION_URL).rstrip("/")
+def base_url_from(value: str | None, *, check: bool = True) -> str:
+    """The API base URL: the argument, else ``KAKACLO_BASE_URL``, else production.
+
+    With ``check``, a URL that is not ``http(s)://host/...`` is refused at once
+    (``ValueError``) rather than retried as a network failure.
+    """
+    url = (value or os.environ.get(BASE_URL_ENV) or PRODUCTION_URL).rstrip("/")
+    split = urlsplit(url)
+    if check and (split.scheme not in ("http", "https") or not split.hostname):
+        raise ValueError(
+            f"base_url {url!r} is not an http:// or https:// URL (e.g. {PRODUCTION_URL})"
+        )
+    return url
+
+
+def token_from_environment() -> str | None:
+    """``KAKACLO_TOKEN``, when it is set and not empty."""
+    return os.environ.get(TOKEN_ENV) or None
 
 
 def token_from(value: str | None) -> str:
     """The bearer token: the argument, else ``KAKACLO_TOKEN``; refuse to go without one."""
-    token = value or os.environ.get(TOKEN_ENV)
+    token = value or token_from_environment()
     if not token:
         raise ValueError(f"no token: pass token=... or set {TOKEN_ENV}")
     return token

@@ -7,39 +7,51 @@ settled as ``refund_failed``; 4 a wait or watch timed out.
 from __future__ import annotations
 
 import datetime
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from kakaclo_client.models import CountryCode, Refund, RefundReason, RefundStatus
-from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from kakaclo_refunds import _core, extras
+from kakaclo_refunds.cli_output import (
+    Column,
+    cell,
+    console,
+    error_json,
+    json_value,
+    print_json,
+    print_table,
+)
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import ApiError, KakacloError, RefundWaitTimeout
 from kakaclo_refunds.orders import Order
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUND_FAILED, EXIT_TIMEOUT = 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+HELP = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     help="Kakaclo orders and refunds from the shell (KAKACLO_BASE_URL, KAKACLO_TOKEN).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings=HELP,
 )
-orders_app = typer.Typer(help="Find orders.", no_args_is_help=True)
-refund_app = typer.Typer(help="Create refunds and follow them.", no_args_is_help=True)
+orders_app = typer.Typer(help="Find orders.", no_args_is_help=True, context_settings=HELP)
+refund_app = typer.Typer(
+    help="Create refunds and follow them.", no_args_is_help=True, context_settings=HELP
+)
 app.add_typer(orders_app, name="orders")
 app.add_typer(refund_app, name="refund")
 
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 
 BaseUrl = Annotated[
     str | None,
@@ -52,33 +64,85 @@ Token = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _fail(message: str, hint: str = "", code: int = EXIT_ERROR) -> typer.Exit:
-    err.print(
-        f"[bold red]error[/]: {message}" + (f" [dim](hint: {hint})[/]" if hint else ""),
-        highlight=False,
-        soft_wrap=True,
-    )
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(Text(f"kakaclo {version(extras.DISTRIBUTION)}"))
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Kakaclo orders and refunds from the shell (KAKACLO_BASE_URL, KAKACLO_TOKEN)."""
+
+
+def _fail(
+    message: str,
+    hint: str = "",
+    code: int = EXIT_ERROR,
+    *,
+    as_json: bool = False,
+    error: KakacloError | None = None,
+) -> typer.Exit:
+    """Report an error (one line on stderr, or the JSON error shape) and the exit to take."""
+    if as_json:
+        print_json(error_json(message, hint, error))
+    else:
+        line = Text("error", style="bold red") + Text(f": {message}")
+        if hint:
+            line += Text(f" (hint: {hint})", style="dim")
+        err.print(line, soft_wrap=True)
     return typer.Exit(code)
 
 
+def _api_message(error: ApiError) -> str:
+    """``NAME (status): message``; the status is left out when the wire said 200."""
+    if error.status == 200:
+        return f"{error.message} ({error.code_name})" if error.code else error.message
+    return f"{error.code_name} ({error.status}): {error.message}"
+
+
+def _settings(base_url: str | None, token: str | None, as_json: bool) -> tuple[str, str]:
+    """The base URL and the token, or a usage error worded for the command line."""
+    url = _core.base_url_from(base_url, check=False)
+    split = urlsplit(url)
+    if split.scheme not in ("http", "https") or not split.hostname:
+        raise _fail(
+            f"the base URL {url!r} is not an http:// or https:// URL",
+            "set KAKACLO_BASE_URL or pass --base-url, e.g. "
+            "https://test-developer.kakaclo.com/openapi",
+            EXIT_USAGE,
+            as_json=as_json,
+        )
+    found = token or _core.token_from_environment()
+    if not found:
+        raise _fail("no token", "set KAKACLO_TOKEN or pass --token", EXIT_USAGE, as_json=as_json)
+    return url, found
+
+
 @contextmanager
-def _client(base_url: str | None, token: str | None) -> Iterator[KakacloClient]:
-    """A client, with every error turned into one clear line and an exit code."""
+def _client(
+    base_url: str | None, token: str | None, as_json: bool = False
+) -> Iterator[KakacloClient]:
+    """A client, with every error turned into one clear line (or JSON) and an exit code."""
+    url, found = _settings(base_url, token, as_json)
     try:
-        with KakacloClient(token=token, base_url=base_url) as client:
+        with KakacloClient(token=found, base_url=url) as client:
             yield client
     except RefundWaitTimeout as timeout:
-        raise _fail(timeout.message, timeout.hint, EXIT_TIMEOUT) from None
+        raise _fail(
+            timeout.message, timeout.hint, EXIT_TIMEOUT, as_json=as_json, error=timeout
+        ) from None
     except ApiError as error:
-        raise _fail(f"{error.code_name} ({error.status}): {error.message}", error.hint) from None
+        raise _fail(_api_message(error), error.hint, as_json=as_json, error=error) from None
     except KakacloError as error:
-        raise _fail(error.message, error.hint) from None
-    except ValueError as error:  # no token, bad base URL
-        raise _fail(str(error), "set KAKACLO_TOKEN or pass --token", EXIT_USAGE) from None
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        raise _fail(error.message, error.hint, as_json=as_json, error=error) from None
 
 
 def _parse_time(value: str | None, option: str) -> datetime.datetime | None:
@@ -116,7 +180,7 @@ def orders_list(
         "updated_to": _parse_time(updated_to, "--updated-to"),
     }
     found: list[Order] = []
-    with _client(base_url, token) as client:
+    with _client(base_url, token, as_json) as client:
         for order in client.iter_orders(
             ids=ids.split(",") if ids else None, page_size=page_size, **filters
         ):
@@ -124,23 +188,32 @@ def orders_list(
             if limit is not None and len(found) >= limit:
                 break
     if as_json:
-        _print_json([order.to_json() for order in found])
+        print_json([order.to_json() for order in found])
         return
-    table = Table(
-        "id", "status", "fulfillment", "refund", "final", "refunded", "refundable", "created"
-    )
-    for order in found:
-        table.add_row(
-            order.id,
-            _shown(order.status),
-            _shown(order.fulfillment_status),
-            _shown(order.refund_status),
-            _shown(order.final_amount),
-            _shown(order.refunded_amount),
-            _shown(order.refundable_amount),
-            _shown(order.create_date),
-        )
-    out.print(table)
+    columns = [
+        Column("id", key=True),
+        Column("status"),
+        Column("fulfillment"),
+        Column("refund"),
+        Column("final"),
+        Column("refunded"),
+        Column("refundable"),
+        Column("created"),
+    ]
+    rows = [
+        [
+            cell(order.id),
+            cell(order.status),
+            cell(order.fulfillment_status),
+            cell(order.refund_status),
+            cell(order.final_amount),
+            cell(order.refunded_amount),
+            cell(order.refundable_amount),
+            cell(order.create_date),
+        ]
+        for order in found
+    ]
+    print_table(out, columns, rows)
 
 
 @orders_app.command("show")
@@ -154,42 +227,48 @@ def orders_show(
 
     Example: kakaclo orders show 10001
     """
-    with _client(base_url, token) as client:
+    with _client(base_url, token, as_json) as client:
         order = client.get_order(order_id)
     if as_json:
-        _print_json(order.to_json())
+        print_json(order.to_json())
         return
     out.print(
-        f"order [bold]{order.id}[/]: {_shown(order.status)} / {_shown(order.financial_status)} / "
-        f"{_shown(order.fulfillment_status)}; final {_shown(order.final_amount)}, refunded "
-        f"{_shown(order.refunded_amount)}, refundable {_shown(order.refundable_amount)}"
+        Text("order ")
+        + Text(order.id, style="bold")
+        + Text(
+            f": {cell(order.status)} / {cell(order.financial_status)} / "
+            f"{cell(order.fulfillment_status)}; final {cell(order.final_amount)}, refunded "
+            f"{cell(order.refunded_amount)}, refundable {cell(order.refundable_amount)}"
+        ),
+        soft_wrap=True,
     )
-    table = Table(
-        "line", "itemId", "skuCode", "countryCode", "options", "pieces", "amount", "refund"
-    )
-    for line in order.lines:
-        table.add_row(
-            line.id,
-            _shown(line.item_id),
-            _shown(line.sku_code),
-            _shown(line.country_code),
-            ", ".join(f"{o.name}: {o.value}" if o.name else o.value for o in line.options) or "-",
-            _shown(line.product_num),
-            _shown(line.amount),
-            _shown(line.refund_status),
-        )
-    out.print(table)
-
-
-def _shown(value: object) -> str:
-    """A clean value for a table cell: "-" for None, enums by value, dates in ISO 8601."""
-    if value is None:
-        return "-"
-    if isinstance(value, datetime.datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
+    columns = [
+        Column("line", key=True),
+        Column("itemId", key=True),
+        Column("skuCode", key=True),
+        Column("countryCode", key=True),
+        Column("options"),
+        Column("pieces"),
+        Column("amount"),
+        Column("refund"),
+    ]
+    rows = [
+        [
+            cell(line.id),
+            cell(line.item_id),
+            cell(line.sku_code),
+            cell(line.country_code),
+            cell(
+                ", ".join(f"{o.name}: {o.value}" if o.name else o.value for o in line.options)
+                or None
+            ),
+            cell(line.product_num),
+            cell(line.amount),
+            cell(line.refund_status),
+        ]
+        for line in order.lines
+    ]
+    print_table(out, columns, rows)
 
 
 def parse_item(text: str) -> _core.Item:
@@ -211,31 +290,72 @@ def parse_item(text: str) -> _core.Item:
     return _core.Item(parts[0], parts[1], int(parts[2]), country)
 
 
-def _settled_exit(refund: Refund, as_json: bool) -> None:
+def _refund_json(order_id: str, refund_no: str, status: object) -> dict[str, Any]:
+    """The one ``--json`` shape of a refund that ``refund create`` and ``--watch`` print."""
+    return {"orderId": order_id, "refundNo": refund_no, "refundStatus": status}
+
+
+def _settled_exit(order_id: str, refund: Refund, as_json: bool) -> None:
     if as_json:
-        _print_json(refund.to_dict())
+        print_json(_refund_json(order_id, refund.refund_no, refund.refund_status))
     else:
         colour = "green" if refund.refund_status == RefundStatus.REFUND_SUCCESSFULLY else "red"
-        out.print(f"refund {refund.refund_no}: [{colour}]{refund.refund_status}[/]")
+        out.print(
+            Text(f"refund {refund.refund_no}: ") + Text(str(refund.refund_status), style=colour)
+        )
     if refund.refund_status == RefundStatus.REFUND_FAILED:
         raise typer.Exit(EXIT_REFUND_FAILED)
 
 
 def _wait(
-    client: KakacloClient, order_id: str, refund_no: str, timeout: float, poll: float, as_json: bool
+    client: KakacloClient,
+    order_id: str,
+    refund_no: str,
+    timeout: float,
+    poll: float,
+    as_json: bool,
+    announce: str = "",
 ) -> None:
-    if as_json or not out.is_terminal:
-        refund = client.wait_for_refund(order_id, refund_no, timeout=timeout, poll=poll)
-    else:
-        with out.status(f"refund {refund_no}: waiting…") as status:
+    """Print ``announce``, then wait until the refund settles; on Ctrl-C (from the
+    announcement on) say which refund is left and how to follow it."""
+    last: list[object] = [RefundStatus.PENDING_REVIEW]
 
-            def progress(seen: Refund, elapsed: float) -> None:
-                status.update(f"refund {refund_no}: {seen.refund_status} ({elapsed:.0f}s)")
+    def seen(refund: Refund, elapsed: float) -> None:
+        last[0] = refund.refund_status
 
+    try:
+        if announce:  # on stderr under --json: stdout keeps one document
+            (err if as_json else out).print(Text(announce), soft_wrap=True)
+        if as_json or not out.is_terminal:
             refund = client.wait_for_refund(
-                order_id, refund_no, timeout=timeout, poll=poll, on_progress=progress
+                order_id, refund_no, timeout=timeout, poll=poll, on_progress=seen
             )
-    _settled_exit(refund, as_json)
+        else:
+            with out.status(Text(f"refund {refund_no}: waiting…")) as status:
+
+                def progress(refund: Refund, elapsed: float) -> None:
+                    seen(refund, elapsed)
+                    status.update(
+                        Text(f"refund {refund_no}: {json_value(last[0])} ({elapsed:.0f}s)")
+                    )
+
+                refund = client.wait_for_refund(
+                    order_id, refund_no, timeout=timeout, poll=poll, on_progress=progress
+                )
+    except KeyboardInterrupt:
+        status_now = json_value(last[0])
+        if as_json:
+            print_json(_refund_json(order_id, refund_no, status_now))
+        err.print(
+            Text(
+                f"interrupted: refund {refund_no} of order {order_id} exists and was "
+                f"{status_now}; follow it with: kakaclo refund status {order_id} "
+                f"--refund-no {refund_no} --watch"
+            ),
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    _settled_exit(order_id, refund, as_json)
 
 
 Timeout = Annotated[float, typer.Option(min=0, help="Seconds to wait before giving up.")]
@@ -247,8 +367,12 @@ def refund_create(
     order_id: Annotated[str, typer.Argument(help="The order id.")],
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="ITEM_ID:SKU:QTY:CC, repeatable; none = the whole order."),
+        typer.Option("--item", help="ITEM_ID:SKU:QTY:CC, repeatable: the pieces to refund."),
     ] = None,
+    whole_order: Annotated[
+        bool,
+        typer.Option("--whole-order", help="Refund everything still refundable (no --item)."),
+    ] = False,
     reason: Annotated[RefundReason | None, typer.Option(help="Refund reason.")] = None,
     remark: Annotated[str | None, typer.Option(help="Free text kept with the refund.")] = None,
     idempotency_key: Annotated[str | None, typer.Option(help="Your own key.")] = None,
@@ -259,22 +383,34 @@ def refund_create(
     token: Token = None,
     as_json: AsJson = False,
 ) -> None:
-    """Refund the whole order, or the given pieces of its lines.
+    """Refund the given pieces of an order's lines (--item), or the whole order (--whole-order).
+
+    The refund number is printed as soon as the refund exists, before any waiting.
 
     Example: kakaclo refund create 10001 --item 120001:FSZW08923_R_L_NUB:1:CN --wait
     """
+    if bool(item) == whole_order:
+        raise _fail(
+            "--item and --whole-order exclude each other"
+            if item
+            else "name the pieces with --item, or refund the whole order with --whole-order",
+            "kakaclo orders show ORDER_ID lists the lines an --item names",
+            EXIT_USAGE,
+            as_json=as_json,
+        )
     items = [parse_item(text) for text in item] if item else None
-    with _client(base_url, token) as client:
+    with _client(base_url, token, as_json) as client:
         refund_no = client.refund_order(
             order_id, items, reason=reason, remark=remark, idempotency_key=idempotency_key
         )
+        created = f"refund {refund_no} created for order {order_id} (pending_review)"
         if not wait:
             if as_json:
-                _print_json({"orderId": order_id, "refundNo": refund_no})
+                print_json(_refund_json(order_id, refund_no, RefundStatus.PENDING_REVIEW))
             else:
-                out.print(f"refund {refund_no} created for order {order_id} (pending_review)")
+                out.print(Text(created))
             return
-        _wait(client, order_id, refund_no, timeout, poll, as_json)
+        _wait(client, order_id, refund_no, timeout, poll, as_json, announce=created)
 
 
 @refund_app.command("status")
@@ -292,28 +428,36 @@ def refund_status(
 
     Example: kakaclo refund status 10001 --watch
     """
-    with _client(base_url, token) as client:
+    with _client(base_url, token, as_json) as client:
         refunds = client.list_refunds(order_id)
         if refund_no is not None:
             refunds = [r for r in refunds if r.refund_no == refund_no]
             if not refunds:
-                raise _fail(f"order {order_id} lists no refund {refund_no}")
+                raise _fail(
+                    f"order {order_id} lists no refund {refund_no}",
+                    f"kakaclo refund status {order_id} lists its refunds",
+                    as_json=as_json,
+                )
         if watch:
             if not refunds:
-                raise _fail(f"order {order_id} has no refund to watch")
+                raise _fail(f"order {order_id} has no refund to watch", as_json=as_json)
             _wait(client, order_id, refunds[0].refund_no, timeout, poll, as_json)
             return
+    remarks = [r.remark if isinstance(r.remark, str) else None for r in refunds]
     if as_json:
-        _print_json([refund.to_dict() for refund in refunds])
-        return
-    table = Table("refundNo", "status", "remark")
-    for refund in refunds:
-        table.add_row(
-            refund.refund_no,
-            str(refund.refund_status),
-            str(refund.remark) if isinstance(refund.remark, str) else "",
+        print_json(
+            [
+                {"refundNo": r.refund_no, "refundStatus": r.refund_status, "remark": remark}
+                for r, remark in zip(refunds, remarks, strict=True)
+            ]
         )
-    out.print(table)
+        return
+    columns = [Column("refundNo", key=True), Column("status"), Column("remark")]
+    rows = [
+        [cell(r.refund_no), cell(r.refund_status), cell(remark)]
+        for r, remark in zip(refunds, remarks, strict=True)
+    ]
+    print_table(out, columns, rows)
 
 
 @app.command(

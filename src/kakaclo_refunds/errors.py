@@ -75,6 +75,8 @@ class ApiError(KakacloError):
         self.status = status
         self.code = code
         self.retry_after = retry_after
+        if code in _HINTS_BY_CODE:  # a code says more than its class
+            self.hint = _HINTS_BY_CODE[code]
 
     @property
     def code_name(self) -> str:
@@ -97,9 +99,21 @@ class AuthError(ApiError):
 
 
 class NotFoundError(ApiError):
-    """404: no such order for this merchant."""
+    """404: no such order for this merchant (or, without ``ORDER_NOT_FOUND``, no such path)."""
 
     hint = "check the order id; orders of another merchant do not exist for you"
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None,
+        message: str,
+        request: RequestInfo | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, code, message, request, retry_after)
+        if status == 404 and code != ErrorCode.ORDER_NOT_FOUND:
+            self.hint = BASE_URL_HINT  # a 404 that is not the API's own: a wrong base URL
 
 
 class ValidationError(ApiError):
@@ -115,7 +129,7 @@ class ConflictError(ApiError):
 class RefundNotAllowedError(ConflictError):
     """409: the order's state or the named lines do not allow this refund."""
 
-    hint = "only paid, unshipped orders can be refunded; lines are itemId + skuCode + countryCode"
+    hint = "only paid orders that are not shipped at all can be refunded"
 
 
 class QuantityExceededError(ConflictError):
@@ -186,6 +200,29 @@ class RefundOutcomeUnknownError(KakacloError):
         self.seen = seen or {}
 
 
+BASE_URL_HINT = (
+    "the base URL must be the API's root, ending in /openapi "
+    "(e.g. https://test-developer.kakaclo.com/openapi)"
+)
+_HINTS_BY_CODE: dict[int | None, str] = {
+    int(ErrorCode.UNKNOWN_PATH): BASE_URL_HINT,
+    int(ErrorCode.METHOD_NOT_ALLOWED): BASE_URL_HINT,
+    int(ErrorCode.ORDER_NOT_REFUNDABLE): RefundNotAllowedError.hint,
+    int(ErrorCode.ITEM_NOT_IN_ORDER): (
+        "each item must match a line of the order by itemId, skuCode and countryCode "
+        "(kakaclo orders show ORDER_ID lists them)"
+    ),
+    int(ErrorCode.DUPLICATE_ITEM): "name each order line once, with all its pieces",
+    int(ErrorCode.NOTHING_TO_REFUND): (
+        "every piece is refunded or in a pending refund (kakaclo refund status ORDER_ID)"
+    ),
+    int(ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT): (
+        "the first request with this Idempotency-Key is still being processed; retry shortly"
+    ),
+    int(ErrorCode.UPSTREAM_UNAVAILABLE): (
+        "a gateway could not reach the API; retry later (a Refund Order may have gone through)"
+    ),
+}
 _BY_CODE: dict[int, type[ApiError]] = {
     int(ErrorCode.ORDER_NOT_REFUNDABLE): RefundNotAllowedError,
     int(ErrorCode.ITEM_NOT_IN_ORDER): RefundNotAllowedError,

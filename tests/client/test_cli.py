@@ -53,7 +53,9 @@ def test_vendor_flows_through_the_cli(kakaclo: CliRunner) -> None:
     )
     assert code == 0
     assert json.loads(out)["refundStatus"] == "refund_successfully"
-    code, out, _ = run(kakaclo, "refund", "create", "10001", "--remark", "other reason", "--wait")
+    code, out, _ = run(
+        kakaclo, "refund", "create", "10001", "--whole-order", "--remark", "other reason", "--wait"
+    )
     assert code == 0
     assert "refund_successfully" in out
     code, out, _ = run(kakaclo, "refund", "status", "10001", "--json")
@@ -61,13 +63,15 @@ def test_vendor_flows_through_the_cli(kakaclo: CliRunner) -> None:
 
 
 def test_failed_refund_exits_non_zero(kakaclo: CliRunner) -> None:
-    code, out, _ = run(kakaclo, "refund", "create", "10002", "--remark", "[fail] test", "--wait")
+    code, out, _ = run(
+        kakaclo, "refund", "create", "10002", "--whole-order", "--remark", "[fail] test", "--wait"
+    )
     assert code == 3
     assert "refund_failed" in out
 
 
 def test_watch_follows_the_newest_refund(kakaclo: CliRunner) -> None:
-    run(kakaclo, "refund", "create", "10002")
+    run(kakaclo, "refund", "create", "10002", "--whole-order")
     code, out, _ = run(kakaclo, "refund", "status", "10002", "--watch")
     assert code == 0
     assert "refund_successfully" in out
@@ -78,7 +82,7 @@ def test_errors_are_one_clear_line_and_exit_1(kakaclo: CliRunner) -> None:
     assert code == 1
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "QUANTITY_EXCEEDS_REFUNDABLE (409)" in err and "hint:" in err
-    code, _, err = run(kakaclo, "refund", "create", "10003")
+    code, _, err = run(kakaclo, "refund", "create", "10003", "--whole-order")
     assert code == 1 and "ORDER_NOT_REFUNDABLE" in err
     code, _, err = run(kakaclo, "orders", "show", "99999")
     assert code == 1 and "not found" in err
@@ -164,3 +168,154 @@ def test_sandbox_command_takes_the_sandbox_options() -> None:
         check=False,
     )
     assert done.returncode == 2 and "BURST/PER_SECOND" in done.stderr
+
+
+def test_server_data_is_never_read_as_markup(kakaclo: CliRunner) -> None:
+    for remark in ("[fail] on purpose", "[bold]x[/bold]"):
+        code, _, _ = run(
+            kakaclo, "refund", "create", "10001", "--item", f"120001:{SKU}:1:CN", "--remark", remark
+        )
+        assert code == 0
+    code, out, _ = run(kakaclo, "refund", "status", "10001")
+    assert code == 0
+    assert "[fail] on purpose" in out and "[bold]x[/bold]" in out
+
+
+def test_piped_tables_keep_every_id_and_sku_whole(sandbox: LiveSandbox) -> None:
+    twins = CliRunner(
+        env={"KAKACLO_BASE_URL": sandbox.base_url, "KAKACLO_TOKEN": "demo-token-vendor"}
+    )
+    code, out, _ = run(twins, "orders", "show", "1000000463303")  # the vendor's own SKUs
+    assert code == 0, out
+    for sku in ("FSZW07844_NB_S_NUB", "AMN01214_B_S_AK"):
+        assert sku in out
+    assert "…" not in out
+
+
+def test_a_whole_order_refund_needs_its_flag(kakaclo: CliRunner) -> None:
+    code, _, err = run(kakaclo, "refund", "create", "10002")
+    assert code == 2 and "--whole-order" in err and err.count("\n") == 1
+    code, _, err = run(
+        kakaclo, "refund", "create", "10002", "--whole-order", "--item", f"120021:{SKU}:1:CN"
+    )
+    assert code == 2 and "exclude each other" in err
+    code, out, _ = run(kakaclo, "refund", "status", "10002", "--json")
+    assert json.loads(out) == []  # nothing was refunded
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "exit_code", "says", "never"),
+    [
+        (
+            {"KAKACLO_BASE_URL": "{root}"},
+            ["orders", "show", "10001"],
+            1,
+            "ending in /openapi",
+            "check the order id",
+        ),
+        ({}, ["orders", "show", "99999"], 1, "order 99999 not found", "no code"),
+        (
+            {},
+            ["refund", "create", "10001", "--item", f"120099:{SKU}:1:CN"],
+            1,
+            "kakaclo orders show ORDER_ID lists them",
+            "not shipped",
+        ),
+        (
+            {"KAKACLO_BASE_URL": "127.0.0.1:9/openapi"},
+            ["orders", "list"],
+            2,
+            "http:// or https://",
+            "no answer",
+        ),
+        ({"KAKACLO_TOKEN": ""}, ["orders", "list"], 2, "set KAKACLO_TOKEN or pass --token", "..."),
+    ],
+    ids=["no-openapi-root", "unknown-order", "item-not-in-order", "no-scheme", "no-token"],
+)
+def test_each_error_class_gets_its_own_hint(
+    sandbox: LiveSandbox,
+    env: dict[str, str],
+    args: list[str],
+    exit_code: int,
+    says: str,
+    never: str,
+) -> None:
+    settings = {"KAKACLO_BASE_URL": sandbox.base_url, "KAKACLO_TOKEN": "demo-token"}
+    settings |= {k: v.format(root=sandbox.root) for k, v in env.items()}
+    code, _, err = run(CliRunner(env=settings), *args)
+    assert code == exit_code, err
+    assert says in err and never not in err and err.count("\n") == 1, err
+
+
+def test_version_and_short_help() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("kakaclo ")
+    for command in ([], ["refund", "create"]):
+        result = CliRunner().invoke(app, [*command, "-h"])
+        assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_json_has_one_shape_per_command_errors_and_waits_included(kakaclo: CliRunner) -> None:
+    item = f"120001:{SKU}:1:CN"
+    _, created, _ = run(kakaclo, "refund", "create", "10001", "--item", item, "--json")
+    _, waited, _ = run(kakaclo, "refund", "create", "10001", "--item", item, "--wait", "--json")
+    assert (
+        set(json.loads(created))
+        == set(json.loads(waited))
+        == {"orderId", "refundNo", "refundStatus"}
+    )
+    code, failed, _ = run(
+        kakaclo, "refund", "create", "10001", "--item", f"120001:{SKU}:9:CN", "--json"
+    )
+    assert code == 1
+    error = json.loads(failed)["error"]
+    assert (error["status"], error["code"], error["name"]) == (
+        409,
+        40904,
+        "QUANTITY_EXCEEDS_REFUNDABLE",
+    )
+    assert error["message"] and error["hint"]
+    code, usage, _ = run(kakaclo, "refund", "create", "10001", "--json")
+    assert code == 2 and "--whole-order" in json.loads(usage)["error"]["message"]
+    _, orders, _ = run(kakaclo, "orders", "list", "--json", "--ids", "10001")
+    assert json.loads(orders)[0]["createDate"].endswith("Z")
+    assert "+00:00" not in orders
+
+
+def test_the_refund_number_is_printed_before_waiting_and_again_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    slow = LiveSandbox(db=tmp_path / "slow.db", args=["--settle-after", "600"]).start()
+    env = {"KAKACLO_BASE_URL": slow.base_url, "KAKACLO_TOKEN": "demo-token", "PATH": ""}
+    command = [
+        sys.executable,
+        "-m",
+        "kakaclo_refunds.cli",
+        "refund",
+        "create",
+        "10001",
+        "--item",
+        f"120001:{SKU}:1:CN",
+        "--wait",
+        "--poll",
+        "0.05",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # printed before the wait begins
+        assert first.startswith("refund ") and "created for order 10001" in first
+        number = first.split()[1]
+        process.send_signal(2)  # Ctrl-C
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        slow.stop()
+    assert process.returncode == 130
+    assert f"interrupted: refund {number} of order 10001 exists" in err
+    assert f"kakaclo refund status 10001 --refund-no {number} --watch" in err
+    assert "Traceback" not in err

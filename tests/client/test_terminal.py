@@ -1,0 +1,63 @@
+"""``kakaclo`` in a real terminal (tmux), narrow and wide: keys whole, data never markup."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.live import LiveSandbox
+from tests.terminal import screen
+
+SKU = "FSZW08923_R_L_NUB"
+NARROW, WIDE = 40, 200
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSandbox]:
+    db = tmp_path_factory.mktemp("terminal") / "terminal.db"
+    live = LiveSandbox(db=db, args=["--settle-after", "0", "--rate-limit", "off"]).start()
+    yield live
+    live.stop()
+
+
+def _kakaclo(sandbox: LiveSandbox, width: int, *args: str, token: str = "demo-token") -> str:
+    env = {"KAKACLO_BASE_URL": sandbox.base_url, "KAKACLO_TOKEN": token, "TERM": "xterm"}
+    return screen([sys.executable, "-m", "kakaclo_refunds.cli", *args], env, width)
+
+
+@pytest.mark.parametrize("width", [NARROW, WIDE])
+def test_ids_and_skus_are_whole_at_any_width(sandbox: LiveSandbox, width: int) -> None:
+    shown = _kakaclo(sandbox, width, "orders", "show", "1000000463303", token="demo-token-vendor")
+    assert "[exit 0]" in shown, shown
+    assert "…" not in shown
+    for key in ("1094207", "1077104", "FSZW07844_NB_S_NUB", "AMN01214_B_S_AK"):
+        assert any(key in line for line in shown.splitlines()), shown
+    if width == WIDE:
+        assert "┃ line" in shown or "│ 1094207" in shown  # a table when it fits
+    else:
+        assert "skuCode: FSZW07844_NB_S_NUB" in shown  # one field per line when it cannot
+
+
+@pytest.mark.parametrize("width", [NARROW, WIDE])
+def test_refund_numbers_and_remarks_are_shown_as_sent(sandbox: LiveSandbox, width: int) -> None:
+    remark = "[bold]x[/bold] [fail] on purpose"
+    created = _kakaclo(
+        sandbox,
+        width,
+        "refund",
+        "create",
+        "10007",
+        "--item",
+        f"120071:{SKU}:1:CN",
+        "--remark",
+        remark,
+    )
+    assert "[exit 0]" in created, created
+    number = created.split("refund ", 1)[1].split()[0]
+    listed = _kakaclo(sandbox, width, "refund", "status", "10007")
+    joined = "".join(listed.split())  # a narrow terminal may fold the remark, never the number
+    assert any(number in line for line in listed.splitlines()), listed
+    assert "".join(remark.split()) in joined
