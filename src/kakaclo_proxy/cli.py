@@ -23,12 +23,12 @@ from kakaclo_proxy.findings import Finding
 from kakaclo_proxy.reports import FAIL_ON, summary_table
 from kakaclo_proxy.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from kakaclo_sandbox.__main__ import OneLineErrors, _port
+from kakaclo_sandbox.listening import listen
 from kakaclo_sandbox.version import __version__
 
 DEFAULT_PORT = 8081
 DEFAULT_REPORT = Path("reports/proxy")
 MAX_TIMEOUT = 600.0
-BACKLOG = 2048  # uvicorn's own default
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
@@ -122,21 +122,6 @@ def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser
     return parser
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound and listening before anything says the proxy is ready."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        raise OSError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    sock.listen(BACKLOG)  # connections queue from now on, before uvicorn accepts them
-    sock.set_inheritable(True)
-    return sock
-
-
 def server_config(app: ProxyApp) -> uvicorn.Config:
     """uvicorn's settings for the proxy: no Date or Server header of its own (the
     upstream's pass through), no access log (findings are the proxy's output)."""
@@ -161,7 +146,7 @@ def serve(args: argparse.Namespace) -> int:
     """Run the proxy until SIGINT or SIGTERM; the exit status ``--fail-on`` asks for."""
     base_path = urlsplit(args.upstream).path
     try:
-        sock = _bind(args.host, args.port)
+        sock = listen(args.host, args.port)
     except OSError as error:
         print(f"kakaclo proxy: {error}", file=sys.stderr)
         return EXIT_USAGE

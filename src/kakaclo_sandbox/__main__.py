@@ -11,12 +11,15 @@ import argparse
 import contextlib
 import logging
 import math
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from kakaclo_sandbox import process_lock
+from kakaclo_sandbox.banner import banner
+from kakaclo_sandbox.listening import listen
 from kakaclo_sandbox.ratelimit import MAX_RATE, RateLimit, vendor_limit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
 from kakaclo_sandbox.version import __version__
@@ -141,7 +144,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def serve(args: argparse.Namespace) -> None:
-    """Run the sandbox until SIGINT or SIGTERM (uvicorn shuts down cleanly on both)."""
+    """Run the sandbox until SIGINT or SIGTERM (uvicorn shuts down cleanly on both).
+
+    In this order, each failing in one line with exit 2 before anything claims
+    readiness: the database is locked, the port is bound and listening, the app
+    is built; then the banner says where everything is.
+    """
     from kakaclo_sandbox.web.app import create_app
 
     logging.basicConfig(
@@ -151,27 +159,34 @@ def serve(args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(process_lock.held(settings.db))
+            sock = stack.enter_context(listen(args.host, args.port))
             app = create_app(settings)
-        except ValueError as error:  # in use, bad data, or a database holding other data
+        except (ValueError, OSError) as error:  # in use, bad data, a foreign database, a port
             print(_one_line(f"kakaclo-sandbox: {error}"), file=sys.stderr)
             sys.exit(2)
-        _run(app, args)
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        sandbox = app.state.sandbox
+        print(
+            banner(f"http://{host}:{args.port}", sandbox.spec.server_root, settings, sandbox.data),
+            file=sys.stderr,
+            flush=True,
+        )
+        _run(app, args, sock)
 
 
-def _run(app: Any, args: argparse.Namespace) -> None:
+def _run(app: Any, args: argparse.Namespace, sock: socket.socket) -> None:
     import uvicorn
 
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,  # our own access log never shows query strings or headers
+        log_level=args.log_level,
+        lifespan="on",
+    )
     try:
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            loop="uvloop",
-            http="httptools",
-            access_log=False,  # our own access log never shows query strings or headers
-            log_level=args.log_level,
-            lifespan="on",
-        )
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         app.state.sandbox.close()
 

@@ -16,9 +16,10 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kakaclo_proxy.app import ProxyApp, create_proxy
-from kakaclo_proxy.cli import _bind, server_config
+from kakaclo_proxy.cli import server_config
 from kakaclo_proxy.findings import Finding
 from kakaclo_sandbox import create_app
+from kakaclo_sandbox.listening import listen
 from tests.live import free_port
 
 STARTUP = 15.0  # seconds: bounded wait for a thread's server to be listening
@@ -28,7 +29,7 @@ STARTUP = 15.0  # seconds: bounded wait for a thread's server to be listening
 def serving(config: uvicorn.Config, port: int | None = None) -> Iterator[int]:
     """Run ``config``'s app in a thread until the block ends; yields its port."""
     port = port or free_port()
-    sock = _bind("127.0.0.1", port)
+    sock = listen("127.0.0.1", port)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -14,7 +14,7 @@ from kakaclo_client.models import ErrorCode
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from kakaclo_sandbox.clock import Now
@@ -43,7 +43,10 @@ ROOT_HINT = (
 )
 
 
-async def _root(request: Request) -> OrjsonResponse:
+async def _root(request: Request) -> Response:
+    # A browser is sent to the docs; an API client gets the envelope naming them.
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/docs", status_code=307)
     return OrjsonResponse(
         error_body(ErrorCode.UNKNOWN_PATH, ROOT_HINT),
         404,

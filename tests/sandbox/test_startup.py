@@ -1,0 +1,74 @@
+"""``kakaclo-sandbox`` as a user starts it: a banner with everything a first call needs,
+nothing claimed ready on a busy port, and ``GET /`` leading to the docs."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from starlette.testclient import TestClient
+
+from kakaclo_sandbox.version import __version__
+from tests.live import LiveSandbox
+
+
+def test_the_banner_names_the_api_root_docs_spec_and_tokens(tmp_path: Path) -> None:
+    live = LiveSandbox(db=tmp_path / "banner.db").start()
+    try:
+        root = live.root
+        httpx.get(root + "/openapi.yaml").raise_for_status()
+    finally:
+        live.stop()
+    assert live.log is not None
+    said = live.log.read_text()
+    for line in (
+        f"kakaclo-sandbox {__version__} on {root}",
+        f"API root  {root}/openapi",
+        f"docs      {root}/docs",
+        f"spec      {root}/openapi.yaml",
+        "demo-token         merchant-a: 10001, 10002, 10003, 10004 and 6 more",
+        "demo-token-2",
+        "demo-token-vendor",
+    ):
+        assert line in said, said
+    assert said.index("API root") < said.index("sandbox ready")
+
+
+def test_a_busy_port_fails_in_one_line_before_anything_claims_readiness(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kakaclo_sandbox",
+                "--port",
+                str(port),
+                "--db",
+                str(tmp_path / "busy.db"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert (
+        done.stderr == f"kakaclo-sandbox: cannot listen on 127.0.0.1:{port}: "
+        "Address already in use\n"
+    )
+    assert "sandbox ready" not in done.stderr + done.stdout and "API root" not in done.stderr
+
+
+def test_root_sends_a_browser_to_the_docs_and_names_them_to_an_api_client(
+    client: TestClient,
+) -> None:
+    browser = client.get("/", headers={"Accept": "text/html,*/*"}, follow_redirects=False)
+    assert browser.status_code == 307 and browser.headers["location"] == "/docs"
+    api = client.get("/", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and "/docs" in api.json()["message"]
+    assert api.headers["link"] == '</docs>; rel="help"'
