@@ -17,7 +17,7 @@ DISTRIBUTION = "kakaclo-refunds"
 # extra -> the top-level modules it installs (what its code imports)
 EXTRAS: dict[str, tuple[str, ...]] = {
     "cli": ("typer", "rich"),
-    "sandbox": ("starlette", "uvicorn", "jsonschema_rs", "yaml", "orjson"),
+    "sandbox": ("starlette", "uvicorn", "jsonschema_rs", "yaml", "orjson", "markdown_it"),
     "contract": ("schemathesis", "hypothesis", "pytest", "typer", "starlette", "jsonschema_rs"),
 }
 MISSING_EXTRA_EXIT = 2

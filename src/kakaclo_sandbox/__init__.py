@@ -1,6 +1,8 @@
 """kakaclo-sandbox: a stateful Kakaclo refund server validated by openapi.yaml."""
 
-EXTRA_MODULES = frozenset({"starlette", "uvicorn", "jsonschema_rs", "yaml", "orjson"})
+EXTRA_MODULES = frozenset(
+    {"starlette", "uvicorn", "jsonschema_rs", "yaml", "orjson", "markdown_it"}
+)
 
 try:
     from kakaclo_sandbox.clock import SandboxClock

@@ -1,24 +1,58 @@
 """``/openapi.yaml`` and an offline ``/docs`` page rendered from the spec on the server.
 
 No JavaScript and no CDN: the page is plain HTML built from openapi.yaml at
-start-up, styled by ``static/docs.css`` shipped inside this package.
+start-up, styled by ``static/docs.css`` shipped inside this package. The
+spec's descriptions are Markdown, rendered by markdown-it-py (CommonMark and
+tables; raw HTML in a description is shown as text, never interpreted), and
+every operation's examples are shown as curl commands to paste.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from html import escape
 from importlib import resources
 from typing import Any
 
+from markdown_it import MarkdownIt
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from kakaclo_spec import Spec
 
+# CommonMark with tables; "html": False shows raw HTML of a description as text.
+MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+CURL_ENV = "export KAKACLO_BASE_URL=http://127.0.0.1:8080/openapi KAKACLO_TOKEN=demo-token"
+
 
 def _text(value: Any) -> str:
-    return f"<p class='text'>{escape(str(value))}</p>" if value else ""
+    return f"<div class='text'>{MARKDOWN.render(str(value))}</div>" if value else ""
+
+
+def _curl(spec: Spec, method: str, path: str, operation: dict[str, Any]) -> list[str]:
+    """The operation as curl commands: one per request-body example, or one without."""
+    url = path
+    query = []
+    for parameter in (spec.resolve(p) for p in operation.get("parameters", [])):
+        example = parameter.get("example")
+        if example is None:
+            continue
+        if parameter["in"] == "path":
+            url = url.replace("{" + parameter["name"] + "}", str(example))
+        elif parameter["in"] == "query":
+            query.append(f"{parameter['name']}={example}")
+    target = '"$KAKACLO_BASE_URL' + url + ("?" + "&".join(query) if query else "") + '"'
+    command = f'curl -H "Authorization: Bearer $KAKACLO_TOKEN" {target}'
+    body = operation.get("requestBody")
+    if not body:
+        return [command]
+    examples = body["content"]["application/json"].get("examples", {}).values()
+    return [
+        f"{command} -H 'Content-Type: application/json' "
+        f"-d {shlex.quote(json.dumps(example['value'], ensure_ascii=False))}"
+        for example in examples
+    ] or [command]
 
 
 def _json(value: Any) -> str:
@@ -40,6 +74,12 @@ def _operation(spec: Spec, method: str, path: str, operation: dict[str, Any]) ->
         f"<h3>{escape(operation.get('summary', ''))}</h3>",
         _text(operation.get("description")),
     ]
+    parts.append(
+        "<h4>Try it</h4>"
+        + "".join(
+            f"<pre class='curl'>{escape(c)}</pre>" for c in _curl(spec, method, path, operation)
+        )
+    )
     parameters = [spec.resolve(p) for p in operation.get("parameters", [])]
     if parameters:
         parts.append(
@@ -87,6 +127,8 @@ def render_docs(spec: Spec) -> str:
             "<link rel='stylesheet' href='/docs/docs.css'></head><body>",
             f"<h1>{escape(info['title'])} <small>{escape(info['version'])}</small></h1>",
             "<p><a href='/openapi.yaml'>openapi.yaml</a></p>",
+            "<p>The curl commands below read the base URL and the token from the "
+            f"environment:</p><pre class='curl'>{escape(CURL_ENV)}</pre>",
             _text(info.get("description")),
             "<nav><ul>",
             *(
