@@ -185,8 +185,15 @@ def _run(app: Any, args: argparse.Namespace, sock: socket.socket) -> None:
         log_level=args.log_level,
         lifespan="on",
     )
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # End the console's live feeds first: an open browser never holds the stop up.
+            app.state.sandbox.changes.close()
+            await super().shutdown(sockets=sockets)
+
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        Server(config).run(sockets=[sock])
     finally:
         app.state.sandbox.close()
 

@@ -22,7 +22,10 @@ def banner(root: str, api_root: str, settings: Settings, data: Dataset) -> str:
         f"  API root  {root}{api_root}   (the base URL a client takes)",
         f"  docs      {root}/docs",
         f"  spec      {root}/openapi.yaml",
-        f"  control   {root}/_sandbox/info" if settings.control else "  control   off",
+        f"  console   {root}/console" if settings.control else "  console   off (--no-control)",
+        f"  control   {root}/_sandbox/info"
+        if settings.control
+        else "  control   off (--no-control)",
         f"  database  {settings.db}; refunds settle after {settings.settle_after:g} s; "
         f"rate limit {limit if limit else 'off'}",
         f"  tokens ({data.source}):",

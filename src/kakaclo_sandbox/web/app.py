@@ -21,7 +21,7 @@ from kakaclo_sandbox.clock import Now
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.service import settle_forever
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.web import control, docs, handlers
+from kakaclo_sandbox.web import console, control, docs, handlers
 from kakaclo_sandbox.web.accesslog import AccessLog
 from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.failures import ForcedFailures
@@ -116,6 +116,9 @@ def create_app(
             Route("/_sandbox/failures", control.add_failures, methods=["POST"]),
             Route("/_sandbox/failures", control.list_failures, methods=["GET"]),
             Route("/_sandbox/failures", control.clear_failures, methods=["DELETE"]),
+            Route("/_sandbox/events", console.events, methods=["GET"]),
+            Route("/console", console.console_page, methods=["GET"]),
+            Route("/console/{name}", console.console_asset, methods=["GET"]),
         ]
 
     @contextlib.asynccontextmanager

@@ -16,6 +16,7 @@ from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.service import Settlement
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage.store import Store
+from kakaclo_sandbox.web.changes import Changes
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.failures import FailurePlan
 from kakaclo_sandbox.web.validation import OperationValidator
@@ -59,6 +60,7 @@ class Sandbox:
         self.in_flight = InFlight()
         self.settlement = Settlement(self.store)
         self.failures = FailurePlan()
+        self.changes = Changes()
 
     def now(self) -> float:
         """The sandbox's current time."""
@@ -69,6 +71,7 @@ class Sandbox:
         self.clock.advance(seconds)
         with self.store.transaction() as db:
             self.store.set_meta(db, CLOCK_OFFSET, repr(self.clock.offset))
+        self.changes.changed()
 
     def reset(self) -> None:
         """Back to the data file (or the demo data), the real time and empty rate-limit buckets."""
@@ -78,6 +81,7 @@ class Sandbox:
         self.clock.offset = 0.0
         if self.limiter:
             self.limiter.reset()
+        self.changes.changed()
 
     def merchant(self, authorization: str | None) -> str:
         """The caller's merchant from ``Authorization: Bearer <token>``, or 401."""

@@ -1,0 +1,113 @@
+"""The console: a page for the demo merchant, and the live feed it reads.
+
+``GET /console`` serves a page shipped in this package (``static/console.*``,
+no CDN). It reads ``GET /_sandbox/events?token=...``, a feed of server-sent
+events of the control surface: the merchant's orders with each line's
+refundable pieces and every refund with its status and times, sent again
+whenever one of them changes (a refund created or settled, a reset, a clock
+move, a new order). It acts through the public API (Refund Order, with the
+token) and the control surface (advance the clock, reset). It never polls the
+rate-limited API, so it never eats into a user's bucket. ``--no-control``
+turns the page and the feed off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+
+import orjson
+from kakaclo_client.models import ErrorCode
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+
+from kakaclo_sandbox.clock import iso
+from kakaclo_sandbox.storage import queries
+from kakaclo_sandbox.web import render
+from kakaclo_sandbox.web.errors import ApiError
+from kakaclo_sandbox.web.handlers import sandbox_of
+from kakaclo_sandbox.web.state import Sandbox
+
+MAX_ORDERS = 250  # orders a console shows (the demo merchant has ten)
+KEEP_ALIVE = 15.0  # seconds between comments on a quiet feed (proxies drop silent streams)
+RETRY_MS = 1000  # how soon a browser reconnects a dropped feed
+STATIC = resources.files("kakaclo_sandbox").joinpath("static")
+ASSETS = {
+    "console.js": "text/javascript",
+    "console.css": "text/css",
+}
+
+
+def state(sandbox: Sandbox, merchant: str) -> dict[str, Any]:
+    """What the console shows: the clock, the orders with their lines and refunds."""
+    now = sandbox.now()
+    with sandbox.settlement.view(now) as db:  # every refund due by now is settled
+        _, rows = queries.find_orders(
+            db,
+            merchant,
+            ids=None,
+            created=(None, None),
+            modified=(None, None),
+            limit=MAX_ORDERS,
+            offset=0,
+        )
+        lines = queries.lines_of(db, [row["id"] for row in rows])
+        refunds = queries.merchant_refunds(db, merchant)
+    orders = []
+    for row in reversed(rows):  # oldest first: the demo's 10001 leads
+        order = render.order(row, lines[row["id"]], vendor=False)
+        for line, stored in zip(order["orderItems"], lines[row["id"]], strict=True):
+            line["refundable"] = stored["product_num"] - stored["reserved"]
+        order["refunds"] = [
+            {
+                "refundNo": r.refund_no,
+                "refundStatus": r.status,
+                "remark": r.remark,
+                "createdAt": iso(r.created_at),
+                "settledAt": iso(r.settled_at) if r.settled_at is not None else None,
+            }
+            for r in refunds
+            if r.order_id == row["id"]
+        ]
+        orders.append(order)
+    return {"now": iso(now), "settleAfter": sandbox.settings.settle_after, "orders": orders}
+
+
+async def events(request: Request) -> StreamingResponse:
+    """The live feed: an ``event: state`` now and after every change, until the client
+    leaves or the server stops."""
+    sandbox = sandbox_of(request)
+    token = request.query_params.get("token", "")
+    merchant = sandbox.store.merchant_of(token)
+    if merchant is None:
+        raise ApiError(401, ErrorCode.UNAUTHORIZED, "query parameter token: unknown token")
+
+    async def feed() -> AsyncIterator[bytes]:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        changes = sandbox.changes
+        while not changes.closed:
+            seen = changes.version
+            yield b"event: state\ndata: " + orjson.dumps(state(sandbox, merchant)) + b"\n\n"
+            while not changes.closed:
+                due = sandbox.settlement.earliest
+                wait = KEEP_ALIVE if due is None else min(KEEP_ALIVE, max(0.0, due - sandbox.now()))
+                if await changes.wait(seen, wait) or sandbox.settlement.due(sandbox.now()):
+                    break  # a change, or a refund fell due: send the state again
+                yield b": keep-alive\n\n"
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(feed(), media_type="text/event-stream", headers=headers)
+
+
+async def console_page(request: Request) -> HTMLResponse:
+    """The console's page."""
+    return HTMLResponse(STATIC.joinpath("console.html").read_text(encoding="utf-8"))
+
+
+async def console_asset(request: Request) -> Response:
+    """The console's script and stylesheet, shipped in the package."""
+    name = request.path_params["name"]
+    if name not in ASSETS:
+        raise ApiError(404, ErrorCode.UNKNOWN_PATH, f"no console asset {name!r}")
+    return Response(STATIC.joinpath(name).read_text(encoding="utf-8"), media_type=ASSETS[name])
