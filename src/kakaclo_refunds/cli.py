@@ -369,10 +369,6 @@ def refund_create(
         list[str] | None,
         typer.Option("--item", help="ITEM_ID:SKU:QTY:CC, repeatable: the pieces to refund."),
     ] = None,
-    whole_order: Annotated[
-        bool,
-        typer.Option("--whole-order", help="Refund everything still refundable (no --item)."),
-    ] = False,
     reason: Annotated[RefundReason | None, typer.Option(help="Refund reason.")] = None,
     remark: Annotated[str | None, typer.Option(help="Free text kept with the refund.")] = None,
     idempotency_key: Annotated[str | None, typer.Option(help="Your own key.")] = None,
@@ -382,6 +378,10 @@ def refund_create(
     base_url: BaseUrl = None,
     token: Token = None,
     as_json: AsJson = False,
+    whole_order: Annotated[
+        bool,
+        typer.Option("--whole-order", help="Refund everything still refundable (no --item)."),
+    ] = False,
 ) -> None:
     """Refund the given pieces of an order's lines (--item), or the whole order (--whole-order).
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.live import LiveSandbox
-from tests.terminal import screen
+from tests.terminal import pane, screen
 
 SKU = "FSZW08923_R_L_NUB"
 NARROW, WIDE = 40, 200
@@ -60,3 +60,48 @@ def test_refund_numbers_and_remarks_are_shown_as_sent(sandbox: LiveSandbox, widt
     joined = "".join(listed.split())  # a narrow terminal may fold the remark, never the number
     assert any(number in line for line in listed.splitlines()), listed
     assert "".join(remark.split()) in joined
+
+
+@pytest.mark.parametrize("width", [NARROW, WIDE])
+def test_ctrl_c_while_waiting_names_the_refund_and_how_to_follow_it(
+    tmp_path_factory: pytest.TempPathFactory, width: int
+) -> None:
+    db = tmp_path_factory.mktemp("slow") / "slow.db"
+    slow = LiveSandbox(db=db, args=["--settle-after", "600", "--rate-limit", "off"]).start()
+    env = {"KAKACLO_BASE_URL": slow.base_url, "KAKACLO_TOKEN": "demo-token", "TERM": "xterm"}
+    command = [
+        sys.executable,
+        "-m",
+        "kakaclo_refunds.cli",
+        "refund",
+        "create",
+        "10001",
+        "--item",
+        f"120001:{SKU}:1:CN",
+        "--wait",
+        "--poll",
+        "0.1",
+    ]
+    try:
+        with pane(command, env, width) as running:
+            shown = running.wait_for("created for order 10001")  # before any waiting
+            number = shown.split("refund ", 1)[1].split()[0]
+            running.keys("C-c")
+            shown = running.finished()
+    finally:
+        slow.stop()
+    assert "[exit 130]" in shown, shown
+    joined = "".join(shown.split())  # a narrow pane wraps the line; nothing is cut
+    assert "".join(f"interrupted: refund {number} of order 10001 exists".split()) in joined
+    assert f"--refund-no{number}--watch" in joined
+    assert "Traceback" not in shown
+
+
+@pytest.mark.parametrize("width", [NARROW, WIDE])
+def test_a_base_url_without_the_api_root_gets_its_hint(sandbox: LiveSandbox, width: int) -> None:
+    env = {"KAKACLO_BASE_URL": sandbox.root, "KAKACLO_TOKEN": "demo-token", "TERM": "xterm"}
+    shown = screen(
+        [sys.executable, "-m", "kakaclo_refunds.cli", "orders", "show", "10001"], env, width
+    )
+    assert "[exit 1]" in shown
+    assert "ending in /openapi" in " ".join(shown.split())
