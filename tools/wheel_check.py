@@ -9,9 +9,10 @@ each, a smoke test that suits the extra:
 - base: the client imports, ``starlette`` does not, both commands print the
   one line naming their extra and exit 2, and the client refunds an order of
   a started sandbox;
-- ``[sandbox]``: ``kakaclo-sandbox`` starts and answers the README's copy of
-  the vendor's curl example; ``kakaclo-sandbox proxy`` in front of it passes
-  a request on, records it and, at SIGINT, exits 0 with its reports;
+- ``[sandbox]``: ``kakaclo-sandbox`` starts, answers the README's copy of
+  the vendor's curl example and serves the console and the docs;
+  ``kakaclo-sandbox proxy`` in front of it passes a request on, records it
+  and, at SIGINT, exits 0 with its reports;
 - ``[cli]``: ``kakaclo orders list`` against that sandbox, and
   ``kakaclo sandbox`` names the missing ``[sandbox]`` extra;
 - ``[contract]``: ``kakaclo contract`` against that sandbox passes, and
@@ -198,6 +199,11 @@ def smoke_sandbox(root: str, work: Path) -> None:
     if body.get("code") != 10000 or not str(body.get("data", "")).isdigit():
         raise CheckFailed(f"the vendor's curl example got {answer}")
     step(f"  sandbox: the vendor's curl example answered {answer.strip()}")
+    for path in ("/console", "/console/console.js", "/console/console.css", "/docs"):
+        with urllib.request.urlopen(root + path, timeout=30) as response:
+            if response.status != 200 or not response.read():
+                raise CheckFailed(f"the installed sandbox does not serve {path}")
+    step("  sandbox: the console's page and assets and /docs are shipped in the wheel")
 
 
 def _send_like_curl(argv: list[str]) -> str:
