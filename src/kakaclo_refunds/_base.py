@@ -23,7 +23,6 @@ from kakaclo_client import spec_facts
 from kakaclo_client.api.orders import query_orders
 from kakaclo_client.api.refunds import query_refund, refund_order
 from kakaclo_client.models import (
-    ErrorCode,
     QueryOrderResponse,
     QueryRefundResponse,
     Refund,
@@ -287,7 +286,7 @@ class BaseClient:
                 value, error = None, caught
         raise NotFoundError(
             200,
-            int(ErrorCode.ORDER_NOT_FOUND),  # what Refund Order would answer for this id
+            None,
             f"order {order_id} not found (Query Order listed nothing)",
             _core.request_info("GET", self.base_url, QUERY_ORDER_PATH, order_id),
         )
