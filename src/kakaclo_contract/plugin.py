@@ -8,6 +8,8 @@ first, stops on a failed preflight (exit 2), and ends with the verdict of
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import time
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,29 @@ def pytest_configure(config: pytest.Config) -> None:
         max_examples=run.examples,
     )
     hypothesis_settings.load_profile("kakaclo-run")
+    _load_the_projects_modules()
+
+
+# hypothesis mixes literals of the "local" modules loaded in the process into the data it
+# draws (about one draw in twenty), so the cases depend on which modules were imported
+# when. Loading every module of the project first gives every process of a run (one, or
+# each pytest-xdist worker) the same literals, hence the same cases.
+PROJECT_PACKAGES = (
+    "kakaclo_client",
+    "kakaclo_spec",
+    "kakaclo_sandbox",
+    "kakaclo_refunds",
+    "kakaclo_contract",
+    "kakaclo_proxy",
+)
+
+
+def _load_the_projects_modules() -> None:
+    for name in PROJECT_PACKAGES:
+        package = importlib.import_module(name)
+        for module in pkgutil.walk_packages(package.__path__, f"{name}."):
+            if ".suite" not in module.name and module.name != "kakaclo_sandbox.__main__":
+                importlib.import_module(module.name)
 
 
 @pytest.hookimpl(trylast=True)

@@ -29,7 +29,7 @@ from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.handlers import sandbox_of
 from kakaclo_sandbox.web.state import Sandbox
 
-MAX_ORDERS = 250  # orders a console shows (the demo merchant has ten)
+MAX_ORDERS = 1000  # orders a console shows (the demo merchant has ten)
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet feed (proxies drop silent streams)
 RETRY_MS = 1000  # how soon a browser reconnects a dropped feed
 STATIC = resources.files("kakaclo_sandbox").joinpath("static")
