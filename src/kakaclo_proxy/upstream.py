@@ -44,6 +44,7 @@ VIA = "1.1 kakaclo-proxy"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 MAX_IDLE = 64  # idle keep-alive connections kept for reuse
+CLOSE_WITHIN = 1.0  # seconds to let idle connections close at shutdown, then abort
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # resent once on a stale connection
 
@@ -80,6 +81,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self.lost: asyncio.Future[None]  # done once the connection is closed
         self.closed = False
         self.reused = False
         self._parser: httptools.HttpResponseParser | None = None
@@ -94,6 +96,7 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.lost = asyncio.get_running_loop().create_future()
         # uvloop's transports are not asyncio.Transport subclasses, only alike
         self.transport = cast(asyncio.Transport, transport)
 
@@ -109,6 +112,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if not self.lost.done():
+            self.lost.set_result(None)
         if self._waiter is None or self._waiter.done():
             return
         if self._status and not self._framed:  # the body ran until the close: it is whole
@@ -204,9 +209,18 @@ class Upstream:
         """Nothing to open ahead: connections are made on demand."""
 
     async def close(self) -> None:
-        """Close the idle connections."""
-        while self._idle:
-            self._idle.pop().close()
+        """Close the idle connections, and wait (briefly) until they are closed: a TLS
+        close needs the event loop for its close_notify."""
+        closing = list(self._idle)
+        self._idle.clear()
+        for connection in closing:
+            connection.close()
+        lost = [c.lost for c in closing if not c.lost.done()]
+        if lost:
+            await asyncio.wait(lost, timeout=CLOSE_WITHIN)
+        for connection in closing:
+            if not connection.lost.done() and connection.transport is not None:
+                connection.transport.abort()
 
     async def forward(self, method: str, target: str, headers: Headers, body: bytes) -> Answer:
         """Send one request to the upstream and read its whole answer."""
