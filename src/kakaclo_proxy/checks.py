@@ -88,7 +88,7 @@ class ExchangeChecker:
         passed: list[str] = []
 
         def report(check: str, message: str, severity: Severity = "error") -> None:
-            findings.append(_finding(exchange, operation or "-", check, message, severity))
+            findings.append(Finding.about(exchange, operation or "-", check, message, severity))
 
         operation: str | None = None
         if exchange.answered_by == "proxy":  # the upstream never answered
@@ -255,22 +255,6 @@ class ExchangeChecker:
             typed: Any = int(value) if value.strip().isdigit() else value
             if not schema.is_valid(typed):
                 yield f"header {name}: {value!r} does not conform"
-
-
-def _finding(
-    exchange: Exchange, operation: str, check: str, message: str, severity: Severity
-) -> Finding:
-    return Finding(
-        check=check,
-        severity=severity,
-        operation=operation,
-        message=message,
-        exchange=exchange.index,
-        method=exchange.method,
-        target=exchange.target,
-        status=exchange.status,
-        time=exchange.started,
-    )
 
 
 def _envelope_message(exchange: Exchange) -> str:

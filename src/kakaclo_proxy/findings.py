@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from kakaclo_proxy.exchange import Exchange
+
 Severity = Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 
@@ -41,6 +43,23 @@ class Finding:
     target: str
     status: int
     time: float
+
+    @classmethod
+    def about(
+        cls, exchange: Exchange, operation: str, check: str, message: str, severity: Severity
+    ) -> Finding:
+        """A finding of ``check`` about one exchange (its place, request and status)."""
+        return cls(
+            check=check,
+            severity=severity,
+            operation=operation,
+            message=message,
+            exchange=exchange.index,
+            method=exchange.method,
+            target=exchange.target,
+            status=exchange.status,
+            time=exchange.started,
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The finding as one NDJSON object."""

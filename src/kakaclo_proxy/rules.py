@@ -82,19 +82,7 @@ class Observations:
         evaluated: list[str] = []
 
         def report(check: str, message: str, severity: Severity) -> None:
-            findings.append(
-                Finding(
-                    check,
-                    severity,
-                    operation,
-                    message,
-                    exchange.index,
-                    exchange.method,
-                    exchange.target,
-                    exchange.status,
-                    exchange.started,
-                )
-            )
+            findings.append(Finding.about(exchange, operation, check, message, severity))
 
         if exchange.status != 200 or not isinstance(body, dict):
             return findings, evaluated
