@@ -25,6 +25,7 @@ from kakaclo_sandbox.web import console, control, docs, handlers
 from kakaclo_sandbox.web.accesslog import AccessLog
 from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.failures import ForcedFailures
+from kakaclo_sandbox.web.operations import Operations, api_error_answer, client_gone_answer
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 
@@ -33,7 +34,7 @@ log = logging.getLogger("kakaclo_sandbox")
 
 async def _api_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, ApiError)
-    return OrjsonResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+    return api_error_answer(exc)
 
 
 ROUTER_CODES = {404: ErrorCode.UNKNOWN_PATH, 405: ErrorCode.METHOD_NOT_ALLOWED}
@@ -55,12 +56,7 @@ async def _root(request: Request) -> Response:
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
-    # The client hung up in the middle of its body: nothing was read into a
-    # refund, nothing is written, and there is nobody left to answer.
-    log.info(
-        "%s %s: the client disconnected before its body ended", request.method, request.url.path
-    )
-    return Response(status_code=400)
+    return client_gone_answer(request)
 
 
 async def _http_error(request: Request, exc: Exception) -> OrjsonResponse:
@@ -94,11 +90,17 @@ def create_app(
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     sandbox = Sandbox(settings, clock, rules or RefundRules())
 
-    # The spec's paths under its server root (/openapi + /openapi/v2/...). Full paths
-    # rather than a Mount: one routing step less on every request.
+    # The operations are answered by the Operations middleware (web/operations.py).
+    # Their routes here serve what it passes on: HEAD of a GET operation, and the
+    # 405 of a method the path does not have.
     spec = sandbox.spec
+    operation_handlers = {
+        operation_id: _handler(operation_id) for operation_id in spec.operation_ids
+    }
     routes = [
-        Route(spec.server_root + path, _handler(operation["operationId"]), methods=[method])
+        Route(
+            spec.server_root + path, operation_handlers[operation["operationId"]], methods=[method]
+        )
         for method, path, operation in spec.operations()
     ]
     routes += [
@@ -147,6 +149,7 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.sandbox = sandbox
     app.state.docs_html = docs.render_docs(sandbox.spec)
+    app.add_middleware(Operations, spec=spec, handlers=operation_handlers)
     if settings.control:
         app.add_middleware(ForcedFailures, plan=sandbox.failures, spec=spec)
     app.add_middleware(AccessLog)

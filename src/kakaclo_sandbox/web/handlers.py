@@ -26,7 +26,12 @@ from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
-from kakaclo_sandbox.web.validation import MAX_BODY_BYTES, OperationValidator, too_large
+from kakaclo_sandbox.web.validation import (
+    MAX_BODY_BYTES,
+    OperationValidator,
+    RequestParameters,
+    too_large,
+)
 
 
 def sandbox_of(request: Request) -> Sandbox:
@@ -94,9 +99,10 @@ def not_found(missing: OrderNotFound) -> ApiError:
 async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
     """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
     sandbox = sandbox_of(request)
-    merchant = sandbox.merchant(request.headers.get("authorization"))
+    values = RequestParameters.of(request.scope)
+    merchant = sandbox.merchant(values.headers.get("authorization"))
     validator = sandbox.validators[operation_id]
-    params = validator.read_parameters(request)
+    params = validator.read_parameters(values)
     key: str | None = params.get("Idempotency-Key")
     order_id: str = params["id"]
     try:
@@ -173,9 +179,10 @@ def _page_window(params: dict[str, Any]) -> tuple[int, int]:
 async def query_refund(request: Request, operation_id: str) -> OrjsonResponse:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
     sandbox = sandbox_of(request)
-    merchant = sandbox.merchant(request.headers.get("authorization"))
+    values = RequestParameters.of(request.scope)
+    merchant = sandbox.merchant(values.headers.get("authorization"))
     validator = sandbox.validators[operation_id]
-    params = validator.read_parameters(request)
+    params = validator.read_parameters(values)
     order_id: str = params["id"]
     number, size = _page_window(params)
     now = sandbox.now()
@@ -198,9 +205,10 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
 async def query_orders(request: Request, operation_id: str) -> OrjsonResponse:
     """Query Order: ``GET /openapi/v2/order/orders``."""
     sandbox = sandbox_of(request)
-    merchant = sandbox.merchant(request.headers.get("authorization"))
+    values = RequestParameters.of(request.scope)
+    merchant = sandbox.merchant(values.headers.get("authorization"))
     validator = sandbox.validators[operation_id]
-    params = validator.read_parameters(request)
+    params = validator.read_parameters(values)
     number, size = _page_window(params)
     ids = params["ids"].split(",") if "ids" in params else None
     now = sandbox.now()

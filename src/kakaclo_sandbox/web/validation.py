@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from kakaclo_client.models import ErrorCode
 
@@ -65,7 +66,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 
 class HasParameters(Protocol):
-    """Where parameters come from (a Starlette ``Request``)."""
+    """Where parameters come from: plain mappings of the request's text values."""
 
     @property
     def path_params(self) -> Mapping[str, Any]:
@@ -78,6 +79,35 @@ class HasParameters(Protocol):
     @property
     def headers(self) -> Mapping[str, str]:
         """Headers by lower-case name."""
+
+
+@dataclass(frozen=True)
+class RequestParameters:
+    """A request's path, query and header values as plain dicts, read once.
+
+    The same values Starlette's ``Request`` gives (the last of a repeated query
+    name, the first of a repeated header), without its multi-dicts, whose
+    lookups cost more than validating the value.
+    """
+
+    path_params: dict[str, Any]
+    query_params: dict[str, str]
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, scope: Mapping[str, Any]) -> RequestParameters:
+        """The parameters of an ASGI HTTP request."""
+        query = scope["query_string"]
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+        return cls(
+            path_params=scope.get("path_params", {}),
+            query_params=dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+            if query
+            else {},
+            headers=headers,
+        )
 
 
 @dataclass(frozen=True)
@@ -165,15 +195,15 @@ class OperationValidator:
     def read_parameters(self, request: HasParameters) -> dict[str, Any]:
         """The operation's parameters by name, validated; absent ones get the spec's default."""
         values: dict[str, Any] = {}
+        sources = {
+            "path": request.path_params,
+            "query": request.query_params,
+            "header": request.headers,
+        }
         for rule in self.parameters:
-            source: Mapping[str, str]
-            if rule.location == "path":
-                source = request.path_params
-            elif rule.location == "query":
-                source = request.query_params  # parsed only by operations that have some
-            else:
-                source = request.headers
-            text = source.get(rule.name.lower() if rule.location == "header" else rule.name)
+            text = sources[rule.location].get(
+                rule.name.lower() if rule.location == "header" else rule.name
+            )
             if text is None:
                 if rule.required:
                     raise bad_request(ErrorCode.SCHEMA_VIOLATION, f"{rule.label()} is required")

@@ -1,0 +1,81 @@
+"""The API's operations, routed from the spec's paths straight to their handlers.
+
+Every request under the spec's server root meets this middleware first. One
+that is an operation of the spec (method and path) goes to its handler, and an
+:class:`ApiError` it raises becomes the envelope answer here. Anything else,
+including a spec path asked with a method it does not have (405) and every
+path the spec does not have (404), passes on to the Starlette app: docs,
+control surface, console and the router's own refusals.
+
+Why not a Starlette ``Route`` per operation: the router, its exception
+middleware and the per-route wrappers cost as much as validating a request,
+on every call of the API. The operations are the sandbox's hot path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kakaclo_sandbox.web.errors import ApiError, error_body
+from kakaclo_sandbox.web.responses import OrjsonResponse
+from kakaclo_spec import Spec
+
+log = logging.getLogger("kakaclo_sandbox")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def api_error_answer(error: ApiError) -> OrjsonResponse:
+    """The envelope answer of an :class:`ApiError`."""
+    return OrjsonResponse(
+        error_body(error.code, error.message), error.status, headers=error.headers
+    )
+
+
+def client_gone_answer(request: Request) -> Response:
+    """What a request whose client hung up mid-body gets: nothing was read into a
+    refund, nothing is written, and nobody is left to read the answer."""
+    log.info(
+        "%s %s: the client disconnected before its body ended", request.method, request.url.path
+    )
+    return Response(status_code=400)
+
+
+class Operations:
+    """ASGI middleware: the spec's operations to their handlers, the rest to ``app``."""
+
+    def __init__(self, app: ASGIApp, spec: Spec, handlers: Mapping[str, Handler]) -> None:
+        self.app = app
+        self.spec = spec
+        self.handlers = dict(handlers)
+        self.root = spec.server_root
+        self.prefix = self.root + "/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an operation of the spec, or pass the request on."""
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith(self.prefix):
+                found = self.spec.match(scope["method"], path[len(self.root) :])
+                if found is not None:
+                    operation_id, path_params = found
+                    scope["path_params"] = path_params
+                    await self._answer(self.handlers[operation_id], scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _answer(handler: Handler, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await handler(request)
+        except ApiError as error:
+            response = api_error_answer(error)
+        except ClientDisconnect:
+            response = client_gone_answer(request)
+        await response(scope, receive, send)
