@@ -10,6 +10,7 @@ server pinned to one core and the load generator (wrk) to the other when
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -299,54 +300,22 @@ def preloaded_order(n: int = 1) -> str:
     return str(PRELOAD_ORDER_BASE + n)
 
 
-def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """The load table: sandbox, Prism, floor."""
-    results: dict[str, Any] = {}
-    port = free_port()
-    db = work / "bench.db"
-    seed_bench_db(db)
-    with server(
-        "sandbox", sandbox_command(db, port), f"http://127.0.0.1:{port}/_sandbox/info"
-    ) as pid:
-        root = f"http://127.0.0.1:{port}/openapi"
-        wrk(root + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", 2, args.connections)  # warm-up
-        loads = load_all(root, args.duration, args.connections)
-        with httpx.Client() as http:
-            total = http.get(
-                root + QUERY_PATH.format(id=BENCH_ORDER),
-                headers={"Authorization": "Bearer demo-token"},
-            ).json()["data"]["total"]
-        results["sandbox"] = {
-            **{k: asdict(v) for k, v in loads.items()},
-            "peak_rss_mb": round(peak_rss_mb(pid), 1),
-            "refunds_created": total,
-        }
-        ok = loads["refund_order"].non_2xx == 0 and loads["refund_order"].socket_errors == 0
-        results["sandbox"]["every_request_a_real_refund"] = ok
-    if args.skip_prism:
-        log("skipping Prism (--skip-prism)")
-    else:
-        port = free_port()
-        command = [
-            str(PRISM),
-            "mock",
-            str(ROOT / "openapi.yaml"),
-            "-p",
-            str(port),
-            "-h",
-            "127.0.0.1",
-            "-v",
-            "error",
-        ]
-        with server("prism", command, f"http://127.0.0.1:{port}/openapi/v2/order/orders") as pid:
-            # Prism ignores the servers' base path: its routes start at /openapi/v2.
-            loads = load_all(f"http://127.0.0.1:{port}", args.duration, args.connections)
-            results["prism"] = {
-                **{k: asdict(v) for k, v in loads.items()},
-                "peak_rss_mb": round(peak_rss_mb(pid), 1),
-            }
-    port = free_port()
-    command = [
+def _prism_command(port: int) -> list[str]:
+    return [
+        str(PRISM),
+        "mock",
+        str(ROOT / "openapi.yaml"),
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-v",
+        "error",
+    ]
+
+
+def _floor_command(port: int) -> list[str]:
+    return [
         str(VENV_BIN / "python"),
         "-m",
         "uvicorn",
@@ -361,12 +330,83 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "warning",
         "--no-access-log",
     ]
-    with server("floor", command, f"http://127.0.0.1:{port}/") as pid:
-        loads = load_all(f"http://127.0.0.1:{port}/openapi", args.duration, args.connections)
-        results["floor"] = {
-            **{k: asdict(v) for k, v in loads.items()},
-            "peak_rss_mb": round(peak_rss_mb(pid), 1),
+
+
+def _median_load(taken: list[LoadResult]) -> dict[str, Any]:
+    """The median of each figure over the rounds, and each round's req/s."""
+    return {
+        "requests_per_second": statistics.median(t.requests_per_second for t in taken),
+        "p50_ms": statistics.median(t.p50_ms for t in taken),
+        "p99_ms": statistics.median(t.p99_ms for t in taken),
+        "requests": sum(t.requests for t in taken),
+        "non_2xx": sum(t.non_2xx for t in taken),
+        "socket_errors": sum(t.socket_errors for t in taken),
+        "rounds": [round(t.requests_per_second) for t in taken],
+    }
+
+
+def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The load table: sandbox, Prism, floor.
+
+    All three run at once, each pinned to the server core and idle while
+    another is measured. This machine's run-to-run noise is as large as the
+    differences looked for, so the servers are measured in rounds, in rotating
+    order, and each figure is the median of its rounds: a slow spell of the
+    machine falls on every server alike.
+    """
+    db = work / "bench.db"
+    seed_bench_db(db)
+    ports = {name: free_port() for name in ("sandbox", "prism", "floor")}
+    roots = {
+        "sandbox": f"http://127.0.0.1:{ports['sandbox']}/openapi",
+        # Prism ignores the servers' base path: its routes start at /openapi/v2.
+        "prism": f"http://127.0.0.1:{ports['prism']}",
+        "floor": f"http://127.0.0.1:{ports['floor']}/openapi",
+    }
+    commands = {
+        "sandbox": (
+            sandbox_command(db, ports["sandbox"]),
+            f"http://127.0.0.1:{ports['sandbox']}/_sandbox/info",
+        ),
+        "prism": (_prism_command(ports["prism"]), roots["prism"] + "/openapi/v2/order/orders"),
+        "floor": (_floor_command(ports["floor"]), f"http://127.0.0.1:{ports['floor']}/"),
+    }
+    names = [n for n in ("sandbox", "prism", "floor") if n != "prism" or not args.skip_prism]
+    if args.skip_prism:
+        log("skipping Prism (--skip-prism)")
+    with contextlib.ExitStack() as running:
+        pids = {name: running.enter_context(server(name, *commands[name])) for name in names}
+        for name in names:  # warm-up, so no round pays for a cold start
+            wrk(roots[name] + REFUND_PATH.format(id=BENCH_ORDER), "refund.lua", 2, args.connections)
+        taken: dict[str, dict[str, list[LoadResult]]] = {
+            name: {operation: [] for operation in OPERATIONS} for name in names
         }
+        for round_number in range(args.load_rounds):
+            order = names[round_number % len(names) :] + names[: round_number % len(names)]
+            for name in order:
+                log(f"load round {round_number + 1}/{args.load_rounds}: {name}")
+                for operation, load in load_all(
+                    roots[name], args.duration, args.connections
+                ).items():
+                    taken[name][operation].append(load)
+        results: dict[str, Any] = {
+            name: {
+                **{op: _median_load(loads) for op, loads in taken[name].items()},
+                "peak_rss_mb": round(peak_rss_mb(pids[name]), 1),
+            }
+            for name in names
+        }
+        with httpx.Client() as http:
+            total = http.get(
+                roots["sandbox"] + QUERY_PATH.format(id=BENCH_ORDER),
+                headers={"Authorization": "Bearer demo-token"},
+            ).json()["data"]["total"]
+    sandbox = results["sandbox"]
+    sandbox["refunds_created"] = total
+    refunds = sandbox["refund_order"]
+    sandbox["every_request_a_real_refund"] = (
+        refunds["non_2xx"] == 0 and refunds["socket_errors"] == 0
+    )
     return results
 
 
@@ -557,13 +597,12 @@ def print_table(results: dict[str, Any]) -> None:
     """The terminal table, ratios against Prism and the floor of this same run."""
     servers = results["servers"]
     print(
-        "\nLoad: wrk -t1 -c{connections} -d{duration}s, server and wrk on separate cores".format(
-            **results["settings"]
-        )
+        "\nLoad: wrk -t1 -c{connections} -d{duration}s, server and wrk on separate cores; "
+        "the median of {load_rounds} rounds in rotating order".format(**results["settings"])
     )
     print(
         f"{'server':<10} {'operation':<13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'non-2xx':>8} {'vs prism':>9} {'vs floor':>9}"
+        f"{'non-2xx':>8} {'vs prism':>9} {'vs floor':>9}  rounds req/s"
     )
     for name in ("sandbox", "prism", "floor"):
         if name not in servers:
@@ -576,7 +615,8 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{name:<10} {operation:<13} {row['requests_per_second']:>9.0f} "
                 f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8} "
                 f"{_ratio(row['requests_per_second'], prism):>9} "
-                f"{_ratio(row['requests_per_second'], floor):>9}"
+                f"{_ratio(row['requests_per_second'], floor):>9}  "
+                + " ".join(str(r) for r in row.get("rounds", []))
             )
     sandbox = servers["sandbox"]
     print(
@@ -634,7 +674,12 @@ def main() -> int:
     from bench import proxy as proxy_bench  # it imports this module
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument(
+        "--duration", type=int, default=5, help="seconds per wrk run of the load table"
+    )
+    parser.add_argument(
+        "--load-rounds", type=int, default=3, help="rounds of the load table (median)"
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--client-calls", type=int, default=1000, help="calls per client")
     parser.add_argument("--skip-prism", action="store_true", help="leave Prism out")
@@ -664,6 +709,7 @@ def main() -> int:
         },
         "settings": {
             "duration": args.duration,
+            "load_rounds": args.load_rounds,
             "connections": args.connections,
             "scale_duration": args.scale_duration,
         },

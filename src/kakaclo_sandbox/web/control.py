@@ -89,7 +89,7 @@ async def info(request: Request) -> OrjsonResponse:
 
 
 async def _json_body(request: Request) -> Any:
-    raw = await read_limited_body(request)
+    raw = await read_limited_body(request, request.headers)
     try:
         return json.loads(raw or b"{}")
     except ValueError as error:
