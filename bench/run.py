@@ -47,6 +47,8 @@ OPERATIONS = {
     "query_orders": (ORDERS_PATH, "query.lua"),
 }
 SERVER_CPU, LOAD_CPU = "0", "1"
+# The load table's servers; "uncached" is the sandbox with --no-answer-cache.
+SERVERS = ("sandbox", "uncached", "prism", "floor")
 # Refunds already stored when the data-scale runs start (see preload_refunds).
 SCALES = (1_000, 100_000, 1_000_000)
 REFUNDS_PER_ORDER = 10
@@ -354,11 +356,13 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     order, and each figure is the median of its rounds: a slow spell of the
     machine falls on every server alike.
     """
-    db = work / "bench.db"
+    db, uncached_db = work / "bench.db", work / "bench-uncached.db"
     seed_bench_db(db)
-    ports = {name: free_port() for name in ("sandbox", "prism", "floor")}
+    seed_bench_db(uncached_db)
+    ports = {name: free_port() for name in SERVERS}
     roots = {
         "sandbox": f"http://127.0.0.1:{ports['sandbox']}/openapi",
+        "uncached": f"http://127.0.0.1:{ports['uncached']}/openapi",
         # Prism ignores the servers' base path: its routes start at /openapi/v2.
         "prism": f"http://127.0.0.1:{ports['prism']}",
         "floor": f"http://127.0.0.1:{ports['floor']}/openapi",
@@ -368,10 +372,14 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             sandbox_command(db, ports["sandbox"]),
             f"http://127.0.0.1:{ports['sandbox']}/_sandbox/info",
         ),
+        "uncached": (
+            [*sandbox_command(uncached_db, ports["uncached"]), "--no-answer-cache"],
+            f"http://127.0.0.1:{ports['uncached']}/_sandbox/info",
+        ),
         "prism": (_prism_command(ports["prism"]), roots["prism"] + "/openapi/v2/order/orders"),
         "floor": (_floor_command(ports["floor"]), f"http://127.0.0.1:{ports['floor']}/"),
     }
-    names = [n for n in ("sandbox", "prism", "floor") if n != "prism" or not args.skip_prism]
+    names = [n for n in SERVERS if n != "prism" or not args.skip_prism]
     if args.skip_prism:
         log("skipping Prism (--skip-prism)")
     with contextlib.ExitStack() as running:
@@ -604,7 +612,7 @@ def print_table(results: dict[str, Any]) -> None:
         f"{'server':<10} {'operation':<13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'non-2xx':>8} {'vs prism':>9} {'vs floor':>9}  rounds req/s"
     )
-    for name in ("sandbox", "prism", "floor"):
+    for name in SERVERS:
         if name not in servers:
             continue
         for operation in OPERATIONS:
@@ -618,13 +626,14 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{_ratio(row['requests_per_second'], floor):>9}  "
                 + " ".join(str(r) for r in row.get("rounds", []))
             )
+    print("uncached: the sandbox with --no-answer-cache (every read runs its queries)")
     sandbox = servers["sandbox"]
     print(
         f"\nsandbox: {sandbox['refunds_created']} refunds created by the runs "
         f"(every request a real refund: {sandbox['every_request_a_real_refund']}); "
         f"peak RSS {sandbox['peak_rss_mb']} MiB"
         + "".join(
-            f"; {n} {servers[n]['peak_rss_mb']} MiB" for n in ("prism", "floor") if n in servers
+            f"; {n} {servers[n]['peak_rss_mb']} MiB" for n in SERVERS[1:] if n in servers
         )
     )
     scale = results["scale"]

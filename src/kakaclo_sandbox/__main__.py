@@ -120,6 +120,12 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         help="check every response against openapi.yaml (slower; for debugging)",
     )
     parser.add_argument(
+        "--no-answer-cache",
+        action="store_true",
+        help="run every read's queries, even when the database has not changed since the "
+        "same read (a kept answer never outlives a write)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -137,6 +143,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         rate_limit=args.rate_limit,
         control=not args.no_control,
         validate_responses=args.validate_responses,
+        answer_cache=not args.no_answer_cache,
         clean=args.clean,
         data=args.data,
         fresh=args.fresh,

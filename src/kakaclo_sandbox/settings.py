@@ -20,6 +20,8 @@ class Settings:
     rate_limit: RateLimit | None = field(default_factory=vendor_limit)
     control: bool = True
     validate_responses: bool = False
+    # keep read answers until the database changes (web/answer_cache.py)
+    answer_cache: bool = True
     spec_path: Path | None = None
     # the vendor's forms ("NULL" strings, extra page keys, ...) unless clean
     clean: bool = False

@@ -215,6 +215,9 @@ class Store:
         self._lock = threading.RLock()
         self._batch: Batch | None = None
         self._merchants: dict[str, str] | None = None  # token -> merchant, read once
+        # Moves when a write begins and when it ends, so what was read at one
+        # version is still what the database holds while the version stays.
+        self.version = 0
         with self._lock:
             self.connection.execute("PRAGMA journal_mode = WAL")
             # WAL + NORMAL: a committed transaction survives a crash or kill -9
@@ -256,6 +259,7 @@ class Store:
                 self._batch = Batch(loop, loop.create_future())
                 loop.call_soon(self.commit_batch)
             batch = self._batch
+            self.version += 1
             self.connection.execute("SAVEPOINT request")
             try:
                 yield self.connection, batch
@@ -271,6 +275,7 @@ class Store:
             batch, self._batch = self._batch, None
             if batch is None:
                 return
+            self.version += 1
             try:
                 self.connection.execute("COMMIT")
             except sqlite3.Error as error:
@@ -288,11 +293,14 @@ class Store:
         with self._lock:
             self.commit_batch()
             self.connection.execute("BEGIN IMMEDIATE")
+            self.version += 1
             try:
                 yield self.connection
             except BaseException:
                 self.connection.execute("ROLLBACK")
                 raise
+            finally:
+                self.version += 1
             self.connection.execute("COMMIT")
 
     @contextmanager

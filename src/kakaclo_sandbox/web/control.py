@@ -79,6 +79,7 @@ async def info(request: Request) -> OrjsonResponse:
                     "settleAfterSeconds": settings.settle_after,
                     "rateLimit": str(settings.rate_limit) if settings.rate_limit else "off",
                     "validateResponses": settings.validate_responses,
+                    "answerCache": settings.answer_cache,
                     "clean": settings.clean,
                     "data": sandbox.data.source,
                 },

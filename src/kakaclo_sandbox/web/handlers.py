@@ -11,11 +11,13 @@ answer the vendor's envelope. Nothing is written unless the answer is 200.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
+import orjson
 from kakaclo_client.models import ErrorCode
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
 from kakaclo_sandbox import service
 from kakaclo_sandbox.clock import parse_instant
@@ -25,7 +27,7 @@ from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.errors import ApiError
-from kakaclo_sandbox.web.responses import OrjsonResponse
+from kakaclo_sandbox.web.responses import JsonBytes, OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 from kakaclo_sandbox.web.validation import (
     MAX_BODY_BYTES,
@@ -189,7 +191,28 @@ def _page_window(params: dict[str, Any]) -> tuple[int, int]:
     return int(params["pageNumber"]), int(params["pageSize"])
 
 
-async def query_refund(request: Request, operation_id: str) -> OrjsonResponse:
+def _read_key(operation_id: str, merchant: str, params: dict[str, Any]) -> Hashable:
+    """What a read's answer depends on besides the database: the validated parameters
+    (defaults filled in, numbers as numbers) of one merchant."""
+    return (operation_id, merchant, tuple(sorted(params.items())))
+
+
+def _answer(
+    sandbox: Sandbox, operation_id: str, key: Hashable, version: int, data: Any
+) -> Response:
+    """A read's answer, kept for the next same read while the database holds still."""
+    body = orjson.dumps(sandbox.checked(operation_id, 200, render.envelope(data)))
+    if sandbox.answers is not None:
+        sandbox.answers.put(key, version, body)
+    return JsonBytes(body)
+
+
+def _kept(sandbox: Sandbox, key: Hashable) -> bytes | None:
+    # Called inside settlement.view: what is due is settled (a new version) first.
+    return None if sandbox.answers is None else sandbox.answers.get(key, sandbox.store.version)
+
+
+async def query_refund(request: Request, operation_id: str) -> Response:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
     sandbox = sandbox_of(request)
     values = RequestParameters.of(request.scope)
@@ -198,14 +221,18 @@ async def query_refund(request: Request, operation_id: str) -> OrjsonResponse:
     params = validator.read_parameters(values)
     order_id: str = params["id"]
     number, size = _page_window(params)
-    now = sandbox.now()
-    with sandbox.settlement.view(now) as db:
+    key = _read_key(operation_id, merchant, params)
+    with sandbox.settlement.view(sandbox.now()) as db:
+        kept = _kept(sandbox, key)
+        if kept is not None:
+            return JsonBytes(kept)
+        version = sandbox.store.version
         found = queries.refunds_page(db, merchant, order_id, limit=size, offset=(number - 1) * size)
     if found is None:
         raise not_found(OrderNotFound(order_id))
     total, rows = found
     data = render.page(total, number, size, [render.refund(row) for row in rows])
-    return OrjsonResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
+    return _answer(sandbox, operation_id, key, version, data)
 
 
 def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, float | None]:
@@ -215,7 +242,7 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
     )
 
 
-async def query_orders(request: Request, operation_id: str) -> OrjsonResponse:
+async def query_orders(request: Request, operation_id: str) -> Response:
     """Query Order: ``GET /openapi/v2/order/orders``."""
     sandbox = sandbox_of(request)
     values = RequestParameters.of(request.scope)
@@ -224,8 +251,12 @@ async def query_orders(request: Request, operation_id: str) -> OrjsonResponse:
     params = validator.read_parameters(values)
     number, size = _page_window(params)
     ids = params["ids"].split(",") if "ids" in params else None
-    now = sandbox.now()
-    with sandbox.settlement.view(now) as db:
+    key = _read_key(operation_id, merchant, params)
+    with sandbox.settlement.view(sandbox.now()) as db:
+        kept = _kept(sandbox, key)
+        if kept is not None:
+            return JsonBytes(kept)
+        version = sandbox.store.version
         total, rows = queries.find_orders(
             db,
             merchant,
@@ -239,4 +270,4 @@ async def query_orders(request: Request, operation_id: str) -> OrjsonResponse:
     vendor = not sandbox.settings.clean
     orders = [render.order(row, lines[row["id"]], vendor=vendor) for row in rows]
     data = render.page(total, number, size, orders, vendor_keys=vendor)
-    return OrjsonResponse(sandbox.checked(operation_id, 200, render.envelope(data)))
+    return _answer(sandbox, operation_id, key, version, data)

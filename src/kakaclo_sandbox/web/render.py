@@ -13,6 +13,7 @@ Two forms, chosen per sandbox (``Settings.clean``):
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -48,8 +49,25 @@ LINE_FIELDS_SENT_ONCE_REFUNDED = ("stockStatus", "fulfillmentStatus")
 
 
 def money(e4: int) -> float:
-    """Ten-thousandths as a JSON number with up to four decimals."""
-    return round(e4 / E4, 4)
+    """Ten-thousandths as a JSON number with up to four decimals.
+
+    No ``round(..., 4)``: the quotient of an integer by 10,000 is already the
+    float nearest to that four-decimal number, which is what rounding gives.
+    """
+    return e4 / E4
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_address(text: str) -> dict[str, Any] | None:
+    parsed: dict[str, Any] | None = json.loads(text)
+    return parsed
+
+
+def _address(text: str) -> dict[str, Any] | None:
+    # Addresses never change once stored, and parsing one costs more than the
+    # rest of its order's fields. A copy per answer: callers may add to what they get.
+    stored = _stored_address(text)
+    return None if stored is None else dict(stored)
 
 
 def envelope(data: Any, message: str = "success") -> dict[str, Any]:
@@ -173,7 +191,7 @@ def order(row: Row, lines: list[Row], *, vendor: bool) -> dict[str, Any]:
         "finalAmount": money(final),
         "refundedAmount": money(refunded),
         "refundableAmount": money(refundable_e4(final, refunded)),
-        "shippingAddress": json.loads(row["shipping_address"]),
+        "shippingAddress": _address(row["shipping_address"]),
         "fulfillments": _parcels(row, rendered_lines, vendor=vendor),
         "orderItems": rendered_lines,
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 
 class OrjsonResponse(JSONResponse):
@@ -21,3 +21,9 @@ class OrjsonResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         """The body's bytes."""
         return orjson.dumps(content)
+
+
+class JsonBytes(Response):
+    """A JSON answer already serialised (headers as ``OrjsonResponse`` sends them)."""
+
+    media_type = "application/json"

@@ -16,6 +16,7 @@ from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.service import Settlement
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage.store import Store
+from kakaclo_sandbox.web.answer_cache import AnswerCache
 from kakaclo_sandbox.web.changes import Changes
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.failures import FailurePlan
@@ -61,6 +62,7 @@ class Sandbox:
         self.settlement = Settlement(self.store)
         self.failures = FailurePlan()
         self.changes = Changes()
+        self.answers = AnswerCache() if settings.answer_cache else None
 
     def now(self) -> float:
         """The sandbox's current time."""
