@@ -632,9 +632,7 @@ def print_table(results: dict[str, Any]) -> None:
         f"\nsandbox: {sandbox['refunds_created']} refunds created by the runs "
         f"(every request a real refund: {sandbox['every_request_a_real_refund']}); "
         f"peak RSS {sandbox['peak_rss_mb']} MiB"
-        + "".join(
-            f"; {n} {servers[n]['peak_rss_mb']} MiB" for n in SERVERS[1:] if n in servers
-        )
+        + "".join(f"; {n} {servers[n]['peak_rss_mb']} MiB" for n in SERVERS[1:] if n in servers)
     )
     scale = results["scale"]
     print(
