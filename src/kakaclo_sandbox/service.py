@@ -130,6 +130,14 @@ class Settlement:
         self.earliest = queries.next_due(db)
         return settled
 
+    def settle_now(self, now: float) -> int:
+        """Settle what is due by ``now`` in a write transaction of its own (none when
+        nothing is due); return how many."""
+        if not self.due(now):
+            return 0
+        with self.store.transaction() as db:
+            return self.settle(db, now)
+
     @contextmanager
     def view(self, now: float) -> Iterator[Connection]:
         """A consistent read in which every refund due by ``now`` is settled: a write
@@ -148,11 +156,9 @@ async def settle_forever(
 ) -> None:
     """Background loop: settle due refunds, then sleep until the next is due (at most ``idle``)."""
     while True:
-        if settlement.due(now()):
-            with settlement.store.transaction() as db:
-                settled = settlement.settle(db, now())
-            if settled:
-                log.info("settled %d refund(s)", settled)
+        settled = settlement.settle_now(now())
+        if settled:
+            log.info("settled %d refund(s)", settled)
         due = settlement.earliest
         wait = idle if due is None else min(idle, max(0.01, due - now()))
         await asyncio.sleep(wait)

@@ -166,16 +166,19 @@ class Spec:
         """The ``operationId`` of a request: its path is a spec path (``exact``), or ends
         with one (a URL path under any base)."""
         for op_method, pattern, operation_id in self._path_patterns:
-            found = pattern.fullmatch(url_path) if exact else pattern.search(url_path)
-            if op_method == method and found:
+            if op_method != method:  # a string comparison first: it spares most regexes
+                continue
+            if pattern.fullmatch(url_path) if exact else pattern.search(url_path):
                 return operation_id
         return None
 
     def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
         """The ``operationId`` and path parameters of a request to a spec path, or None."""
         for op_method, pattern, operation_id in self._path_patterns:
+            if op_method != method:
+                continue
             found = pattern.fullmatch(path)
-            if found and op_method == method:
+            if found:
                 return operation_id, found.groupdict()
         return None
 

@@ -54,8 +54,7 @@ async def advance_clock(request: Request) -> OrjsonResponse:
             f"got {text[:40]!r}",
         )
     sandbox.advance_clock(seconds)
-    with sandbox.store.transaction() as db:
-        settled = sandbox.settlement.settle(db, sandbox.now())
+    settled = sandbox.settlement.settle_now(sandbox.now())
     return OrjsonResponse(render.envelope({"now": iso(sandbox.now()), "settled": settled}, "ok"))
 
 
