@@ -334,7 +334,7 @@ def _floor_command(port: int) -> list[str]:
     ]
 
 
-def _median_load(taken: list[LoadResult]) -> dict[str, Any]:
+def median_load(taken: list[LoadResult]) -> dict[str, Any]:
     """The median of each figure over the rounds, and each round's req/s."""
     return {
         "requests_per_second": statistics.median(t.requests_per_second for t in taken),
@@ -399,7 +399,7 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                     taken[name][operation].append(load)
         results: dict[str, Any] = {
             name: {
-                **{op: _median_load(loads) for op, loads in taken[name].items()},
+                **{op: median_load(loads) for op, loads in taken[name].items()},
                 "peak_rss_mb": round(peak_rss_mb(pids[name]), 1),
             }
             for name in names

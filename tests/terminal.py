@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
 import subprocess
 import time
 import uuid
@@ -12,25 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.tools import require_command
 
 WITHIN = 60.0  # seconds for a pane to show what is awaited
 
 
 def tmux() -> str:
-    """The tmux command, installed with apt-get when missing and possible; else skip
-    (a failure under CI, which always runs these tests)."""
-    if shutil.which("tmux") is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "tmux"], capture_output=True, timeout=300
-        )
-    found = shutil.which("tmux")
-    if found is None:
-        message = "needs tmux for real-terminal tests (apt-get install tmux)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    """The tmux command (see tests/tools.py: installed when missing and possible)."""
+    return require_command("tmux", "tmux", "tmux for real-terminal tests")
 
 
 class Pane:

@@ -1,4 +1,5 @@
-"""The bench's own machinery: the bulk-preloaded refunds and the profile's frame tables."""
+"""The bench's own machinery: the bulk-preloaded refunds, the load table's medians and the
+profile's frame tables."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from bench.profile import top_frames
-from bench.run import REFUNDS_PER_ORDER, preload_refunds, preloaded_order, seed_bench_db
+from bench.run import (
+    REFUNDS_PER_ORDER,
+    LoadResult,
+    median_load,
+    preload_refunds,
+    preloaded_order,
+    seed_bench_db,
+)
 from kakaclo_sandbox import create_app
 
 AUTH = {"Authorization": "Bearer demo-token"}
@@ -49,6 +57,18 @@ def _line_of(client: TestClient, order_id: str) -> dict[str, object]:
         "skuCode": line["skuCode"],
         "countryCode": line["countryCode"],
     }
+
+
+def test_the_load_table_takes_the_median_of_its_rounds_and_counts_every_error() -> None:
+    rounds = [
+        LoadResult(900.0, 1.0, 9.0, 9000, 0, 0),
+        LoadResult(5000.0, 0.5, 2.0, 50000, 2, 0),
+        LoadResult(3000.0, 0.7, 4.0, 30000, 0, 1),
+    ]
+    row = median_load(rounds)
+    assert (row["requests_per_second"], row["p50_ms"], row["p99_ms"]) == (3000.0, 0.7, 4.0)
+    assert (row["requests"], row["non_2xx"], row["socket_errors"]) == (89000, 2, 1)
+    assert row["rounds"] == [900, 5000, 3000]
 
 
 def test_top_frames_share_own_and_total_time() -> None:

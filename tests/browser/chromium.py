@@ -8,14 +8,11 @@ the tests skip with one line, and under CI that skip is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
+from tests.tools import missing, require_file
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -27,21 +24,9 @@ FLAGS = [
 ]
 
 
-def _missing(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def chromium_path() -> str:
-    """Debian's chromium, installed with apt-get when missing and possible."""
-    if not os.path.exists(CHROMIUM) and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, timeout=900
-        )
-    if not os.path.exists(CHROMIUM):
-        _missing("needs Chromium for browser tests (apt-get install chromium)")
-    return CHROMIUM
+    """Debian's chromium (see tests/tools.py: installed when missing and possible)."""
+    return require_file(CHROMIUM, "chromium", "Chromium for browser tests")
 
 
 @contextmanager
@@ -50,7 +35,7 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("needs playwright for browser tests (make setup installs it)")
+        missing("needs playwright for browser tests (make setup installs it)")
         raise
     executable = chromium_path()
     with sync_playwright() as playwright:

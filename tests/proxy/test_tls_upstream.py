@@ -3,8 +3,6 @@ trust store, which SSL_CERT_FILE can point elsewhere; an unknown certificate is 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,23 +12,16 @@ import uvicorn
 
 from tests.proxy.servers import proxy, sandbox_app, serving
 from tests.sandbox.conftest import TOKEN_A
+from tests.tools import require_command
 
 API = "/openapi/v2/order/orders"
 
 
 def _openssl() -> str:
-    """The openssl command, installed with apt-get when missing and possible."""
-    if shutil.which("openssl") is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "openssl"], capture_output=True, timeout=300
-        )
-    found = shutil.which("openssl")
-    if found is None:
-        message = "needs the openssl command to make a certificate (apt-get install openssl)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    """The openssl command (see tests/tools.py: installed when missing and possible)."""
+    return require_command(
+        "openssl", "openssl", "the openssl command to make a certificate for the https tests"
+    )
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
