@@ -154,10 +154,18 @@ def test_bad_settings_stop_the_run_with_one_line(
     assert run.summary["outcome"] == "could-not-run"
 
 
+# The vendor's bucket (a burst of 120) draining ten times faster than its 2 per
+# second: the same pacing against the same budget, and about 700 answers of a
+# run take half a minute instead of four.
+FAST_LIMIT = "120/20"
+
+
 @pytest.fixture
 def rate_limited(tmp_path: Path) -> Iterator[LiveSandbox]:
-    """A sandbox as ``make serve`` starts it: the vendor's rate limit of 120/2."""
-    live = LiveSandbox(db=tmp_path / "limited.db", args=["--log-level", "warning"])
+    """A sandbox as ``make serve`` starts it, with the vendor's burst at a faster drain."""
+    live = LiveSandbox(
+        db=tmp_path / "limited.db", args=["--rate-limit", FAST_LIMIT, "--log-level", "warning"]
+    )
     yield live.start()
     live.stop()
 
@@ -188,7 +196,7 @@ def test_paced_to_the_limit_with_a_small_budget_passes(
         tmp_path,
         rate_limited.base_url,
         "--rate",
-        "120/2",
+        FAST_LIMIT,
         "--max-examples",
         "2",
         "--phases",
@@ -196,6 +204,8 @@ def test_paced_to_the_limit_with_a_small_budget_passes(
     )
     assert run.code == 0, run.output[-4000:]
     assert run.summary["checkedAnswers"]["throttled"] == 0
+    # More answers than the burst: the pacing, not the budget, carried the run.
+    assert run.summary["traffic"]["answers"] > 2 * 120
 
 
 @pytest.mark.parametrize(
