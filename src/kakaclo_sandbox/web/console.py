@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 
 from kakaclo_sandbox.clock import iso
-from kakaclo_sandbox.storage import queries
+from kakaclo_sandbox.storage import queries, timeline
 from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.handlers import sandbox_of
@@ -53,7 +53,7 @@ def state(sandbox: Sandbox, merchant: str) -> dict[str, Any]:
             offset=0,
         )
         lines = queries.lines_of(db, [row["id"] for row in rows])
-        refunds = queries.merchant_refunds(db, merchant)
+        refunds = timeline.merchant_refunds(db, merchant)
     orders = []
     for row in reversed(rows):  # oldest first: the demo's 10001 leads
         order = render.order(row, lines[row["id"]], vendor=False)
