@@ -77,9 +77,15 @@ lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict), import-linter (ARCHITE
 
 # make test checks this project in-process: a URL the user exported for the
 # tour or for make contract must not turn it into a run against that server.
+# Two pytest-xdist workers, each module whole in one of them (--dist loadfile keeps
+# its order and fixtures): the slow tests mostly wait (a paced suite, a README tour
+# at the vendor's 2 requests per second), so another module runs meanwhile.
+# TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
 test: $(GEN_STAMP) ## Run every test: unit, spec, drift check, property tests, the suite and its self-proof
 	@mkdir -p reports
-	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) $(PY) -m pytest -p no:cacheprovider --junitxml=reports/junit.xml
+	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) $(PY) -m pytest -p no:cacheprovider --junitxml=reports/junit.xml \
+		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 # In CI after make test: the wheel and sdist, the wheel in five fresh venvs (base, [cli],
 # [sandbox], [contract], [all]) outside the checkout, a smoke test in each (~3 min).
