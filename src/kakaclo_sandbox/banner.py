@@ -27,7 +27,8 @@ def banner(root: str, api_root: str, settings: Settings, data: Dataset) -> str:
         if settings.control
         else "  control   off (--no-control)",
         f"  database  {settings.db}; refunds settle after {settings.settle_after:g} s; "
-        f"rate limit {limit if limit else 'off'}",
+        f"rate limit {limit if limit else 'off'}"
+        + ("" if settings.answer_cache else "; answer cache off"),
         f"  tokens ({data.source}):",
     ]
     width = max((len(token) for token in data.tokens), default=0)

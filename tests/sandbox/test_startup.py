@@ -72,3 +72,16 @@ def test_root_sends_a_browser_to_the_docs_and_names_them_to_an_api_client(
     api = client.get("/", headers={"Accept": "application/json"})
     assert api.status_code == 404 and "/docs" in api.json()["message"]
     assert api.headers["link"] == '</docs>; rel="help"'
+
+
+def test_the_banner_says_when_reads_run_every_query() -> None:
+    from kakaclo_sandbox import demo
+    from kakaclo_sandbox.banner import banner
+    from kakaclo_sandbox.settings import Settings
+    from kakaclo_spec import shipped_spec
+
+    data = demo.dataset(None, shipped_spec())
+    cached = banner("http://127.0.0.1:8080", "/openapi", Settings(), data)
+    uncached = banner("http://127.0.0.1:8080", "/openapi", Settings(answer_cache=False), data)
+    assert "answer cache" not in cached
+    assert "rate limit 120/2; answer cache off\n" in uncached
