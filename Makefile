@@ -79,13 +79,20 @@ lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict), import-linter (ARCHITE
 # tour or for make contract must not turn it into a run against that server.
 # Two pytest-xdist workers, each module whole in one of them (--dist loadfile keeps
 # its order and fixtures): the slow tests mostly wait (a paced suite, a README tour
-# at the vendor's 2 requests per second), so another module runs meanwhile.
+# at the vendor's 2 requests per second), so another module runs meanwhile. Tests
+# marked `alone` (a model following a server over a network, where the machine's
+# load shapes the timing) run after that, by themselves.
 # TEST_WORKERS=0 runs everything in this one process.
 TEST_WORKERS ?= 2
+TEST_RUN := env $(foreach v,$(CONTRACT_VARS),-u $(v)) $(PY) -m pytest -p no:cacheprovider
 test: $(GEN_STAMP) ## Run every test: unit, spec, drift check, property tests, the suite and its self-proof
 	@mkdir -p reports
-	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) $(PY) -m pytest -p no:cacheprovider --junitxml=reports/junit.xml \
-		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+ifeq ($(TEST_WORKERS),0)
+	@$(TEST_RUN) --junitxml=reports/junit.xml
+else
+	@$(TEST_RUN) --junitxml=reports/junit.xml -n $(TEST_WORKERS) --dist loadfile -m "not alone"
+	@$(TEST_RUN) --junitxml=reports/junit-alone.xml -m alone
+endif
 
 # In CI after make test: the wheel and sdist, the wheel in five fresh venvs (base, [cli],
 # [sandbox], [contract], [all]) outside the checkout, a smoke test in each (~3 min).
