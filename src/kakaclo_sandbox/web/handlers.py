@@ -108,13 +108,22 @@ def not_found(missing: OrderNotFound) -> ApiError:
     return ApiError(404, ErrorCode.ORDER_NOT_FOUND, str(missing))
 
 
-async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
-    """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
+def _caller(
+    request: Request, operation_id: str
+) -> tuple[Sandbox, str, RequestParameters, dict[str, Any]]:
+    """The sandbox, the caller's merchant (401, 429) and the request's values with the
+    operation's parameters validated (400): how every operation begins."""
     sandbox = sandbox_of(request)
     values = RequestParameters.of(request.scope)
     merchant = sandbox.merchant(values.headers.get("authorization"))
+    params = sandbox.validators[operation_id].read_parameters(values)
+    return sandbox, merchant, values, params
+
+
+async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
+    """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
+    sandbox, merchant, values, params = _caller(request, operation_id)
     validator = sandbox.validators[operation_id]
-    params = validator.read_parameters(values)
     key: str | None = params.get("Idempotency-Key")
     order_id: str = params["id"]
     try:
@@ -214,11 +223,7 @@ def _kept(sandbox: Sandbox, key: Hashable) -> bytes | None:
 
 async def query_refund(request: Request, operation_id: str) -> Response:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
-    sandbox = sandbox_of(request)
-    values = RequestParameters.of(request.scope)
-    merchant = sandbox.merchant(values.headers.get("authorization"))
-    validator = sandbox.validators[operation_id]
-    params = validator.read_parameters(values)
+    sandbox, merchant, _, params = _caller(request, operation_id)
     order_id: str = params["id"]
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
@@ -244,11 +249,7 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
 
 async def query_orders(request: Request, operation_id: str) -> Response:
     """Query Order: ``GET /openapi/v2/order/orders``."""
-    sandbox = sandbox_of(request)
-    values = RequestParameters.of(request.scope)
-    merchant = sandbox.merchant(values.headers.get("authorization"))
-    validator = sandbox.validators[operation_id]
-    params = validator.read_parameters(values)
+    sandbox, merchant, _, params = _caller(request, operation_id)
     number, size = _page_window(params)
     ids = params["ids"].split(",") if "ids" in params else None
     key = _read_key(operation_id, merchant, params)
