@@ -11,7 +11,13 @@ from starlette.testclient import TestClient
 
 from kakaclo_refunds import Item, KakacloClient, RetryPolicy, ServerError
 from kakaclo_sandbox import create_app
-from kakaclo_sandbox.web.failures import Failure, PreferenceError, parse_prefer
+from kakaclo_sandbox.web.failures import (
+    ANY_OPERATION,
+    Failure,
+    FailurePlan,
+    PreferenceError,
+    parse_prefer,
+)
 from tests.live import LiveSandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, item, refund_url
@@ -104,6 +110,33 @@ def test_queued_failures_hit_the_next_calls_of_their_operation(client: TestClien
     assert statuses == [503, 503, 200]
     assert _refund_count(client) == 1
     assert client.get("/_sandbox/failures").json()["data"]["queued"] == []
+
+
+def test_a_plan_is_empty_once_its_failures_are_taken() -> None:
+    # ForcedFailures passes a call on unmatched while the plan is empty and no Prefer asks.
+    plan = FailurePlan()
+    assert plan.is_empty()
+    plan.add("refundOrder", Failure(code=503), 1)
+    plan.add(ANY_OPERATION, Failure(code=500), 1)
+    assert not plan.is_empty()
+    assert plan.take("queryOrders") == Failure(code=500)
+    assert not plan.is_empty()
+    assert plan.take("refundOrder") == Failure(code=503)
+    assert plan.is_empty()
+    assert plan.take("refundOrder") is None
+    plan.add("queryRefund", Failure(drop="before"), 2)
+    plan.clear()
+    assert plan.is_empty()
+
+
+def test_a_second_prefer_header_is_read_too(client: TestClient) -> None:
+    answer = client.post(
+        refund_url("10007"),
+        json=ONE_PIECE,
+        headers=[*TOKEN_A.items(), ("Prefer", "return=minimal"), ("Prefer", "code=503")],
+    )
+    assert answer.status_code == 503
+    assert _refund_count(client) == 0
 
 
 def test_failures_for_any_operation_list_clear_and_reset(client: TestClient) -> None:

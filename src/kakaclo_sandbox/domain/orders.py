@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+# slots, not frozen: built on every refund, and a frozen dataclass's __init__ costs
+# four times as much. Nothing changes one once built.
+@dataclass(slots=True)
 class Line:
     """One order line as the refund rules see it."""
 
@@ -22,7 +24,8 @@ class Line:
         return self.product_num - self.reserved
 
 
-@dataclass(frozen=True)
+# slots, not frozen, as Line
+@dataclass(slots=True)
 class OrderState:
     """What the refund rules need to know about an order."""
 

@@ -37,7 +37,9 @@ from kakaclo_sandbox.domain.orders import Line, OrderState
 CLOSED = frozenset({OrderStatus.CANCEL, OrderStatus.COMPLETED})
 
 
-@dataclass(frozen=True)
+# slots, not frozen: built on every refund, and a frozen dataclass's __init__ costs
+# four times as much. Nothing changes one once built.
+@dataclass(slots=True)
 class RequestedItem:
     """Some pieces of one order line, as the caller names it."""
 
@@ -47,7 +49,8 @@ class RequestedItem:
     country_code: str
 
 
-@dataclass(frozen=True)
+# slots, not frozen, as RequestedItem
+@dataclass(slots=True)
 class RefundRequest:
     """A validated Refund Order body (the reason already defaulted from the spec)."""
 

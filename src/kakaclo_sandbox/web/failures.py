@@ -177,8 +177,15 @@ class FailurePlan:
             for key in (operation, ANY_OPERATION):
                 queue = self._queued.get(key)
                 if queue:
-                    return queue.popleft()
+                    failure = queue.popleft()
+                    if not queue:
+                        del self._queued[key]
+                    return failure
         return None
+
+    def is_empty(self) -> bool:
+        """True when no failure is queued (read without the lock: one dict's size)."""
+        return not self._queued
 
     def clear(self) -> None:
         """Forget every queued failure."""
@@ -221,12 +228,18 @@ class ForcedFailures:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        prefer = _prefer_headers(scope)
+        # Most calls neither ask for a failure nor meet a queued one: they pass on
+        # without being matched to an operation (Operations matches them next).
+        if not prefer and self.plan.is_empty():
+            await self.app(scope, receive, send)
+            return
         operation = self.operation_of(scope["method"], scope["path"])
         if operation is None:
             await self.app(scope, receive, send)
             return
         try:
-            failure = self._failure(scope, operation)
+            failure = self._failure(prefer, operation)
         except PreferenceError as error:
             await OrjsonResponse(error_body(error.code, error.message), error.status)(
                 scope, receive, send
@@ -255,13 +268,22 @@ class ForcedFailures:
         else:
             await self.app(scope, receive, _with_headers(send, applied))
 
-    def _failure(self, scope: Scope, operation: str) -> Failure | None:
-        for name, value in scope["headers"]:
-            if name == b"prefer":
-                asked = parse_prefer(value.decode("latin-1"))
-                if asked is not None:
-                    return asked
+    def _failure(self, prefer: list[str] | None, operation: str) -> Failure | None:
+        for header in prefer or ():
+            asked = parse_prefer(header)
+            if asked is not None:
+                return asked
         return self.plan.take(operation)
+
+
+def _prefer_headers(scope: Scope) -> list[str] | None:
+    """The request's ``Prefer`` headers in order, or None without any (most calls)."""
+    found: list[str] | None = None
+    for name, value in scope["headers"]:
+        if name == b"prefer":
+            found = found or []
+            found.append(value.decode("latin-1"))
+    return found
 
 
 async def _drop(send: Send) -> None:

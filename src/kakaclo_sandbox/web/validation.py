@@ -81,7 +81,9 @@ class HasParameters(Protocol):
         """Headers by lower-case name."""
 
 
-@dataclass(frozen=True)
+# slots, not frozen: built on every refund, and a frozen dataclass's __init__ costs
+# four times as much. Nothing changes one once built.
+@dataclass(slots=True)
 class RequestParameters:
     """A request's path, query and header values as plain dicts, read once.
 
