@@ -27,6 +27,7 @@ from kakaclo_client.models import (
 )
 from kakaclo_client.types import Response
 
+from kakaclo_refunds import _wire
 from kakaclo_refunds.errors import (
     SUCCESS_CODE,
     ErrorAnswer,
@@ -170,15 +171,33 @@ def transport_failure(error: httpx.HTTPError, request: RequestInfo) -> Exception
 
 
 def generated_client(
-    base_url: str, token: str, timeout: float, hook: Any, transport: Any
+    base_url: str,
+    token: str,
+    timeout: float,
+    hook: Any,
+    transport: Any,
+    *,
+    asynchronous: bool = False,
 ) -> AuthenticatedClient:
-    """The generated client both clients wrap, with the raw-answer hook installed."""
-    httpx_args: dict[str, Any] = {"event_hooks": {"response": [hook]}}
+    """The generated client both clients wrap, with the raw-answer hook installed.
+
+    Its httpx client is one of :mod:`kakaclo_refunds._wire`'s, built with what the
+    generated client would give its own: the token, the timeout, no redirects.
+    """
+    api = AuthenticatedClient(base_url=base_url, token=token, timeout=httpx.Timeout(timeout))
+    http_args: dict[str, Any] = {
+        "base_url": base_url,
+        "headers": {api.auth_header_name: f"{api.prefix} {token}"},
+        "timeout": httpx.Timeout(timeout),
+        "event_hooks": {"response": [hook]},
+    }
     if transport is not None:
-        httpx_args["transport"] = transport
-    return AuthenticatedClient(
-        base_url=base_url, token=token, timeout=httpx.Timeout(timeout), httpx_args=httpx_args
-    )
+        http_args["transport"] = transport
+    if asynchronous:
+        api.set_async_httpx_client(_wire.AsyncJoinedURLClient(**http_args))
+    else:
+        api.set_httpx_client(_wire.JoinedURLClient(**http_args))
+    return api
 
 
 def adopt_http_client(http_client: httpx.Client | httpx.AsyncClient, token: str, hook: Any) -> None:

@@ -65,7 +65,12 @@ class AsyncKakacloClient(BaseClient):
         token = _core.token_from(token)
         self._sleep = sleep
         self._api = _core.generated_client(
-            self.base_url, token, timeout, _core.remember_response_async, transport
+            self.base_url,
+            token,
+            timeout,
+            _core.remember_response_async,
+            transport,
+            asynchronous=True,
         )
         if http_client is not None:
             _core.adopt_http_client(http_client, token, _core.remember_response_async)
