@@ -21,6 +21,7 @@ from kakaclo_sandbox.domain.orders import PendingRefund
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, fully_refunded
 from kakaclo_sandbox.domain.settlement import outcome
 from kakaclo_sandbox.storage import queries
+from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.store import Connection, Store
 
 log = logging.getLogger("kakaclo_sandbox.service")
@@ -35,17 +36,22 @@ def create_refund(
     rules: RefundRules,
     now: float,
     settle_at: float,
+    kept: KeptOrders | None = None,
 ) -> str:
     """Check the rules and write the refund, inside the caller's write transaction.
 
     Returns its refund number. What the order shows as refunded is decided at
-    settlement (see :mod:`kakaclo_sandbox.domain.money`), never here.
+    settlement (see :mod:`kakaclo_sandbox.domain.money`), never here. With
+    ``kept``, the order's state is read from there when it is kept, and what
+    the refund reserves is kept too (see :mod:`kakaclo_sandbox.storage.kept_orders`).
     """
-    order = queries.order_state(db, merchant, order_id)
+    order = kept.get(merchant, order_id) if kept is not None else None
     if order is None:
-        raise OrderNotFound(order_id)
+        order = queries.order_state(db, merchant, order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
     pieces = rules.plan(order, request.items)
-    return queries.insert_refund(
+    number = queries.insert_refund(
         db,
         order_id,
         pieces,
@@ -54,6 +60,9 @@ def create_refund(
         now=now,
         settle_at=settle_at,
     )
+    if kept is not None:
+        kept.reserve(merchant, order, pieces)
+    return number
 
 
 def replayed_refund(db: Connection, merchant: str, key: str, digest: str, now: float) -> str | None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from kakaclo_client.models import RefundStatus
 
+from kakaclo_sandbox.storage.kept_orders import KeptOrders
+
 # The one place a status is written into SQL: a partial index serves only a query
 # whose condition has the same literal (a bound parameter would not match it).
 IS_PENDING = f"status = '{RefundStatus.PENDING_REVIEW.value}'"
@@ -218,6 +220,8 @@ class Store:
         # Moves when a write begins and when it ends, so what was read at one
         # version is still what the database holds while the version stays.
         self.version = 0
+        # Order states between refunds; forgotten by every other write (below).
+        self.kept_orders = KeptOrders()
         with self._lock:
             self.connection.execute("PRAGMA journal_mode = WAL")
             # WAL + NORMAL: a committed transaction survives a crash or kill -9
@@ -244,15 +248,20 @@ class Store:
         """Close the database (committing an open batch)."""
         with self._lock:
             self.commit_batch()
+            self.kept_orders.forget()
             self.connection.close()
 
     @contextmanager
-    def batched(self) -> Iterator[tuple[sqlite3.Connection, Batch]]:
+    def batched(self, *, refund: bool = False) -> Iterator[tuple[sqlite3.Connection, Batch]]:
         """One request's writes, in a savepoint of the current batch (undone on any error).
 
-        Await the yielded batch's ``committed`` before answering.
+        Await the yielded batch's ``committed`` before answering. ``refund``: the
+        writes are a refund's, which keeps :attr:`kept_orders` current itself;
+        any other writes make it forget what it kept.
         """
         with self._lock:
+            if not refund:
+                self.kept_orders.forget()
             if self._batch is None:
                 loop = asyncio.get_running_loop()
                 self.connection.execute("BEGIN IMMEDIATE")
@@ -264,6 +273,7 @@ class Store:
             try:
                 yield self.connection, batch
             except BaseException:
+                self.kept_orders.forget()
                 self.connection.execute("ROLLBACK TO request")
                 self.connection.execute("RELEASE request")
                 raise
@@ -279,6 +289,7 @@ class Store:
             try:
                 self.connection.execute("COMMIT")
             except sqlite3.Error as error:
+                self.kept_orders.forget()
                 self.connection.execute("ROLLBACK")
                 batch.settle(error)
                 return
@@ -294,6 +305,7 @@ class Store:
             self.commit_batch()
             self.connection.execute("BEGIN IMMEDIATE")
             self.version += 1
+            self.kept_orders.forget()
             try:
                 yield self.connection
             except BaseException:

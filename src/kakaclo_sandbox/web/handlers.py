@@ -170,7 +170,7 @@ async def _refund(
         # Its own savepoint: a refusal below undoes the refund's writes, not this.
         with sandbox.store.batched() as (db, _):
             sandbox.settlement.settle(db, now)
-    with sandbox.store.batched() as (db, batch):
+    with sandbox.store.batched(refund=True) as (db, batch):
         refund_no = service.replayed_refund(db, merchant, key, digest, now) if key else None
         if refund_no is None:
             settle_at = now + sandbox.settings.settle_after
@@ -182,6 +182,7 @@ async def _refund(
                 rules=sandbox.rules,
                 now=now,
                 settle_at=settle_at,
+                kept=sandbox.store.kept_orders,
             )
             sandbox.settlement.added(settle_at)
             if key:

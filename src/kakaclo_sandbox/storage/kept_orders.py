@@ -1,0 +1,68 @@
+"""Order states kept in memory between refunds, so a refund reads no row of its order.
+
+SQLite stays the record: a kept state is always what the database holds in the
+open transaction. Refund Order reads an order's state here (or from the
+database when it is not kept), and keeps it with the pieces its refund
+reserved, in the same savepoint as the refund's rows
+(:func:`kakaclo_sandbox.service.create_refund`). Every other write forgets
+everything kept: :class:`~kakaclo_sandbox.storage.store.Store` sees to it when
+a transaction or a batched write other than a refund begins, when a savepoint
+is rolled back and when a commit fails. That holds for one process per
+database, which ``kakaclo-sandbox`` enforces by locking the file.
+"""
+
+from __future__ import annotations
+
+from kakaclo_sandbox.domain.orders import Line, OrderState
+
+# Orders kept at most; past it, all are forgotten and read again as refunds come.
+LIMIT = 10_000
+
+
+class KeptOrders:
+    """What the refund rules last saw of each order, by merchant and order id."""
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+        self._states: dict[tuple[str, str], OrderState] = {}
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def get(self, merchant: str, order_id: str) -> OrderState | None:
+        """The kept state of the merchant's order, if any."""
+        return self._states.get((merchant, order_id))
+
+    def reserve(self, merchant: str, order: OrderState, pieces: dict[str, int]) -> None:
+        """Keep ``order`` with ``pieces`` (line id -> quantity) reserved by a refund just
+        written, as :func:`~.queries.insert_refund` counts them in its lines."""
+        lines = tuple(
+            Line(
+                id=line.id,
+                item_id=line.item_id,
+                sku_code=line.sku_code,
+                country_code=line.country_code,
+                product_num=line.product_num,
+                reserved=line.reserved + pieces.get(line.id, 0),
+            )
+            for line in order.lines
+        )
+        self._keep(
+            (merchant, order.id),
+            OrderState(
+                id=order.id,
+                status=order.status,
+                financial_status=order.financial_status,
+                fulfillment_status=order.fulfillment_status,
+                lines=lines,
+            ),
+        )
+
+    def forget(self) -> None:
+        """Drop every kept state (after any write that is not a refund)."""
+        self._states.clear()
+
+    def _keep(self, key: tuple[str, str], state: OrderState) -> None:
+        if len(self._states) >= self.limit and key not in self._states:
+            self._states.clear()
+        self._states[key] = state
