@@ -37,11 +37,13 @@ def sandbox(fake_time: FakeTime) -> Iterator[TestClient]:
     # due settles on the request paths alone, as the tests need.
     app = create_app(db=":memory:", rate_limit=None, validate_responses=True, clock=fake_time)
     yield TestClient(app, raise_server_exceptions=False)
+    app.state.sandbox.close()
 
 
 def _refund(client: TestClient, body: dict[str, Any], **headers: str) -> int:
     answer = client.post(refund_url("10007"), json=body, headers={**TOKEN_A, **headers})
-    return answer.status_code
+    status: int = answer.status_code
+    return status
 
 
 def test_a_refund_keeps_its_order_with_the_pieces_reserved(sandbox: TestClient) -> None:
@@ -53,6 +55,25 @@ def test_a_refund_keeps_its_order_with_the_pieces_reserved(sandbox: TestClient) 
     assert _refund(sandbox, {"orderItems": [_item("120071", 3)]}) == 200
     assert _refund(sandbox, WHOLE) == 200  # the other line's 5
     assert _refund(sandbox, WHOLE) == 409  # nothing left
+
+
+def test_a_kept_order_is_read_from_memory(
+    sandbox: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What make mutation cannot see (tools/mutation-equivalent.yaml names this test):
+    # answers are the same whether a state is kept or read, only the reads differ.
+    reads: list[str] = []
+    real = queries.order_state
+
+    def counted(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderState | None:
+        reads.append(order_id)
+        return real(db, merchant, order_id)
+
+    monkeypatch.setattr(queries, "order_state", counted)
+    assert _refund(sandbox, {"orderItems": [_item("120071", 1)]}) == 200
+    assert _refund(sandbox, {"orderItems": [_item("120071", 1)]}) == 200
+    assert _refund(sandbox, {"orderItems": [_item("120072", 1)]}) == 200
+    assert reads == ["10007"]
 
 
 def test_a_settlement_on_the_refund_path_is_seen(sandbox: TestClient, fake_time: FakeTime) -> None:
@@ -68,9 +89,7 @@ def test_a_reset_is_seen(sandbox: TestClient) -> None:
     assert _refund(sandbox, WHOLE) == 200
 
 
-def test_a_rolled_back_refund_is_seen(
-    sandbox: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_rolled_back_refund_is_seen(sandbox: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 

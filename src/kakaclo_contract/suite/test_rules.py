@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 import pytest
 from kakaclo_client import spec_facts
-from kakaclo_client.models import ErrorCode, RefundStatus
+from kakaclo_client.models import ErrorCode, OrderRefundStatus, RefundStatus
 
+from kakaclo_contract.model import FAIL_MARKER
 from kakaclo_contract.spec_check import SETTLED
 from kakaclo_contract.target import select_target
 
@@ -82,3 +86,52 @@ def test_refunds_settle_each_at_its_own_time() -> None:
         assert seen[first] in SETTLED and seen[second] == RefundStatus.PENDING_REVIEW, seen
         TARGET.advance_clock(step)  # 1.8 x: the second is due too
         assert statuses()[second] in SETTLED, statuses()
+
+
+def test_a_refund_that_fails_gives_its_pieces_back() -> None:
+    """A refund that settles to refund_failed (a sandbox fails one whose remark has
+    `[fail]`) leaves nothing refunded: its pieces are refundable again, the order is
+    refunding no more, and its modifyDate is the refund's due time."""
+    TARGET.require_sandbox("moves the clock and fails a refund on purpose")
+    TARGET.reset()
+    auth = {"Authorization": f"Bearer {TARGET.token}"}
+    with TARGET.http() as http:
+        info = http.get("/_sandbox/info").json()["data"]
+        settle_after = float(info["settings"]["settleAfterSeconds"])
+
+        def order() -> dict[str, Any]:
+            page = http.get(API, params={"ids": "10001"}, headers=auth).json()["data"]
+            return dict(page["list"][0])
+
+        before = order()
+        line = max(before["orderItems"], key=lambda item: item["productNum"])
+        every_piece = {
+            "itemId": line["itemId"],
+            "skuCode": line["skuCode"],
+            "quantity": line["productNum"],
+            "countryCode": line["countryCode"],
+        }
+        body = {"remark": f"{FAIL_MARKER} on purpose", "orderItems": [every_piece]}
+        answer = http.post(f"{API}/10001/refund", json=body, headers=auth)
+        assert answer.status_code == 200, answer.text
+        number = str(answer.json()["data"])
+        during = order()
+        assert during["refundStatus"] == OrderRefundStatus.REFUNDING, during
+        TARGET.advance_clock(settle_after + 1)
+        after = order()  # Query Order settles what is due by itself
+        page = http.get(f"{API}/refund/10001", headers=auth).json()["data"]
+        assert {r["refundNo"]: r["refundStatus"] for r in page["list"]} == {
+            number: RefundStatus.REFUND_FAILED
+        }
+        for key in ("refundStatus", "refundedAmount", "refundableAmount", "orderItems"):
+            assert after.get(key) == before.get(key), (key, before.get(key), after.get(key))
+        assert (
+            parse_instant(after["modifyDate"]) == parse_instant(during["modifyDate"]) + settle_after
+        ), (during["modifyDate"], after["modifyDate"])
+        again = http.post(f"{API}/10001/refund", json={"orderItems": [every_piece]}, headers=auth)
+        assert again.status_code == 200, again.text
+
+
+def parse_instant(text: str) -> float:
+    """Epoch seconds of an ISO 8601 instant of the API (`...Z`)."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
