@@ -39,6 +39,11 @@ def joined_url(base_url: httpx.URL, url: httpx.URL | str, params: Any) -> str | 
     return text
 
 
+def _url_and_params(base_url: httpx.URL, url: httpx.URL | str, params: Any) -> tuple[Any, Any]:
+    joined = joined_url(base_url, url, params)
+    return (url, params) if joined is None else (joined, None)
+
+
 class JoinedURLClient(httpx.Client):
     """``httpx.Client`` that parses a relative request URL once (see the module)."""
 
@@ -46,10 +51,8 @@ class JoinedURLClient(httpx.Client):
         self, method: str, url: httpx.URL | str, *, params: Any = None, **kwargs: Any
     ) -> httpx.Request:
         """As httpx's, with the URL joined as text first."""
-        joined = joined_url(self.base_url, url, params)
-        if joined is None:
-            return super().build_request(method, url, params=params, **kwargs)
-        return super().build_request(method, joined, **kwargs)
+        url, params = _url_and_params(self.base_url, url, params)
+        return super().build_request(method, url, params=params, **kwargs)
 
 
 class AsyncJoinedURLClient(httpx.AsyncClient):
@@ -59,7 +62,5 @@ class AsyncJoinedURLClient(httpx.AsyncClient):
         self, method: str, url: httpx.URL | str, *, params: Any = None, **kwargs: Any
     ) -> httpx.Request:
         """As httpx's, with the URL joined as text first."""
-        joined = joined_url(self.base_url, url, params)
-        if joined is None:
-            return super().build_request(method, url, params=params, **kwargs)
-        return super().build_request(method, joined, **kwargs)
+        url, params = _url_and_params(self.base_url, url, params)
+        return super().build_request(method, url, params=params, **kwargs)

@@ -81,16 +81,21 @@ def test_other_urls_are_left_to_httpx() -> None:
         assert _built(JoinedURLClient(base_url=base), path, {"b": 2}) == expected
 
 
-def test_the_layer_sends_through_a_joining_client_with_the_token() -> None:
-    seen: list[httpx.Request] = []
+def _empty_pages(seen: list[httpx.Request]) -> httpx.MockTransport:
+    """A server that answers every request with an empty page, noting the request."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         page = {"total": 0, "pageNumber": 1, "pageSize": 250, "list": []}
         return httpx.Response(200, json={"code": 10000, "message": "ok", "data": page})
 
+    return httpx.MockTransport(answer)
+
+
+def test_the_layer_sends_through_a_joining_client_with_the_token() -> None:
+    seen: list[httpx.Request] = []
     with KakacloClient(
-        token="t-1", base_url="http://sandbox.test/openapi", transport=httpx.MockTransport(answer)
+        token="t-1", base_url="http://sandbox.test/openapi", transport=_empty_pages(seen)
     ) as client:
         assert client.list_refunds("10 01") == []
         http = client._api.get_httpx_client()
@@ -107,16 +112,9 @@ def test_the_async_layer_sends_through_a_joining_client() -> None:
 
     seen: list[httpx.Request] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        page = {"total": 0, "pageNumber": 1, "pageSize": 250, "list": []}
-        return httpx.Response(200, json={"code": 10000, "message": "ok", "data": page})
-
     async def main() -> None:
         async with AsyncKakacloClient(
-            token="t-2",
-            base_url="http://sandbox.test/openapi",
-            transport=httpx.MockTransport(answer),
+            token="t-2", base_url="http://sandbox.test/openapi", transport=_empty_pages(seen)
         ) as client:
             assert await client.list_refunds("10001") == []
             assert isinstance(client._api.get_async_httpx_client(), AsyncJoinedURLClient)
