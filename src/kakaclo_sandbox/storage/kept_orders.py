@@ -16,7 +16,7 @@ from __future__ import annotations
 from kakaclo_sandbox.domain.orders import Line, OrderState
 
 # Orders kept at most; past it, all are forgotten and read again as refunds come.
-LIMIT = 10_000
+LIMIT = 4_096
 
 
 class KeptOrders:
