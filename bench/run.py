@@ -495,13 +495,19 @@ def _scale_run(args: argparse.Namespace, db: Path, total: int) -> dict[str, Any]
         }
 
 
-def _per_call_us(call: Callable[[], object], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1e6
+def _interleaved_us(
+    contenders: dict[str, Callable[[], object]], calls: int
+) -> dict[str, list[float]]:
+    """Microseconds of each of ``calls`` calls of every contender, taken in turns."""
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for turn in range(calls):
+        shift = turn % len(names)
+        for name in names[shift:] + names[:shift]:
+            started = time.perf_counter()
+            contenders[name]()
+            times[name].append((time.perf_counter() - started) * 1e6)
+    return times
 
 
 def measure_clients(work: Path, calls: int) -> dict[str, Any]:
@@ -543,11 +549,9 @@ def measure_clients(work: Path, calls: int) -> dict[str, Any]:
             for call in contenders.values():  # warm-up
                 for _ in range(50):
                     call()
-            # interleaved rounds, so drift hits all three alike
-            times: dict[str, list[float]] = {name: [] for name in contenders}
-            for _ in range(5):
-                for name, call in contenders.items():
-                    times[name].append(_per_call_us(call, calls // 5))
+            # Interleaved call by call, in rotating order: a slow spell of the machine
+            # (rounds of 200 calls each drifted by a third here) hits all three alike.
+            times = _interleaved_us(contenders, calls)
         os.sched_setaffinity(0, previous)
     median = {name: statistics.median(values) for name, values in times.items()}
     return {

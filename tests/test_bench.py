@@ -3,6 +3,7 @@ profile's frame tables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -11,6 +12,7 @@ from bench.profile import top_frames
 from bench.run import (
     REFUNDS_PER_ORDER,
     LoadResult,
+    _interleaved_us,
     median_load,
     preload_refunds,
     preloaded_order,
@@ -69,6 +71,19 @@ def test_the_load_table_takes_the_median_of_its_rounds_and_counts_every_error() 
     assert (row["requests_per_second"], row["p50_ms"], row["p99_ms"]) == (3000.0, 0.7, 4.0)
     assert (row["requests"], row["non_2xx"], row["socket_errors"]) == (89000, 2, 1)
     assert row["rounds"] == [900, 5000, 3000]
+
+
+def test_the_clients_are_timed_call_by_call_in_rotating_turns() -> None:
+    order: list[str] = []
+
+    def note(name: str) -> Callable[[], object]:
+        return lambda: order.append(name)
+
+    contenders = {name: note(name) for name in "abc"}
+    times = _interleaved_us(contenders, 4)
+    assert order == list("abcbcacababc")
+    assert {name: len(samples) for name, samples in times.items()} == {"a": 4, "b": 4, "c": 4}
+    assert all(sample >= 0 for samples in times.values() for sample in samples)
 
 
 def test_top_frames_share_own_and_total_time() -> None:
