@@ -3,9 +3,9 @@
 The generated client asks httpx for a path relative to ``base_url`` plus a
 dict of query parameters. httpx then parses a URL three times: the path, the
 path joined to ``base_url``, and the URL with the parameters merged in. On
-this machine that is about 100 us of a call whose whole answer takes 800.
-Here the text is joined first and parsed once. The URL is the same: the
-tests compare it with httpx's own for any path and parameters.
+this machine httpx built such a request in about 185 us, and one from a full
+URL in about 85. Here the text is joined first and parsed once. The URL is
+the same: the tests compare it with httpx's own for any path and parameters.
 """
 
 from __future__ import annotations
