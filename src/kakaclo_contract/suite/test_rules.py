@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from typing import Any
 
 import pytest
@@ -98,6 +99,8 @@ def test_a_refund_that_fails_gives_its_pieces_back() -> None:
     with TARGET.http() as http:
         info = http.get("/_sandbox/info").json()["data"]
         settle_after = float(info["settings"]["settleAfterSeconds"])
+        if settle_after < 2:  # over a network it could settle before it is seen pending
+            pytest.skip(f"needs a settle-after of 2 s or more, not {settle_after:g} s")
 
         def order() -> dict[str, Any]:
             page = http.get(API, params={"ids": "10001"}, headers=auth).json()["data"]
@@ -125,9 +128,14 @@ def test_a_refund_that_fails_gives_its_pieces_back() -> None:
         }
         for key in ("refundStatus", "refundedAmount", "refundableAmount", "orderItems"):
             assert after.get(key) == before.get(key), (key, before.get(key), after.get(key))
-        assert (
-            parse_instant(after["modifyDate"]) == parse_instant(during["modifyDate"]) + settle_after
-        ), (during["modifyDate"], after["modifyDate"])
+        # Dates are shown in whole seconds: a refund made at t shows floor(t), and its due
+        # time floor(t + settle-after), which is floor(t) + settle-after rounded one way or
+        # the other when settle-after has a fraction.
+        gap = parse_instant(after["modifyDate"]) - parse_instant(during["modifyDate"])
+        assert gap in {math.floor(settle_after), math.ceil(settle_after)}, (
+            during["modifyDate"],
+            after["modifyDate"],
+        )
         again = http.post(f"{API}/10001/refund", json={"orderItems": [every_piece]}, headers=auth)
         assert again.status_code == 200, again.text
 
