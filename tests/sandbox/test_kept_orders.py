@@ -20,7 +20,7 @@ from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.store import Store
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import refund_url
+from tests.sandbox.helpers import item, refund_url
 
 WHOLE = {"remark": "please"}
 WHOLE_FAILING = {"remark": "[fail] on purpose"}
@@ -152,13 +152,8 @@ def _order(order_id: str) -> OrderState:
 
 
 def _item(item_id: str, quantity: int) -> dict[str, Any]:
-    country = "CN" if item_id == "120071" else "US"
-    return {
-        "itemId": item_id,
-        "skuCode": "FSZW08923_R_L_NUB",
-        "quantity": quantity,
-        "countryCode": country,
-    }
+    # order 10007's two lines: 120071 in CN, 120072 in US
+    return item(item_id, quantity, "CN" if item_id == "120071" else "US")
 
 
 def _reserved_in_database(client: TestClient) -> dict[str, int]:
