@@ -92,7 +92,7 @@ CASE_ONLY = (
 
 def schema_names() -> set[str]:
     """Table and column names of the sandbox's schema (lower case)."""
-    from kakaclo_sandbox.storage.store import SCHEMA
+    from kakaclo_sandbox.storage.schema import SCHEMA
 
     columns = re.findall(r"^\s*(\w+)\s+(?:TEXT|INTEGER|REAL)", SCHEMA, re.M)
     tables = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA)

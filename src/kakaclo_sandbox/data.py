@@ -37,7 +37,8 @@ from kakaclo_sandbox.clock import parse_instant
 from kakaclo_sandbox.domain import money
 from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, RequestedItem
-from kakaclo_sandbox.storage.store import Connection, NewLine, NewOrder, Store
+from kakaclo_sandbox.storage.schema import Connection
+from kakaclo_sandbox.storage.store import NewLine, NewOrder, Store
 from kakaclo_spec import Spec
 
 # A data file's refunds pass the vendor's rules, whatever rules the sandbox serves with.

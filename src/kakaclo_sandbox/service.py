@@ -22,7 +22,9 @@ from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, fully_ref
 from kakaclo_sandbox.domain.settlement import outcome
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
-from kakaclo_sandbox.storage.store import Connection, Store
+from kakaclo_sandbox.storage.schema import Connection
+from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
+from kakaclo_sandbox.storage.store import Store
 
 log = logging.getLogger("kakaclo_sandbox.service")
 
@@ -37,6 +39,7 @@ def create_refund(
     now: float,
     settle_at: float,
     kept: KeptOrders | None = None,
+    staged: StagedRefunds | None = None,
 ) -> str:
     """Check the rules and write the refund, inside the caller's write transaction.
 
@@ -44,6 +47,8 @@ def create_refund(
     settlement (see :mod:`kakaclo_sandbox.domain.money`), never here. With
     ``kept``, the order's state is read from there when it is kept, and what
     the refund reserves is kept too (see :mod:`kakaclo_sandbox.storage.kept_orders`).
+    With ``staged``, the refund's rows are staged there, to be written when the
+    batch commits (see :mod:`kakaclo_sandbox.storage.staged_refunds`).
     """
     order = kept.get(merchant, order_id) if kept is not None else None
     if order is None:
@@ -51,18 +56,29 @@ def create_refund(
         if order is None:
             raise OrderNotFound(order_id)
     pieces = rules.plan(order, request.items)
-    number = queries.insert_refund(
-        db,
-        order_id,
-        pieces,
-        reason=request.reason,
-        remark=request.remark,
-        now=now,
-        settle_at=settle_at,
-    )
+    if staged is not None:
+        seq = staged.add(
+            db,
+            order_id,
+            pieces,
+            reason=request.reason,
+            remark=request.remark,
+            now=now,
+            settle_at=settle_at,
+        )
+    else:
+        seq = queries.last_refund_seq(db) + 1
+        queries.insert_refunds(
+            db,
+            [
+                queries.NewRefund(
+                    seq, order_id, pieces, request.reason, request.remark, now, settle_at
+                )
+            ],
+        )
     if kept is not None:
         kept.reserve(merchant, order, pieces)
-    return number
+    return queries.refund_no(seq)
 
 
 def replayed_refund(db: Connection, merchant: str, key: str, digest: str, now: float) -> str | None:

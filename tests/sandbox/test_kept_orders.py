@@ -131,19 +131,21 @@ def test_a_failed_commit_is_seen(sandbox: TestClient) -> None:
     assert _refund(sandbox, WHOLE) == 200
 
 
-def test_kept_states_are_bounded() -> None:
+def test_kept_states_say_when_they_reach_their_bound() -> None:
+    # The store forgets them all then, once the staged refunds are written
+    # (test_staged_refunds.py::test_forgetting_kept_states_at_their_bound_forgets_no_staged_refund).
     kept = KeptOrders(limit=2)
-    for number in range(3):
-        kept.reserve("m", _order(str(number)), {})
-    assert len(kept) == 1  # the third forgot the first two
-    assert kept.get("m", "2") is not None
+    kept.reserve("m", _order("1"), {})
+    assert not kept.full()
+    kept.reserve("m", _order("2"), {})
+    assert kept.full() and len(kept) == 2
     kept.reserve("m", _order("2"), {"l": 1})  # a kept order is replaced, not counted
-    assert len(kept) == 1
+    assert len(kept) == 2
     state = kept.get("m", "2")
     assert state is not None and state.lines[0].reserved == 2
     assert kept.get("other merchant", "2") is None
     kept.forget()
-    assert len(kept) == 0
+    assert len(kept) == 0 and not kept.full()
 
 
 def _order(order_id: str) -> OrderState:

@@ -1,21 +1,26 @@
 """Order states kept in memory between refunds, so a refund reads no row of its order.
 
 SQLite stays the record: a kept state is always what the database holds in the
-open transaction. Refund Order reads an order's state here (or from the
-database when it is not kept), and keeps it with the pieces its refund
-reserved, in the same savepoint as the refund's rows
-(:func:`kakaclo_sandbox.service.create_refund`). Every other write forgets
-everything kept: :class:`~kakaclo_sandbox.storage.store.Store` sees to it when
-a transaction or a batched write other than a refund begins, when a savepoint
-is rolled back and when a commit fails. That holds for one process per
-database, which ``kakaclo-sandbox`` enforces by locking the file.
+open transaction, with the refunds staged for it
+(:mod:`~kakaclo_sandbox.storage.staged_refunds`). Refund Order reads an
+order's state here (or from the database when it is not kept), and keeps it
+with the pieces its refund reserved (:func:`kakaclo_sandbox.service.create_refund`).
+
+Every other write forgets everything kept, and so does a refund undone after it
+was staged. :class:`~kakaclo_sandbox.storage.store.Store` sees to it, and
+writes the staged refunds first, so no order with a staged refund is read from
+the database: when a transaction or a batched write other than a refund
+begins, when a staged refund is rolled back, when a commit fails, and when
+:data:`LIMIT` orders are kept. That holds for one process per database, which
+``kakaclo-sandbox`` enforces by locking the file.
 """
 
 from __future__ import annotations
 
 from kakaclo_sandbox.domain.orders import Line, OrderState
 
-# Orders kept at most; past it, all are forgotten and read again as refunds come.
+# Orders kept at most; then the store forgets them all, and they are read again as
+# refunds come.
 LIMIT = 4_096
 
 
@@ -35,7 +40,7 @@ class KeptOrders:
 
     def reserve(self, merchant: str, order: OrderState, pieces: dict[str, int]) -> None:
         """Keep ``order`` with ``pieces`` (line id -> quantity) reserved by a refund just
-        written, as :func:`~.queries.insert_refund` counts them in its lines."""
+        staged, as :func:`~.queries.insert_refunds` counts them in its lines."""
         lines = tuple(
             Line(
                 id=line.id,
@@ -47,22 +52,18 @@ class KeptOrders:
             )
             for line in order.lines
         )
-        self._keep(
-            (merchant, order.id),
-            OrderState(
-                id=order.id,
-                status=order.status,
-                financial_status=order.financial_status,
-                fulfillment_status=order.fulfillment_status,
-                lines=lines,
-            ),
+        self._states[merchant, order.id] = OrderState(
+            id=order.id,
+            status=order.status,
+            financial_status=order.financial_status,
+            fulfillment_status=order.fulfillment_status,
+            lines=lines,
         )
+
+    def full(self) -> bool:
+        """True when :attr:`limit` orders are kept: time to forget them all."""
+        return len(self._states) >= self.limit
 
     def forget(self) -> None:
         """Drop every kept state (after any write that is not a refund)."""
         self._states.clear()
-
-    def _keep(self, key: tuple[str, str], state: OrderState) -> None:
-        if len(self._states) >= self.limit and key not in self._states:
-            self._states.clear()
-        self._states[key] = state

@@ -13,7 +13,7 @@ from typing import Any
 from kakaclo_client.models import OrderStatus, RefundStatus
 
 from kakaclo_sandbox.domain.orders import Line, OrderState, PendingRefund, StoredAnswer
-from kakaclo_sandbox.storage.store import IS_PENDING, Row
+from kakaclo_sandbox.storage.schema import IS_PENDING, Row
 
 # Refund numbers look like the vendor's (19 digits, beyond a JS-safe integer).
 REFUND_NO_BASE = 1_560_897_343_230_000_000
@@ -148,38 +148,52 @@ def cancel_order(db: sqlite3.Connection, order_id: str, at: float) -> None:
 # -- refunds --------------------------------------------------------------------------
 
 
-def insert_refund(
-    db: sqlite3.Connection,
-    order_id: str,
-    pieces: dict[str, int],
-    *,
-    reason: str,
-    remark: str | None,
-    now: float,
-    settle_at: float,
-) -> str:
-    """Store a pending refund of ``pieces`` (line id -> quantity), reserve them; its number."""
-    # lastrowid is the seq (an INTEGER PRIMARY KEY is the rowid), at about half the
-    # cost of RETURNING, which builds a result set for one value.
-    seq = db.execute(
-        "INSERT INTO refunds (order_id, status, reason, remark, created_at, settle_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (order_id, RefundStatus.PENDING_REVIEW.value, reason, remark, now, settle_at),
-    ).lastrowid
-    assert seq is not None  # an INSERT of one row always sets it
+# slots, not frozen, as the rules' values: one is built on every refund.
+@dataclass(slots=True)
+class NewRefund:
+    """A pending refund to store: ``pieces`` (line id -> quantity) of one order."""
+
+    seq: int
+    order_id: str
+    pieces: dict[str, int]
+    reason: str
+    remark: str | None
+    created_at: float
+    settle_at: float
+
+
+def last_refund_seq(db: sqlite3.Connection) -> int:
+    """The highest ``seq`` a refund was ever stored with (0 for none).
+
+    AUTOINCREMENT's own count: it outlives deleted rows, so a seq is never reused.
+    """
+    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refunds'").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def insert_refunds(db: sqlite3.Connection, refunds: Sequence[NewRefund]) -> None:
+    """Store pending refunds and reserve their pieces, one statement per table for all."""
+    pending = RefundStatus.PENDING_REVIEW.value
+    pieces = [(r.seq, line_id, quantity) for r in refunds for line_id, quantity in r.pieces.items()]
     db.executemany(
-        "INSERT INTO refund_lines (refund_seq, line_id, quantity) VALUES (?, ?, ?)",
-        [(seq, line_id, quantity) for line_id, quantity in pieces.items()],
+        "INSERT INTO refunds (seq, order_id, status, reason, remark, created_at, settle_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (r.seq, r.order_id, pending, r.reason, r.remark, r.created_at, r.settle_at)
+            for r in refunds
+        ],
+    )
+    db.executemany(
+        "INSERT INTO refund_lines (refund_seq, line_id, quantity) VALUES (?, ?, ?)", pieces
     )
     db.executemany(
         "UPDATE order_lines SET reserved = reserved + ? WHERE id = ?",
-        [(quantity, line_id) for line_id, quantity in pieces.items()],
+        [(quantity, line_id) for _, line_id, quantity in pieces],
     )
-    db.execute(
+    db.executemany(
         "UPDATE orders SET pending_refunds = pending_refunds + 1, modify_date = ? WHERE id = ?",
-        (now, order_id),
+        [(r.created_at, r.order_id) for r in refunds],
     )
-    return refund_no(seq)
 
 
 def _pending(db: sqlite3.Connection, row: Row) -> PendingRefund:

@@ -1,10 +1,6 @@
-"""The SQLite database of the sandbox: schema, connection, transactions, group commit.
+"""The SQLite database of the sandbox: connection, transactions, group commit.
 
-Money is stored as integer ten-thousandths (the vendor's amounts have up to
-four decimals), so sums are exact. Each line keeps two counters maintained in
-the same transaction as the refund that changes them: ``reserved`` (pieces in
-pending or successful refunds) and ``refunded`` (pieces in successful ones),
-so a refund of a line with thousands of earlier refunds is still one row read.
+The schema is in :mod:`kakaclo_sandbox.storage.schema`.
 """
 
 from __future__ import annotations
@@ -19,106 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kakaclo_client.models import RefundStatus
-
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
-
-# The one place a status is written into SQL: a partial index serves only a query
-# whose condition has the same literal (a bound parameter would not match it).
-IS_PENDING = f"status = '{RefundStatus.PENDING_REVIEW.value}'"
-
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS merchants (
-    token    TEXT PRIMARY KEY,
-    merchant TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS orders (
-    id                 TEXT PRIMARY KEY,
-    merchant           TEXT NOT NULL,
-    custom_order_id    TEXT,
-    remark             TEXT,
-    status             TEXT NOT NULL,
-    financial_status   TEXT NOT NULL,
-    fulfillment_status TEXT NOT NULL,
-    warehouse_id       INTEGER,
-    currency_code      TEXT NOT NULL,
-    freight_e4         INTEGER NOT NULL,
-    coupon_e4          INTEGER NOT NULL,
-    promotion_e4       INTEGER NOT NULL,
-    pending_refunds    INTEGER NOT NULL DEFAULT 0,
-    purchase_date      REAL,
-    pay_date           REAL,
-    create_date        REAL NOT NULL,
-    modify_date        REAL NOT NULL,
-    cancel_date        REAL,
-    refund_date        REAL,
-    shipping_address   TEXT NOT NULL,
-    fulfillments       TEXT
-);
-CREATE INDEX IF NOT EXISTS orders_by_merchant ON orders (merchant, create_date);
-CREATE TABLE IF NOT EXISTS order_lines (
-    id           TEXT PRIMARY KEY,
-    order_id     TEXT NOT NULL REFERENCES orders (id),
-    position     INTEGER NOT NULL,
-    item_id      TEXT NOT NULL,
-    sku_code     TEXT NOT NULL,
-    country_code TEXT,
-    product_name TEXT,
-    image_url    TEXT,
-    option1      TEXT,
-    option2      TEXT,
-    option3      TEXT,
-    amount_e4    INTEGER NOT NULL,
-    product_num  INTEGER NOT NULL,
-    stock_status TEXT NOT NULL,
-    reserved     INTEGER NOT NULL DEFAULT 0,
-    refunded     INTEGER NOT NULL DEFAULT 0,
-    CHECK (0 <= refunded AND refunded <= reserved AND reserved <= product_num)
-);
-CREATE INDEX IF NOT EXISTS lines_by_order ON order_lines (order_id, position);
-CREATE TABLE IF NOT EXISTS refunds (
-    -- the refund number is derived from seq (queries.refund_no), so it costs no
-    -- index; AUTOINCREMENT never reuses a seq
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id   TEXT NOT NULL REFERENCES orders (id),
-    status     TEXT NOT NULL,
-    reason     TEXT NOT NULL,
-    remark     TEXT,
-    created_at REAL NOT NULL,
-    settle_at  REAL NOT NULL,
-    settled_at REAL
-);
-CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (order_id, seq);
--- Pending refunds by due time: settling costs a range lookup, however many
--- refunds are stored. (Settlement is never per order any more: the index
--- refunds_due_by_order of older databases is dropped, one write less per refund.)
-DROP INDEX IF EXISTS refunds_due_by_order;
-CREATE INDEX IF NOT EXISTS refunds_due ON refunds (settle_at) WHERE {IS_PENDING};
-CREATE TABLE IF NOT EXISTS refund_lines (
-    refund_seq INTEGER NOT NULL REFERENCES refunds (seq),
-    line_id    TEXT NOT NULL REFERENCES order_lines (id),
-    quantity   INTEGER NOT NULL CHECK (quantity > 0),
-    PRIMARY KEY (refund_seq, line_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    merchant    TEXT NOT NULL,
-    key         TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    refund_no   TEXT NOT NULL,
-    created_at  REAL NOT NULL,
-    PRIMARY KEY (merchant, key)
-);
-"""
-
-SCHEMA_VERSION = 3
-
-
-Row = sqlite3.Row
-Connection = sqlite3.Connection  # what the layers above pass through, never open
+from kakaclo_sandbox.storage.schema import SCHEMA, SCHEMA_VERSION
+from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 
 
 @dataclass(frozen=True)
@@ -198,9 +97,11 @@ class Store:
     Writes of requests go through :meth:`batched`: each request's writes sit in
     a savepoint of a transaction shared by every request handled in the same
     turn of the event loop, which is committed once at the end of that turn.
-    A request answers only after ``await batch.committed``, so nothing is
-    acknowledged before it is in the database, and the commit (a WAL append,
-    and now and then a checkpoint with fsync) is paid once per batch.
+    A refund's rows wait in memory and are written with the batch's others just
+    before the commit (:mod:`~kakaclo_sandbox.storage.staged_refunds`). A request
+    answers only after ``await batch.committed``, so nothing is acknowledged
+    before it is in the database, and the commit (a WAL append, and now and
+    then a checkpoint with fsync) is paid once per batch.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -220,8 +121,10 @@ class Store:
         # Moves when a write begins and when it ends, so what was read at one
         # version is still what the database holds while the version stays.
         self.version = 0
-        # Order states between refunds; forgotten by every other write (below).
+        # Order states between refunds, and the refunds of the open batch not yet
+        # written; both forgotten by every other write (below).
         self.kept_orders = KeptOrders()
+        self.staged_refunds = StagedRefunds()
         with self._lock:
             self.connection.execute("PRAGMA journal_mode = WAL")
             # WAL + NORMAL: a committed transaction survives a crash or kill -9
@@ -248,52 +151,94 @@ class Store:
         """Close the database (committing an open batch)."""
         with self._lock:
             self.commit_batch()
-            self.kept_orders.forget()
+            self._forget_memory()
             self.connection.close()
 
     @contextmanager
-    def batched(self, *, refund: bool = False) -> Iterator[tuple[sqlite3.Connection, Batch]]:
-        """One request's writes, in a savepoint of the current batch (undone on any error).
+    def batched(
+        self, *, refund: bool = False, savepoint: bool = True
+    ) -> Iterator[tuple[sqlite3.Connection, Batch]]:
+        """One request's writes, in the current batch; undone on any error.
 
-        Await the yielded batch's ``committed`` before answering. ``refund``: the
-        writes are a refund's, which keeps :attr:`kept_orders` current itself;
-        any other writes make it forget what it kept.
+        Await the yielded batch's ``committed`` before answering.
+
+        ``refund``: the writes are a refund's, staged in :attr:`staged_refunds`
+        and written when the batch commits, and it keeps :attr:`kept_orders`
+        current itself. Any other writes find the staged refunds written and
+        make the store forget what it kept.
+
+        ``savepoint``: the block's own SQL writes sit in a savepoint, rolled back
+        on an error. Pass ``False`` only for a block that writes no SQL itself.
         """
         with self._lock:
-            if not refund:
-                self.kept_orders.forget()
             if self._batch is None:
                 loop = asyncio.get_running_loop()
                 self.connection.execute("BEGIN IMMEDIATE")
                 self._batch = Batch(loop, loop.create_future())
                 loop.call_soon(self.commit_batch)
+            elif not refund or self.kept_orders.full():
+                # Forgetting kept states is only safe once no staged refund needs them.
+                self._write_staged()
+            if not refund or self.kept_orders.full():
+                self._forget_memory()
             batch = self._batch
             self.version += 1
-            self.connection.execute("SAVEPOINT request")
+            staged = len(self.staged_refunds)
+            if savepoint:
+                self.connection.execute("SAVEPOINT request")
             try:
                 yield self.connection, batch
             except BaseException:
-                self.kept_orders.forget()
-                self.connection.execute("ROLLBACK TO request")
-                self.connection.execute("RELEASE request")
+                if savepoint:
+                    self.connection.execute("ROLLBACK TO request")
+                    self.connection.execute("RELEASE request")
+                if len(self.staged_refunds) > staged:
+                    # This request's refund is undone, so is the state its order was
+                    # kept with: write the others' refunds, then forget every state.
+                    self.staged_refunds.drop_after(staged)
+                    self._write_staged()
+                    self.kept_orders.forget()
                 raise
-            self.connection.execute("RELEASE request")
+            if savepoint:
+                self.connection.execute("RELEASE request")
 
     def commit_batch(self) -> None:
-        """Commit the open batch, if any, and tell its requests."""
+        """Write the staged refunds and commit the open batch, if any; tell its requests."""
         with self._lock:
-            batch, self._batch = self._batch, None
+            batch = self._batch
             if batch is None:
                 return
             self.version += 1
             try:
+                self.staged_refunds.write(self.connection)
                 self.connection.execute("COMMIT")
             except sqlite3.Error as error:
-                self.kept_orders.forget()
-                self.connection.execute("ROLLBACK")
-                batch.settle(error)
+                self._roll_back_batch(error)
                 return
+            self._batch = None
             batch.settle(None)
+
+    def _write_staged(self) -> None:
+        """Write the staged refunds into the open batch; on failure, roll it back and raise."""
+        try:
+            self.staged_refunds.write(self.connection)
+        except sqlite3.Error as error:
+            self._roll_back_batch(error)
+            raise
+
+    def _roll_back_batch(self, error: BaseException) -> None:
+        """Undo the open batch: its requests get ``error`` and nothing of it stays."""
+        batch, self._batch = self._batch, None
+        self._forget_memory()
+        self.connection.execute("ROLLBACK")
+        if batch is not None:
+            batch.settle(error)
+
+    def _forget_memory(self) -> None:
+        """Forget kept states, staged refunds and the refund count: after a write that is
+        not a refund's, what memory holds may no longer be what the database holds."""
+        self.kept_orders.forget()
+        self.staged_refunds.forget()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -305,7 +250,7 @@ class Store:
             self.commit_batch()
             self.connection.execute("BEGIN IMMEDIATE")
             self.version += 1
-            self.kept_orders.forget()
+            self._forget_memory()
             try:
                 yield self.connection
             except BaseException:

@@ -170,7 +170,8 @@ async def _refund(
         # Its own savepoint: a refusal below undoes the refund's writes, not this.
         with sandbox.store.batched() as (db, _):
             sandbox.settlement.settle(db, now)
-    with sandbox.store.batched(refund=True) as (db, batch):
+    # Without a key the refund writes no SQL of its own (its rows are staged): no savepoint.
+    with sandbox.store.batched(refund=True, savepoint=bool(key)) as (db, batch):
         refund_no = service.replayed_refund(db, merchant, key, digest, now) if key else None
         if refund_no is None:
             settle_at = now + sandbox.settings.settle_after
@@ -183,6 +184,7 @@ async def _refund(
                 now=now,
                 settle_at=settle_at,
                 kept=sandbox.store.kept_orders,
+                staged=sandbox.store.staged_refunds,
             )
             sandbox.settlement.added(settle_at)
             if key:

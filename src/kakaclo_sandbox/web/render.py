@@ -30,7 +30,7 @@ from kakaclo_sandbox.domain.money import (
     subtotal_e4,
 )
 from kakaclo_sandbox.storage.queries import StoredRefund
-from kakaclo_sandbox.storage.store import Row
+from kakaclo_sandbox.storage.schema import Row
 
 SUCCESS = ErrorCode.SUCCESS.value
 NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
