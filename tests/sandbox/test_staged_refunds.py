@@ -128,13 +128,17 @@ def test_a_staged_refund_reaches_the_database_with_its_batch_commit(sandbox: San
     assert len(store.staged_refunds) == 0
 
 
-def test_refunds_of_one_batch_are_numbered_as_sqlite_numbers_them(sandbox: Sandbox) -> None:
+def test_refunds_of_one_batch_are_numbered_and_counted_as_one_by_one(
+    sandbox: Sandbox, fake_time: FakeTime
+) -> None:
     store = sandbox.store
     last = _last_seq(store)
 
     async def scenario() -> list[str]:
         first, batch = _stage(sandbox, "10007", _pieces("120071", 1))
+        fake_time.value += 1
         second, same = _stage(sandbox, "10008", _pieces("120081", 1))
+        fake_time.value += 1
         third, _ = _stage(sandbox, "10007", _pieces("120071", 1))
         assert same is batch
         await batch.committed
@@ -143,6 +147,11 @@ def test_refunds_of_one_batch_are_numbered_as_sqlite_numbers_them(sandbox: Sandb
     numbers = _run(scenario)
     assert numbers == [queries.refund_no(last + n) for n in (1, 2, 3)]
     assert all(_row(store, number) is not None for number in numbers)
+    # 10007's two refunds: both counted, and the order modified at the later one's time
+    order = store.connection.execute(
+        "SELECT pending_refunds, modify_date FROM orders WHERE id = '10007'"
+    ).fetchone()
+    assert (order["pending_refunds"], order["modify_date"]) == (2, fake_time.value)
     # a refund written directly (a data file's) goes on from there
     with store.transaction() as db:
         direct = service.create_refund(

@@ -186,13 +186,22 @@ def insert_refunds(db: sqlite3.Connection, refunds: Sequence[NewRefund]) -> None
     db.executemany(
         "INSERT INTO refund_lines (refund_seq, line_id, quantity) VALUES (?, ?, ?)", pieces
     )
+    # One update per line and per order, however many of the refunds touch it: the
+    # sums, and the last refund's time (what one update per refund would leave).
+    reserved: dict[str, int] = {}
+    for _, line_id, quantity in pieces:
+        reserved[line_id] = reserved.get(line_id, 0) + quantity
+    orders: dict[str, tuple[int, float]] = {}
+    for r in refunds:
+        count = orders[r.order_id][0] if r.order_id in orders else 0
+        orders[r.order_id] = (count + 1, r.created_at)
     db.executemany(
         "UPDATE order_lines SET reserved = reserved + ? WHERE id = ?",
-        [(quantity, line_id) for _, line_id, quantity in pieces],
+        [(quantity, line_id) for line_id, quantity in reserved.items()],
     )
     db.executemany(
-        "UPDATE orders SET pending_refunds = pending_refunds + 1, modify_date = ? WHERE id = ?",
-        [(r.created_at, r.order_id) for r in refunds],
+        "UPDATE orders SET pending_refunds = pending_refunds + ?, modify_date = ? WHERE id = ?",
+        [(count, at, order_id) for order_id, (count, at) in orders.items()],
     )
 
 
