@@ -11,7 +11,7 @@ import sys
 import pytest
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox import create_app
+from kakaclo_sandbox import create_app, service
 from kakaclo_sandbox.__main__ import build_parser, settings_from
 from kakaclo_sandbox.service import settle_forever
 from kakaclo_sandbox.settings import Settings
@@ -166,3 +166,30 @@ def test_paths_and_methods_outside_the_api_answer_the_envelope(client: TestClien
     wrong = client.delete(refund_url("10001"), headers=TOKEN_A)
     assert (wrong.status_code, wrong.json()["code"]) == (405, 40500)
     assert wrong.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("control", [True, False])
+def test_an_operation_that_fails_unexpectedly_answers_the_spec_500(
+    fake_time: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    control: bool,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("a bug")
+
+    app = create_app(db=":memory:", rate_limit=None, clock=fake_time, control=control)
+    monkeypatch.setattr(service, "create_refund", broken)
+    sandbox: Sandbox = app.state.sandbox
+    with caplog.at_level(logging.INFO, logger="kakaclo_sandbox.access"):
+        answer = TestClient(app, raise_server_exceptions=False).post(
+            refund_url("10002"), json={}, headers=TOKEN_A
+        )
+    assert answer.status_code == 500
+    assert answer.json()["code"] == 50001
+    assert not sandbox.spec.response_schema("refundOrder", 500).errors(answer.json())
+    assert any(" 500 " in record.getMessage() for record in caplog.records)
+    # the error still reaches the server (its log) and a test client that asks for it
+    with pytest.raises(RuntimeError, match="a bug"):
+        TestClient(app).post(refund_url("10002"), json={}, headers=TOKEN_A)
+    sandbox.close()

@@ -8,14 +8,17 @@ import dataclasses
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from kakaclo_client.models import ErrorCode
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from kakaclo_sandbox.clock import Now
 from kakaclo_sandbox.domain.refunds import RefundRules
@@ -70,6 +73,28 @@ def _handler(operation_id: str) -> Callable[[Request], Awaitable[Response]]:
     """The handler of an operation: ``handlers.<operationId in snake case>``."""
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
     return functools.partial(getattr(handlers, name), operation_id=operation_id)
+
+
+class SandboxApp(Starlette):
+    """Starlette, with the API's own middleware in front of its error middleware.
+
+    Starlette puts ``add_middleware`` middleware inside its
+    ``ServerErrorMiddleware``, which wraps every answer's messages on their way
+    out. The API's operations need none of it (:class:`Operations` answers
+    their errors itself), so ``api_middleware`` runs first, outermost first,
+    and only what it passes on meets Starlette's stack.
+    """
+
+    def __init__(self, *, api_middleware: Sequence[Middleware], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.api_middleware = list(api_middleware)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack, inside the API's middleware."""
+        app = super().build_middleware_stack()
+        for cls, args, options in reversed(self.api_middleware):
+            app = cls(app, *args, **options)
+        return app
 
 
 def create_app(
@@ -135,7 +160,12 @@ def create_app(
                 await settler
             # The store stays open: test clients run the lifespan once per request.
 
-    app = Starlette(
+    api_middleware = [Middleware(AccessLog)]
+    if settings.control:
+        api_middleware.append(Middleware(ForcedFailures, plan=sandbox.failures, spec=spec))
+    api_middleware.append(Middleware(Operations, spec=spec, handlers=operation_handlers))
+    app = SandboxApp(
+        api_middleware=api_middleware,
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
@@ -149,8 +179,4 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.sandbox = sandbox
     app.state.docs_html = docs.render_docs(sandbox.spec)
-    app.add_middleware(Operations, spec=spec, handlers=operation_handlers)
-    if settings.control:
-        app.add_middleware(ForcedFailures, plan=sandbox.failures, spec=spec)
-    app.add_middleware(AccessLog)
     return app

@@ -9,7 +9,10 @@ control surface, console and the router's own refusals.
 
 Why not a Starlette ``Route`` per operation: the router, its exception
 middleware and the per-route wrappers cost as much as validating a request,
-on every call of the API. The operations are the sandbox's hot path.
+on every call of the API. The operations are the sandbox's hot path, so this
+middleware also sits in front of Starlette's error middleware
+(:class:`~kakaclo_sandbox.web.app.SandboxApp`) and answers a handler's
+unexpected error itself, with the spec's 500 envelope.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
+from kakaclo_client.models import ErrorCode
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,6 +38,14 @@ def api_error_answer(error: ApiError) -> OrjsonResponse:
     """The envelope answer of an :class:`ApiError`."""
     return OrjsonResponse(
         error_body(error.code, error.message), error.status, headers=error.headers
+    )
+
+
+def server_error_answer() -> OrjsonResponse:
+    """What an operation whose handler failed unexpectedly answers: the spec's 500."""
+    return OrjsonResponse(
+        error_body(ErrorCode.SERVER_ERROR, "internal server error; the sandbox's log says why"),
+        500,
     )
 
 
@@ -78,4 +90,9 @@ class Operations:
             response = api_error_answer(error)
         except ClientDisconnect:
             response = client_gone_answer(request)
+        except Exception:
+            # Nothing was sent yet: answer the spec's envelope, then let the server
+            # log the error (and a test client raise it), as Starlette's own 500 does.
+            await server_error_answer()(scope, receive, send)
+            raise
         await response(scope, receive, send)
