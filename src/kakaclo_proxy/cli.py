@@ -23,6 +23,7 @@ from kakaclo_proxy.findings import Finding
 from kakaclo_proxy.reports import FAIL_ON, summary_table
 from kakaclo_proxy.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from kakaclo_sandbox.__main__ import OneLineErrors, _port
+from kakaclo_sandbox.collector import prepare_for_serving
 from kakaclo_sandbox.listening import listen
 from kakaclo_sandbox.version import __version__
 
@@ -174,6 +175,7 @@ def serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    prepare_for_serving()
     _Server(server_config(app)).run(sockets=[sock])
     print(summary_table(reports), file=sys.stderr)
     failed = reports.failed(args.fail_on)

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from kakaclo_sandbox import process_lock
 from kakaclo_sandbox.banner import banner
+from kakaclo_sandbox.collector import prepare_for_serving
 from kakaclo_sandbox.listening import listen
 from kakaclo_sandbox.ratelimit import MAX_RATE, RateLimit, vendor_limit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
@@ -202,6 +203,7 @@ def _run(app: Any, args: argparse.Namespace, sock: socket.socket) -> None:
             app.state.sandbox.changes.close()
             await super().shutdown(sockets=sockets)
 
+    prepare_for_serving()
     try:
         Server(config).run(sockets=[sock])
     finally:
