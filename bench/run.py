@@ -210,16 +210,24 @@ def sandbox_command(db: Path, port: int) -> list[str]:
     ]
 
 
+def load_one(
+    root: str, operation: str, duration: int, connections: int, query_id: str = "10001"
+) -> LoadResult:
+    """One operation under wrk: Refund Order of the bench order, the reads of ``query_id``."""
+    path, script = OPERATIONS[operation]
+    target = BENCH_ORDER if operation == "refund_order" else query_id
+    log(f"wrk {operation} for {duration}s")
+    return wrk(root + path.format(id=target), script, duration, connections)
+
+
 def load_all(
     root: str, duration: int, connections: int, query_id: str = "10001"
 ) -> dict[str, LoadResult]:
     """Refund Order (of the bench order), Query Refund and Query Order (of ``query_id``)."""
-    results = {}
-    for operation, (path, script) in OPERATIONS.items():
-        target = BENCH_ORDER if operation == "refund_order" else query_id
-        log(f"wrk {operation} for {duration}s")
-        results[operation] = wrk(root + path.format(id=target), script, duration, connections)
-    return results
+    return {
+        operation: load_one(root, operation, duration, connections, query_id)
+        for operation in OPERATIONS
+    }
 
 
 def preload_refunds(path: Path, total: int) -> int:
@@ -334,6 +342,18 @@ def _floor_command(port: int) -> list[str]:
     ]
 
 
+def rotated(names: list[str], turn: int) -> list[str]:
+    """``names`` starting at the ``turn``-th (modulo), so each leads a turn in turn."""
+    start = turn % len(names)
+    return names[start:] + names[:start]
+
+
+def paired_ratio(ours: list[float], theirs: list[float]) -> float:
+    """The median of round-by-round ratios: each pair was measured back to back, so a
+    slow spell of the machine falls on both of a pair, however long it lasts."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True) if b)
+
+
 def median_load(taken: list[LoadResult]) -> dict[str, Any]:
     """The median of each figure over the rounds, and each round's req/s."""
     return {
@@ -350,11 +370,12 @@ def median_load(taken: list[LoadResult]) -> dict[str, Any]:
 def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """The load table: sandbox, Prism, floor.
 
-    All three run at once, each pinned to the server core and idle while
+    All of them run at once, each pinned to the server core and idle while
     another is measured. This machine's run-to-run noise is as large as the
-    differences looked for, so the servers are measured in rounds, in rotating
-    order, and each figure is the median of its rounds: a slow spell of the
-    machine falls on every server alike.
+    differences looked for, so the servers are measured in rounds: in each
+    round, each operation on every server back to back, in rotating order.
+    Each req/s is the median of its rounds, and each ratio the median of its
+    rounds' ratios (:func:`paired_ratio`).
     """
     db, uncached_db = work / "bench.db", work / "bench-uncached.db"
     seed_bench_db(db)
@@ -393,13 +414,12 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             name: {operation: [] for operation in OPERATIONS} for name in names
         }
         for round_number in range(args.load_rounds):
-            order = names[round_number % len(names) :] + names[: round_number % len(names)]
-            for name in order:
-                log(f"load round {round_number + 1}/{args.load_rounds}: {name}")
-                for operation, load in load_all(
-                    roots[name], args.duration, args.connections
-                ).items():
-                    taken[name][operation].append(load)
+            log(f"load round {round_number + 1}/{args.load_rounds}")
+            for turn, operation in enumerate(OPERATIONS):
+                for name in rotated(names, round_number * len(OPERATIONS) + turn):
+                    taken[name][operation].append(
+                        load_one(roots[name], operation, args.duration, args.connections)
+                    )
         results: dict[str, Any] = {
             name: {
                 **{op: median_load(loads) for op, loads in taken[name].items()},
@@ -407,6 +427,15 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             }
             for name in names
         }
+        for name in ("sandbox", "uncached"):
+            for operation, loads in taken[name].items():
+                ours = [load.requests_per_second for load in loads]
+                for baseline in ("prism", "floor"):
+                    if baseline in taken:
+                        theirs = [load.requests_per_second for load in taken[baseline][operation]]
+                        results[name][operation][f"vs_{baseline}"] = round(
+                            paired_ratio(ours, theirs), 3
+                        )
         with httpx.Client() as http:
             total = http.get(
                 roots["sandbox"] + QUERY_PATH.format(id=BENCH_ORDER),
@@ -605,8 +634,8 @@ def measure_contract() -> dict[str, Any]:
     }
 
 
-def _ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b else "n/a"
+def _shown_ratio(ratio: float | None) -> str:
+    return "" if ratio is None else f"{ratio:.2f}x"
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -625,16 +654,16 @@ def print_table(results: dict[str, Any]) -> None:
             continue
         for operation in OPERATIONS:
             row = servers[name][operation]
-            prism = servers.get("prism", {}).get(operation, {}).get("requests_per_second", 0)
-            floor = servers["floor"][operation]["requests_per_second"]
             print(
                 f"{name:<10} {operation:<13} {row['requests_per_second']:>9.0f} "
                 f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8} "
-                f"{_ratio(row['requests_per_second'], prism):>9} "
-                f"{_ratio(row['requests_per_second'], floor):>9}  "
+                f"{_shown_ratio(row.get('vs_prism')):>9} {_shown_ratio(row.get('vs_floor')):>9}  "
                 + " ".join(str(r) for r in row.get("rounds", []))
             )
-    print("uncached: the sandbox with --no-answer-cache (every read runs its queries)")
+    print(
+        "vs prism, vs floor: the median of the rounds' ratios, each of a pair measured back "
+        "to back\nuncached: the sandbox with --no-answer-cache (every read runs its queries)"
+    )
     sandbox = servers["sandbox"]
     print(
         f"\nsandbox: {sandbox['refunds_created']} refunds created by the runs "
@@ -693,7 +722,7 @@ def main() -> int:
         "--duration", type=int, default=5, help="seconds per wrk run of the load table"
     )
     parser.add_argument(
-        "--load-rounds", type=int, default=3, help="rounds of the load table (median)"
+        "--load-rounds", type=int, default=5, help="rounds of the load table (median)"
     )
     parser.add_argument(
         "--warm-up",

@@ -14,8 +14,10 @@ from bench.run import (
     LoadResult,
     _interleaved_us,
     median_load,
+    paired_ratio,
     preload_refunds,
     preloaded_order,
+    rotated,
     seed_bench_db,
 )
 from kakaclo_sandbox import create_app
@@ -105,3 +107,13 @@ def test_the_paced_load_sends_its_schedule_and_times_each_answer() -> None:
         latencies = asyncio.run(paced(url, 100, 0.3, {"Authorization": "Bearer demo-token"}))
     assert len(latencies) == 30
     assert all(0 < latency < 10 for latency in latencies)
+
+
+def test_the_load_table_rotates_who_leads_and_pairs_its_ratios() -> None:
+    names = ["sandbox", "uncached", "prism", "floor"]
+    leaders = [rotated(names, turn)[0] for turn in range(5)]
+    assert leaders == ["sandbox", "uncached", "prism", "floor", "sandbox"]
+    assert sorted(rotated(names, 6)) == sorted(names)
+    # a slow spell halves both runs of round 2: the pairs keep the ratio at 3
+    assert paired_ratio([3000, 1500, 3300], [1000, 500, 1100]) == 3.0
+    assert paired_ratio([10, 20, 30], [10, 10, 10]) == 2.0  # the median of 1, 2, 3
