@@ -171,15 +171,16 @@ class Store:
         on an error. Pass ``False`` only for a block that writes no SQL itself.
         """
         with self._lock:
+            forget = not refund or self.kept_orders.full()
             if self._batch is None:
                 loop = asyncio.get_running_loop()
                 self.connection.execute("BEGIN IMMEDIATE")
                 self._batch = Batch(loop, loop.create_future())
                 loop.call_soon(self.commit_batch)
-            elif not refund or self.kept_orders.full():
+            elif forget:
                 # Forgetting kept states is only safe once no staged refund needs them.
                 self._write_staged()
-            if not refund or self.kept_orders.full():
+            if forget:
                 self._forget_memory()
             batch = self._batch
             self.version += 1
@@ -230,9 +231,13 @@ class Store:
         """Undo the open batch: its requests get ``error`` and nothing of it stays."""
         batch, self._batch = self._batch, None
         self._forget_memory()
-        self.connection.execute("ROLLBACK")
-        if batch is not None:
-            batch.settle(error)
+        try:
+            # SQLite may have rolled back already (a full disk, an I/O error).
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+        finally:
+            if batch is not None:
+                batch.settle(error)
 
     def _forget_memory(self) -> None:
         """Forget kept states, staged refunds and the refund count: after a write that is
