@@ -38,6 +38,7 @@ from kakaclo_sandbox.domain import money
 from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, RequestedItem
 from kakaclo_sandbox.storage.schema import Connection
+from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 from kakaclo_sandbox.storage.store import NewLine, NewOrder, Store
 from kakaclo_spec import Spec
 
@@ -401,6 +402,7 @@ def add_order(db: Connection, seeded: SeedOrder) -> None:
     Store.insert_order(db, order)
     at = order.modify_date
     for r, refund in enumerate(seeded.refunds):
+        staged = StagedRefunds()
         try:
             number = service.create_refund(
                 db,
@@ -410,9 +412,11 @@ def add_order(db: Connection, seeded: SeedOrder) -> None:
                 rules=SEED_RULES,
                 now=at,
                 settle_at=at,
+                staged=staged,
             )
         except (RuleViolation, OrderNotFound) as error:
             raise DataError(f"{where}: refunds[{r}]: {error}") from None
+        staged.write(db)  # now: its settlement reads it
         service.settle_seeded(db, number, refund.status)
 
 

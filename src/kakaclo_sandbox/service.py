@@ -38,17 +38,18 @@ def create_refund(
     rules: RefundRules,
     now: float,
     settle_at: float,
+    staged: StagedRefunds,
     kept: KeptOrders | None = None,
-    staged: StagedRefunds | None = None,
 ) -> str:
-    """Check the rules and write the refund, inside the caller's write transaction.
+    """Check the rules and stage the refund, inside the caller's write transaction.
 
-    Returns its refund number. What the order shows as refunded is decided at
-    settlement (see :mod:`kakaclo_sandbox.domain.money`), never here. With
-    ``kept``, the order's state is read from there when it is kept, and what
-    the refund reserves is kept too (see :mod:`kakaclo_sandbox.storage.kept_orders`).
-    With ``staged``, the refund's rows are staged there, to be written when the
-    batch commits (see :mod:`kakaclo_sandbox.storage.staged_refunds`).
+    Returns its refund number. The refund's rows wait in ``staged`` until the
+    caller writes them (the store does when the batch commits; see
+    :mod:`kakaclo_sandbox.storage.staged_refunds`). What the order shows as
+    refunded is decided at settlement (see :mod:`kakaclo_sandbox.domain.money`),
+    never here. With ``kept``, the order's state is read from there when it is
+    kept, and what the refund reserves is kept too (see
+    :mod:`kakaclo_sandbox.storage.kept_orders`).
     """
     order = kept.get(merchant, order_id) if kept is not None else None
     if order is None:
@@ -56,26 +57,15 @@ def create_refund(
         if order is None:
             raise OrderNotFound(order_id)
     pieces = rules.plan(order, request.items)
-    if staged is not None:
-        seq = staged.add(
-            db,
-            order_id,
-            pieces,
-            reason=request.reason,
-            remark=request.remark,
-            now=now,
-            settle_at=settle_at,
-        )
-    else:
-        seq = queries.last_refund_seq(db) + 1
-        queries.insert_refunds(
-            db,
-            [
-                queries.NewRefund(
-                    seq, order_id, pieces, request.reason, request.remark, now, settle_at
-                )
-            ],
-        )
+    seq = staged.add(
+        db,
+        order_id,
+        pieces,
+        reason=request.reason,
+        remark=request.remark,
+        now=now,
+        settle_at=settle_at,
+    )
     if kept is not None:
         kept.reserve(merchant, order, pieces)
     return queries.refund_no(seq)

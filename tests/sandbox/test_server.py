@@ -99,7 +99,9 @@ def test_background_loop_settles_without_any_request(fake_time: FakeTime) -> Non
             rules=RefundRules(),
             now=fake_time(),
             settle_at=fake_time() + 5,
+            staged=sandbox.store.staged_refunds,
         )
+        sandbox.store.staged_refunds.write(db)
     sandbox.settlement.reload()  # written around the handlers: the settlement reads it again
     fake_time.value += 5
 

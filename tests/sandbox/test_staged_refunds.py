@@ -23,6 +23,7 @@ from kakaclo_sandbox.domain.errors import RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
+from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 from kakaclo_sandbox.storage.store import Batch, Store
 from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
@@ -152,11 +153,20 @@ def test_refunds_of_one_batch_are_numbered_and_counted_as_one_by_one(
         "SELECT pending_refunds, modify_date FROM orders WHERE id = '10007'"
     ).fetchone()
     assert (order["pending_refunds"], order["modify_date"]) == (2, fake_time.value)
-    # a refund written directly (a data file's) goes on from there
+    # a refund staged on its own and written at once (as a data file's) goes on from there
     with store.transaction() as db:
+        alone = StagedRefunds()
         direct = service.create_refund(
-            db, "merchant-a", "10008", _pieces("120081", 1), rules=sandbox.rules, now=0, settle_at=0
+            db,
+            "merchant-a",
+            "10008",
+            _pieces("120081", 1),
+            rules=sandbox.rules,
+            now=0,
+            settle_at=0,
+            staged=alone,
         )
+        alone.write(db)
     assert direct == queries.refund_no(last + 4)
     assert _reserved(store, "10007")["100071"] == 2
     assert _reserved(store, "10008")["100081"] == 2

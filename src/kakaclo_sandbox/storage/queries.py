@@ -167,8 +167,10 @@ def last_refund_seq(db: sqlite3.Connection) -> int:
 
     AUTOINCREMENT's own count: it outlives deleted rows, so a seq is never reused.
     """
-    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refunds'").fetchone()
-    return 0 if row is None else int(row[0])
+    row = db.execute(
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)", ("refunds",)
+    ).fetchone()
+    return int(row[0])
 
 
 def insert_refunds(db: sqlite3.Connection, refunds: Sequence[NewRefund]) -> None:
