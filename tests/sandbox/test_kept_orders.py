@@ -60,8 +60,8 @@ def test_a_refund_keeps_its_order_with_the_pieces_reserved(sandbox: TestClient) 
 def test_a_kept_order_is_read_from_memory(
     sandbox: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What make mutation cannot see (tools/mutation-equivalent.yaml names this test):
-    # answers are the same whether a state is kept or read, only the reads differ.
+    # A kept order is read once; reading it again would also miss the reservations of
+    # refunds staged and not yet written (test_staged_refunds.py).
     reads: list[str] = []
     real = queries.order_state
 
