@@ -95,13 +95,14 @@ class Store:
     """One SQLite database. All access runs under one lock, one writer at a time.
 
     Writes of requests go through :meth:`batched`: each request's writes sit in
-    a savepoint of a transaction shared by every request handled in the same
-    turn of the event loop, which is committed once at the end of that turn.
-    A refund's rows wait in memory and are written with the batch's others just
-    before the commit (:mod:`~kakaclo_sandbox.storage.staged_refunds`). A request
-    answers only after ``await batch.committed``, so nothing is acknowledged
-    before it is in the database, and the commit (a WAL append, and now and
-    then a checkpoint with fsync) is paid once per batch.
+    a transaction shared by every request handled in the same turn of the event
+    loop (its own SQL in a savepoint), which is committed once at the end of
+    that turn. A refund's rows wait in memory and are written with the batch's
+    others just before the commit
+    (:mod:`~kakaclo_sandbox.storage.staged_refunds`). A request answers only
+    after ``await batch.committed``, so nothing is acknowledged before it is in
+    the database, and the commit (a WAL append, and now and then a checkpoint
+    with fsync) is paid once per batch.
     """
 
     def __init__(self, path: str | Path) -> None:
