@@ -49,39 +49,33 @@ def _pieces(line_id: str, quantity: int, country: str = "CN") -> RefundRequest:
     return RefundRequest(items=(RequestedItem(line_id, SKU, quantity, country),), reason="test")
 
 
-def _stage(sandbox: Sandbox, order_id: str, request: RefundRequest) -> tuple[str, Batch]:
-    """One refund of merchant-a as Refund Order makes it without a key: number, batch."""
+def _create(sandbox: Sandbox, db: sqlite3.Connection, order_id: str, request: RefundRequest) -> str:
+    """A refund of merchant-a as Refund Order creates it, due in 60 s; its number."""
     store = sandbox.store
-    with store.batched(refund=True, savepoint=False) as (db, batch):
-        number = service.create_refund(
-            db,
-            "merchant-a",
-            order_id,
-            request,
-            rules=sandbox.rules,
-            now=sandbox.now(),
-            settle_at=sandbox.now() + 60,
-            kept=store.kept_orders,
-            staged=store.staged_refunds,
-        )
+    return service.create_refund(
+        db,
+        "merchant-a",
+        order_id,
+        request,
+        rules=sandbox.rules,
+        now=sandbox.now(),
+        settle_at=sandbox.now() + 60,
+        kept=store.kept_orders,
+        staged=store.staged_refunds,
+    )
+
+
+def _stage(sandbox: Sandbox, order_id: str, request: RefundRequest) -> tuple[str, Batch]:
+    """One refund as Refund Order makes it without a key: its number and batch."""
+    with sandbox.store.batched(refund=True, savepoint=False) as (db, batch):
+        number = _create(sandbox, db, order_id, request)
     return number, batch
 
 
 def _stage_then_fail(sandbox: Sandbox, order_id: str, request: RefundRequest) -> None:
     """A refund with a key whose block fails after staging, as a failed remember_answer."""
-    store = sandbox.store
-    with store.batched(refund=True, savepoint=True) as (db, _):
-        service.create_refund(
-            db,
-            "merchant-a",
-            order_id,
-            request,
-            rules=sandbox.rules,
-            now=sandbox.now(),
-            settle_at=sandbox.now(),
-            kept=store.kept_orders,
-            staged=store.staged_refunds,
-        )
+    with sandbox.store.batched(refund=True, savepoint=True) as (db, _):
+        _create(sandbox, db, order_id, request)
         raise sqlite3.OperationalError("disk I/O error")
 
 
