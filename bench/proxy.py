@@ -30,6 +30,7 @@ from bench.run import (
     free_port,
     log,
     pinned,
+    rotated,
     sandbox_command,
     seed_bench_db,
     server,
@@ -114,8 +115,7 @@ def measure_proxy(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             wrk(url, "query.lua", 2, args.connections)
         rss.append(rss_mb(proxy_pid))
         for round_number in range(args.rounds):
-            order = ("direct", "proxy") if round_number % 2 == 0 else ("proxy", "direct")
-            for name in order:
+            for name in rotated(["direct", "proxy"], round_number):
                 url = direct_url if name == "direct" else proxied_url
                 log(f"proxy bench round {round_number + 1}/{args.rounds}: {name}, wrk then paced")
                 cpu = (cpu_seconds(sandbox_pid), cpu_seconds(proxy_pid))

@@ -531,8 +531,7 @@ def _interleaved_us(
     names = list(contenders)
     times: dict[str, list[float]] = {name: [] for name in names}
     for turn in range(calls):
-        shift = turn % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in rotated(names, turn):
             started = time.perf_counter()
             contenders[name]()
             times[name].append((time.perf_counter() - started) * 1e6)
