@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import httpx
@@ -60,3 +61,24 @@ def order(client: HttpClient, headers: dict[str, str], order_id: str) -> dict[st
 def refunds(client: HttpClient, headers: dict[str, str], order_id: str) -> list[dict[str, Any]]:
     body = client.get(query_refund_url(order_id), params={"pageSize": 250}, headers=headers).json()
     return list(body["data"]["list"])
+
+
+class FailingCommit:
+    """A store's connection whose next COMMIT fails once; with ``rolled_back``, SQLite
+    has rolled the transaction back itself first (as on a full disk or an I/O error)."""
+
+    def __init__(self, connection: sqlite3.Connection, *, rolled_back: bool = False) -> None:
+        self.connection = connection
+        self.rolled_back = rolled_back
+        self.failed = False
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT" and not self.failed:
+            self.failed = True
+            if self.rolled_back:
+                self.connection.execute("ROLLBACK")
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.connection.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)

@@ -20,7 +20,7 @@ from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.store import Store
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import item, refund_url
+from tests.sandbox.helpers import FailingCommit, item, refund_url
 
 WHOLE = {"remark": "please"}
 WHOLE_FAILING = {"remark": "[fail] on purpose"}
@@ -102,27 +102,10 @@ def test_a_rolled_back_refund_is_seen(sandbox: TestClient, monkeypatch: pytest.M
     assert _refund(sandbox, WHOLE) == 200
 
 
-class _FailingCommit:
-    """The store's connection, with its next COMMIT failing."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.failed = False
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if sql == "COMMIT" and not self.failed:
-            self.failed = True
-            raise sqlite3.OperationalError("disk I/O error")
-        return self.connection.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.connection, name)
-
-
 def test_a_failed_commit_is_seen(sandbox: TestClient) -> None:
     store = _store(sandbox)
     real = store.connection
-    store.connection = _FailingCommit(real)  # type: ignore[assignment]
+    store.connection = FailingCommit(real)  # type: ignore[assignment]
     try:
         assert _refund(sandbox, WHOLE) == 500
     finally:

@@ -27,7 +27,7 @@ from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 from kakaclo_sandbox.storage.store import Batch, Store
 from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import item, refund_url
+from tests.sandbox.helpers import FailingCommit, item, refund_url
 
 SKU = "FSZW08923_R_L_NUB"  # every line of the demo orders 10007 and 10008
 T = TypeVar("T")
@@ -306,35 +306,18 @@ def test_refunds_sent_together_share_one_batch_and_get_their_own_numbers(
     assert seqs == list(range(seqs[0], seqs[0] + 7))
 
 
-class _CommitRolledBackBySqlite:
-    """The store's connection, whose next COMMIT fails after SQLite rolled the
-    transaction back itself (as it may on a full disk or an I/O error)."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if sql == "COMMIT":
-            self.connection.execute("ROLLBACK")
-            raise sqlite3.OperationalError("database or disk is full")
-        return self.connection.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.connection, name)
-
-
 def test_a_batch_sqlite_rolled_back_itself_still_tells_its_requests(sandbox: Sandbox) -> None:
     store = sandbox.store
     real = store.connection
 
     async def scenario() -> None:
         _, batch = _stage(sandbox, "10007", _pieces("120071", 2))
-        store.connection = _CommitRolledBackBySqlite(real)  # type: ignore[assignment]
+        store.connection = FailingCommit(real, rolled_back=True)  # type: ignore[assignment]
         try:
             store.commit_batch()
         finally:
             store.connection = real
-        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
             await batch.committed
 
     _run(scenario)
