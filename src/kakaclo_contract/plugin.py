@@ -138,7 +138,7 @@ def _wait_for_settlement(target: Target) -> dict[str, str]:
         while True:
             for order_id in sorted(set(numbers.values())):
                 answer = http.get(
-                    spec_facts.SERVER_ROOT + spec_facts.QUERY_REFUND.path.format(id=order_id),
+                    target.path(spec_facts.QUERY_REFUND.path.format(id=order_id)),
                     params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM},
                     headers=auth,
                 )

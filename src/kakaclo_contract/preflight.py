@@ -137,7 +137,7 @@ def check_api(http: httpx.Client, settings: RunSettings) -> None:
 def sandbox_info(http: httpx.Client, settings: RunSettings) -> dict[str, Any] | None:
     """The sandbox's ``/_sandbox/info`` data; None unless the answer is well formed."""
     assert settings.base_url is not None
-    root = settings.base_url.removesuffix(spec_facts.SERVER_ROOT)
+    root = settings.base_url.rstrip("/").removesuffix(spec_facts.SERVER_ROOT)
     try:
         response = http.get(root + SANDBOX_INFO)
     except (httpx.TransportError, AssertionError):

@@ -88,7 +88,14 @@ def run(
     as_json: bool = False,
     pytest_args: tuple[str, ...] = (),
 ) -> int:
-    """Run the suite with ``env`` added to the environment; return the documented exit code."""
+    """Run the suite with ``env`` added to the environment; return the documented exit code.
+
+    Each run writes its reports anew: a report left by an earlier run is removed
+    first, so a run that stops early never adds its verdict to another run's file.
+    """
+    summary_path.unlink(missing_ok=True)
+    if junit:
+        junit.unlink(missing_ok=True)
     with _environment(env):
         try:
             settings = RunSettings.from_env()
@@ -116,7 +123,6 @@ def run(
             *pytest_args,
         ]
         stream = sys.stderr if as_json else sys.stdout
-        summary_path.unlink(missing_ok=True)
         with contextlib.redirect_stdout(stream):
             status = int(pytest.main(args))
     if summary_path.exists():

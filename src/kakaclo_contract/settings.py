@@ -20,6 +20,10 @@ by the command and one started by ``pytest`` directly see the same settings.
 | ``KAKACLO_PHASES`` | schemathesis phases: ``examples,coverage,fuzzing,stateful`` | all four |
 | ``KAKACLO_APP`` | without a URL: ``module:factory`` of the in-process app | the sandbox |
 | ``KAKACLO_WORKERS`` | without a URL: ``N`` or ``auto`` processes, each with its own app | ``1`` |
+| ``KAKACLO_MAX_ORDERS`` | the account walk reads at most this many orders | ``100`` |
+| ``KAKACLO_MAX_REFUND_PAGES`` | ... and at most this many Query Refund pages per order | ``5`` |
+| ``KAKACLO_OTHER_TOKEN`` | a token of another merchant: each must see the other's orders as 404 | |
+| ``KAKACLO_MAX_RETRY_AFTER`` | the longest ``Retry-After`` waited out, in seconds | ``60`` |
 
 ``KAKACLO_APP``'s factory is called like ``kakaclo_sandbox.create_app`` (``clock=`` and
 the sandbox settings as keywords) and returns an ASGI app: an app wrapping the sandbox,
@@ -51,6 +55,10 @@ SEED_ENV = "KAKACLO_SEED"
 PHASES_ENV = "KAKACLO_PHASES"
 APP_ENV = "KAKACLO_APP"
 WORKERS_ENV = "KAKACLO_WORKERS"
+MAX_ORDERS_ENV = "KAKACLO_MAX_ORDERS"
+MAX_REFUND_PAGES_ENV = "KAKACLO_MAX_REFUND_PAGES"
+OTHER_TOKEN_ENV = "KAKACLO_OTHER_TOKEN"
+MAX_RETRY_AFTER_ENV = "KAKACLO_MAX_RETRY_AFTER"
 
 DEFAULT_SUMMARY = Path("reports") / "contract-summary.json"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -61,6 +69,13 @@ DEFAULT_SEED = 20261126
 DEFAULT_MAX_REFUNDS = 3
 DEFAULT_MAX_429_SHARE = 0.2
 DEFAULT_TIMEOUT = 10.0
+# The account walk: Query Order page by page up to this many orders, then Query
+# Refund of each, up to this many pages per order (at the vendor's 2 requests per
+# second, 100 orders take about a minute).
+DEFAULT_MAX_ORDERS = 100
+DEFAULT_MAX_REFUND_PAGES = 5
+# A 429's Retry-After longer than this is not waited out: the request counts as throttled.
+DEFAULT_MAX_RETRY_AFTER = 60.0
 # A run must see at least this many answers (other than 429) of each read
 # operation, so a run that skipped or was throttled cannot pass.
 MIN_READ_ANSWERS = 10
@@ -177,6 +192,10 @@ class RunSettings:
     phases: tuple[str, ...] = PHASES
     app: str | None = None  # KAKACLO_APP: module:factory of the in-process app
     workers: str = "1"  # KAKACLO_WORKERS: "auto" or a count of processes (pytest-xdist)
+    max_orders: int = DEFAULT_MAX_ORDERS
+    max_refund_pages: int = DEFAULT_MAX_REFUND_PAGES
+    other_token: str | None = None  # KAKACLO_OTHER_TOKEN: another merchant's token
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
@@ -225,6 +244,12 @@ class RunSettings:
             if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", app):
                 raise SettingsError(f"{APP_ENV} must be module:factory, not {app!r}")
         workers = _workers(env.get(WORKERS_ENV, ""), base_url)
+        other_token = env.get(OTHER_TOKEN_ENV, "").strip() or None
+        if other_token is not None and other_token == token:
+            raise SettingsError(
+                f"{OTHER_TOKEN_ENV} / --other-token must be a token of another merchant, "
+                f"not the same token as {TOKEN_ENV}"
+            )
         return cls(
             app=app,
             workers=workers,
@@ -241,6 +266,10 @@ class RunSettings:
             timeout=_number(env, TIMEOUT_ENV, DEFAULT_TIMEOUT, low=0.1),
             seed=_whole(env, SEED_ENV, DEFAULT_SEED, low=0),
             phases=_phases(env.get(PHASES_ENV, "")),
+            max_orders=_whole(env, MAX_ORDERS_ENV, DEFAULT_MAX_ORDERS, low=1),
+            max_refund_pages=_whole(env, MAX_REFUND_PAGES_ENV, DEFAULT_MAX_REFUND_PAGES, low=1),
+            other_token=other_token,
+            max_retry_after=_number(env, MAX_RETRY_AFTER_ENV, DEFAULT_MAX_RETRY_AFTER, low=1.0),
         )
 
     @property

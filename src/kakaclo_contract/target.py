@@ -61,7 +61,17 @@ class Target:
     @property
     def root(self) -> str:
         """The server root (base URL without the trailing ``/openapi``)."""
-        return self.base_url.removesuffix("/").removesuffix(spec_facts.SERVER_ROOT)
+        return api_root(self.base_url)[0]
+
+    @property
+    def api(self) -> str:
+        """What goes between the root and a spec path: ``/openapi``, or nothing for a
+        server (a mock) that serves the spec's paths at its root."""
+        return api_root(self.base_url)[1]
+
+    def path(self, spec_path: str) -> str:
+        """A spec path as the suite's clients send it (relative to :attr:`root`)."""
+        return self.api + spec_path
 
     @property
     def is_sandbox(self) -> bool:
@@ -174,6 +184,18 @@ class Target:
             http.post("/_sandbox/reset").raise_for_status()
 
 
+def api_root(base_url: str) -> tuple[str, str]:
+    """Split a base URL into the server root and the API prefix before the spec's paths.
+
+    The vendor's base URL ends in ``/openapi`` (its control surface, on a sandbox,
+    sits at the root); a mock such as Prism's or Specmatic's serves at its root.
+    """
+    base = base_url.rstrip("/")
+    if base.endswith(spec_facts.SERVER_ROOT):
+        return base.removesuffix(spec_facts.SERVER_ROOT), spec_facts.SERVER_ROOT
+    return base, ""
+
+
 @cache
 def settings() -> RunSettings:
     """This process's settings, read once from the environment (a bad one stops the run)."""
@@ -191,7 +213,12 @@ def preflighted(run: RunSettings) -> Target:
         settings=run,
         base_url=run.base_url,
         token=run.token,
-        traffic=Traffic(rate=run.rate, timeout=run.timeout, token=run.token),
+        traffic=Traffic(
+            rate=run.rate,
+            timeout=run.timeout,
+            token=run.token,
+            max_retry_after=run.max_retry_after,
+        ),
     )
     with target.http() as http:
         target.facts = preflight.run(http, run)

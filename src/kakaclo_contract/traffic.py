@@ -55,6 +55,7 @@ class Traffic:
     rate: Rate | None = None
     timeout: float = 10.0
     token: str | None = None  # the merchant whose bucket the pacing protects
+    max_retry_after: float = LONGEST_RETRY_AFTER  # --max-retry-after
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     answers: Counter[str] = field(default_factory=Counter)

@@ -590,6 +590,36 @@ def contract(
             "--fail-on", help="With --replay: exit 1 on any error, on any warning too, or never."
         ),
     ] = FailOn.ERROR,
+    max_orders: Annotated[
+        int | None,
+        typer.Option(
+            "--max-orders", help="The account walk reads at most this many orders (default 100)."
+        ),
+    ] = None,
+    max_refund_pages: Annotated[
+        int | None,
+        typer.Option(
+            "--max-refund-pages",
+            help="... and at most this many Query Refund pages per order (default 5).",
+        ),
+    ] = None,
+    other_token: Annotated[
+        str | None,
+        typer.Option(
+            "--other-token",
+            help="A token of another merchant: each token's orders must be 404 to the other "
+            "(prefer KAKACLO_OTHER_TOKEN: it stays out of ps).",
+        ),
+    ] = None,
+    max_retry_after: Annotated[
+        float | None,
+        typer.Option(
+            "--max-retry-after",
+            metavar="SECONDS",
+            help="The longest Retry-After the suite waits out (default 60); a longer one "
+            "counts as throttled.",
+        ),
+    ] = None,
 ) -> None:
     """Run the contract suite against a server (default: the embedded sandbox).
 
@@ -625,6 +655,10 @@ def contract(
         names.SEED_ENV: seed,
         names.PHASES_ENV: phases,
         names.WORKERS_ENV: workers,
+        names.MAX_ORDERS_ENV: max_orders,
+        names.MAX_REFUND_PAGES_ENV: max_refund_pages,
+        names.OTHER_TOKEN_ENV: other_token,
+        names.MAX_RETRY_AFTER_ENV: max_retry_after,
     }
     env = {name: str(value) for name, value in given.items() if value is not None}
     raise typer.Exit(run(env, junit=junit_xml, summary_path=summary, as_json=as_json))

@@ -222,6 +222,17 @@ class Spec:
             self._compiled[key] = self.compile(response["content"]["application/json"]["schema"])
         return self._compiled[key]
 
+    def codes(self, operation_id: str, status: int) -> frozenset[int] | None:
+        """The envelope ``code`` values one response allows (its ``x-codes``).
+
+        None when the operation does not document the status at all.
+        """
+        _, _, operation = self.operation(operation_id)
+        documented = operation["responses"].get(str(status))
+        if documented is None:
+            return None
+        return frozenset(int(code) for code in self.resolve(documented).get("x-codes", ()))
+
     def documented_error_codes(self, operation_id: str, status: int) -> set[int]:
         """The error ``code`` values the spec's examples list for one response."""
         _, _, operation = self.operation(operation_id)

@@ -20,6 +20,12 @@ class OrderPage:
     they are kept. `kakaclo-sandbox` sends them null too (not with
     `--clean`). Query Refund's page has no such keys.
 
+    **Paging rules:** every page of one listing answers the same
+    `total`; `pageNumber` and `pageSize` echo the request (its defaults
+    when left out); page *n* lists min(`pageSize`, `total` − (*n* − 1) ×
+    `pageSize`) orders, none on a page past the last; no order appears on
+    two pages, and the pages together list `total` orders.
+
     """
 
     total: int

@@ -22,7 +22,16 @@ class QueryRefundResponse:
     message: str
     """ The vendor sends `success`. """
     data: RefundPage
-    """ A page of refunds. The real service may add other keys; they are kept. """
+    """ A page of refunds. The real service may add other keys; they are kept.
+
+    **Paging rules** (the same as `OrderPage`'s): every page of one
+    listing answers the same `total`; `pageNumber` and `pageSize` echo the
+    request (its defaults when left out); page *n* lists
+    min(`pageSize`, `total` − (*n* − 1) × `pageSize`) entries, none on a
+    page past the last; no entry appears on two pages, and the pages
+    together list `total` entries. A refund keeps its `refundNo`, and a
+    settled refund its status, from one read to the next.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,7 +14,18 @@ T = TypeVar("T", bound="Refund")
 
 @_attrs_define
 class Refund:
-    """One refund request of an order."""
+    """One refund request of an order.
+
+    **Its status agrees with its order** (as Query Order shows the order
+    at the same time): while any refund of the order is `pending_review`,
+    the order's `refundStatus` is `refunding`, and only then; otherwise
+    the order is `refunded` or `partial_refund` when at least one refund
+    settled `refund_successfully`, and `NULL` (or null) when none did. A
+    line is `refunding` only while a refund is pending, and `refunded`
+    only when a refund succeeded; every line of a `refunded` order is
+    `refunded`. `id` is the order the refund belongs to.
+
+    """
 
     refund_no: str
     """ The refund number, a digit string. """

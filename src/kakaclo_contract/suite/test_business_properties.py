@@ -24,7 +24,7 @@ from kakaclo_contract.spec_check import SETTLED
 from kakaclo_contract.target import select_target
 
 TARGET = select_target()
-API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
+API = TARGET.path(spec_facts.QUERY_ORDERS.path)
 SKU = "FSZW08923_R_L_NUB"
 ORDERS = ("10001", "10007")
 

@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -40,7 +39,7 @@ from kakaclo_contract.target import Target, select_target
 
 TARGET = select_target()
 NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status"
-API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
+API = TARGET.path(spec_facts.QUERY_ORDERS.path)
 # the demo orders of merchant A in each state, another merchant's, and one that does not exist
 ORDERS = ("10001", "10002", "10003", "10004", "10006", "10007", "10090")
 # an order in the one state the demo data lacks, added through the control surface
@@ -570,30 +569,3 @@ def test_the_server_follows_the_model() -> None:
     case = ModelMachine.TestCase
     case.settings = settings(parent=settings.default, stateful_step_count=STEPS)
     case().runTest()
-
-
-def test_the_model_agrees_with_read_only_answers() -> None:
-    """Against any server: each listed order's amounts and statuses follow the model's rules."""
-    auth = {"Authorization": f"Bearer {TARGET.token}"}
-    with TARGET.http() as http:
-        page = http.get(API, params={"pageSize": 50}, headers=auth).json()["data"]
-    if not page["list"]:
-        pytest.skip("Query Order lists no order for this token: nothing to compare")
-    for body in page["list"]:
-        order = model_order(body)
-        if body.get("subTotalAmount") is not None:
-            assert model.e4(body["subTotalAmount"]) == order.subtotal_e4(), body["id"]
-        # the vendor's form leaves couponAmount out of an order without a refund: then
-        # finalAmount cannot be recomputed from the answer
-        if body.get("finalAmount") is not None and "couponAmount" in body:
-            assert model.e4(body["finalAmount"]) == order.final_e4(), body["id"]
-        if body.get("refundedAmount") is not None and body.get("refundableAmount") is not None:
-            assert model.e4(body["refundableAmount"]) == order.final_e4() - model.e4(
-                body["refundedAmount"]
-            ), body["id"]
-            assert model.e4(body["refundedAmount"]) <= order.final_e4(), body["id"]
-        for line in body.get("orderItems") or []:
-            if line.get("total") is not None and line.get("amount") is not None:
-                assert model.e4(line["total"]) == model.e4(line["amount"]) * (
-                    line.get("productNum") or 0
-                )

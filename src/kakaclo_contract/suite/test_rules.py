@@ -15,7 +15,7 @@ from kakaclo_contract.spec_check import SETTLED
 from kakaclo_contract.target import select_target
 
 TARGET = select_target()
-API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
+API = TARGET.path(spec_facts.QUERY_ORDERS.path)
 
 
 @pytest.mark.parametrize(

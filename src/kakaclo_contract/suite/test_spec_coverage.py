@@ -22,7 +22,7 @@ from kakaclo_contract.spec_check import SPEC, operation_of
 from kakaclo_contract.target import select_target
 
 TARGET = select_target()
-API = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path
+API = TARGET.path(spec_facts.QUERY_ORDERS.path)
 # one request of each operation that the sandbox answers 200 when nothing is forced
 CALLS = {
     spec_facts.REFUND_ORDER.operation_id: ("POST", f"{API}/10007/refund"),
@@ -85,9 +85,9 @@ def test_bodies_the_sandbox_refuses_before_reading_them() -> None:
             400,
             ErrorCode.UNSUPPORTED_CONTENT_TYPE,
         )
-        unknown = http.get(spec_facts.SERVER_ROOT + "/v2/no/such/path", headers=auth)
+        unknown = http.get(TARGET.path("/v2/no/such/path"), headers=auth)
         assert (unknown.status_code, unknown.json()["code"]) == (404, ErrorCode.UNKNOWN_PATH)
-        assert operation_of("GET", spec_facts.SERVER_ROOT + "/v2/no/such/path") is None
+        assert operation_of("GET", TARGET.path("/v2/no/such/path")) is None
         wrong_method = http.delete(API, headers=auth)
         assert (wrong_method.status_code, wrong_method.json()["code"]) == (
             405,

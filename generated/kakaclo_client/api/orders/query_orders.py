@@ -133,6 +133,12 @@ def sync_detailed(
     creation and update time. Ids the caller does not own are not an
     error: they simply match nothing, exactly like ids that do not exist.
 
+    **Filters are exact.** The answer holds exactly the caller's orders
+    that match every filter given: `ids` lists each matching order once;
+    a time filter keeps an order whose `createDate` (or `modifyDate`) is
+    at or after the start and at or before the end, boundaries included.
+    The paging rules of `OrderPage` hold for every filter.
+
     Args:
         ids (str | Unset):
         create_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
@@ -196,6 +202,12 @@ def sync(
     creation and update time. Ids the caller does not own are not an
     error: they simply match nothing, exactly like ids that do not exist.
 
+    **Filters are exact.** The answer holds exactly the caller's orders
+    that match every filter given: `ids` lists each matching order once;
+    a time filter keeps an order whose `createDate` (or `modifyDate`) is
+    at or after the start and at or before the end, boundaries included.
+    The paging rules of `OrderPage` hold for every filter.
+
     Args:
         ids (str | Unset):
         create_start_time (datetime.datetime | Unset): An instant in ISO 8601 / RFC 3339; the
@@ -253,6 +265,12 @@ async def asyncio_detailed(
      Lists the caller's orders, one page at a time, filtered by ids and by
     creation and update time. Ids the caller does not own are not an
     error: they simply match nothing, exactly like ids that do not exist.
+
+    **Filters are exact.** The answer holds exactly the caller's orders
+    that match every filter given: `ids` lists each matching order once;
+    a time filter keeps an order whose `createDate` (or `modifyDate`) is
+    at or after the start and at or before the end, boundaries included.
+    The paging rules of `OrderPage` hold for every filter.
 
     Args:
         ids (str | Unset):
@@ -314,6 +332,12 @@ async def asyncio(
      Lists the caller's orders, one page at a time, filtered by ids and by
     creation and update time. Ids the caller does not own are not an
     error: they simply match nothing, exactly like ids that do not exist.
+
+    **Filters are exact.** The answer holds exactly the caller's orders
+    that match every filter given: `ids` lists each matching order once;
+    a time filter keeps an order whose `createDate` (or `modifyDate`) is
+    at or after the start and at or before the end, boundaries included.
+    The paging rules of `OrderPage` hold for every filter.
 
     Args:
         ids (str | Unset):
