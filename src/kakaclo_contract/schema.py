@@ -9,6 +9,7 @@ import schemathesis
 from kakaclo_client import spec_facts
 from schemathesis.config import SchemathesisConfig
 
+from kakaclo_contract import checks as _checks  # noqa: F401  (registers the suite's checks)
 from kakaclo_contract import spec_coverage, summary
 from kakaclo_contract.target import Target
 from kakaclo_spec import default_spec_path

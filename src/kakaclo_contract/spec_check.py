@@ -33,6 +33,26 @@ def observe(method: str, path: str, status: int, content: bytes) -> None:
     spec_coverage.observe(method, path, status, content)
 
 
+def envelope_problem(operation_id: str, status: int, body: object) -> str | None:
+    """The envelope rule: a 200 carries 10000, an error a code its response lists (``x-codes``).
+
+    None when the rule holds, or when it does not apply: a status the operation
+    does not document, or a body that is not an envelope (the schema checks
+    report those).
+    """
+    allowed = SPEC.codes(operation_id, status)
+    if not allowed or not isinstance(body, dict) or "code" not in body:
+        return None
+    code = body["code"]
+    if isinstance(code, bool) or not isinstance(code, int | float) or code not in allowed:
+        listed = ", ".join(str(c) for c in sorted(allowed))
+        return (
+            f"the envelope's code is {code!r}, but a {status} answer carries "
+            f"{'only ' if len(allowed) == 1 else 'one of '}{listed} (openapi.yaml, x-codes)"
+        )
+    return None
+
+
 def label_of(operation_id: str) -> str:
     """``METHOD /path`` of an operation, as the summary names it."""
     method, path, _ = SPEC.operation(operation_id)
@@ -45,6 +65,7 @@ class ResponseAudit:
 
     problems: list[str] = field(default_factory=list)
     checked: int = 0
+    observe_coverage: bool = True  # False when the client's own hook counts spec coverage
 
     def __call__(self, response: httpx.Response) -> None:
         """The httpx response hook."""
@@ -54,12 +75,13 @@ class ResponseAudit:
         response.read()
         self.checked += 1
         summary.record_answer(label_of(operation_id), response.status_code)
-        observe(
-            response.request.method,
-            response.request.url.path,
-            response.status_code,
-            response.content,
-        )
+        if self.observe_coverage:
+            observe(
+                response.request.method,
+                response.request.url.path,
+                response.status_code,
+                response.content,
+            )
         where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
         _, _, operation = SPEC.operation(operation_id)
         if str(response.status_code) not in operation["responses"]:
@@ -75,6 +97,9 @@ class ResponseAudit:
             return
         errors = SPEC.response_schema(operation_id, response.status_code).errors(body)
         self.problems.extend(f"{where}: {error}" for error in errors)
+        broken = envelope_problem(operation_id, response.status_code, body)
+        if broken:
+            self.problems.append(f"{where}: {broken}")
 
     def assert_clean(self) -> None:
         """Fail with every problem seen."""
