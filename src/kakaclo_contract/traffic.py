@@ -2,16 +2,31 @@
 
 One :class:`Traffic` per run paces requests (``--rate``), honours a 429's
 ``Retry-After`` (the suite's own requests resend after it; a paced run also
-holds back its next request), counts answers and 429s per
-operation, remembers operations that hung (later requests to them fail at
-once instead of waiting out the timeout again), and notes every refund a
-server answered 200, so the run can print them. The requests session of
-schemathesis and the httpx clients of the suite both plug into it.
+holds back its next request), counts answers and 429s per operation,
+remembers operations that hung (later requests to them fail at once instead
+of waiting out the timeout again), and notes every refund a server answered
+200, so the run can print them. The requests session of schemathesis and the
+httpx clients of the suite both plug into it.
+
+Pacing assumes the server's bucket may already be full (a run just before,
+another client of the same token): it never bursts, and spaces requests at
+a share of the drain rate. A 429 holds every paced request back for its
+``Retry-After`` (at most ``--max-retry-after``) and cuts the pace by
+:data:`BACK_OFF`; each answer that is not a 429 raises it again by
+:data:`CREEP` (additive increase, multiplicative decrease). The pace climbs
+back to a limit that starts at :data:`CEILING` of the drain rate; a 429 sets
+that limit just below the pace that met it (the share another client leaves),
+and it rises again only at :data:`PROBE` of the pace's speed. Every wait for
+a 429 of a second or more is printed as one line on stderr when it starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -24,11 +39,18 @@ import requests
 from kakaclo_client import spec_facts
 from requests.adapters import HTTPAdapter
 
-from kakaclo_contract.settings import Rate
+from kakaclo_contract.settings import DEFAULT_MAX_RETRY_AFTER, Rate
 from kakaclo_contract.spec_check import label_of, operation_of
 
-# A server may ask for a long pause; the suite waits at most this long per 429.
-LONGEST_RETRY_AFTER = 60.0
+# Shares of the drain rate (``--rate``'s PER_SECOND) the pace moves between.
+# Below the drain rate, a bucket another run left full still empties; the
+# margin is room for jitter and for other traffic of the same token.
+CEILING = 0.9
+FLOOR = 0.1
+BACK_OFF = 0.7  # the pace is multiplied by this on a 429 (once per hold)
+CREEP = 0.01  # ... and raised by this share of the drain rate on every other answer
+PROBE = 0.05  # the limit a 429 lowered rises at this share of CREEP
+NOTICE = 1.0  # seconds: a wait for a 429 this long or longer is printed
 
 
 class TargetHung(AssertionError):
@@ -43,43 +65,85 @@ class CreatedRefund:
     refund_no: str
 
 
+class StderrLines:
+    """Writes lines to stderr as it was when made, so pytest's capture, started later, keeps none.
+
+    ``kakaclo contract`` makes its :class:`Traffic` before pytest starts; a
+    wait printed from inside a test then still reaches the user as it happens.
+    """
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.dup(sys.stderr.fileno())
+        except (AttributeError, OSError, ValueError):  # stderr is not a file (a test runner's)
+            self._fd = None
+
+    def __call__(self, line: str) -> None:
+        """Write one line."""
+        if self._fd is None:
+            print(line, file=sys.stderr, flush=True)
+            return
+        with contextlib.suppress(OSError):  # a closed stderr loses a notice, not the run
+            os.write(self._fd, (line + "\n").encode("utf-8", "replace"))
+
+    def __del__(self, close: Callable[[int], None] = os.close) -> None:
+        if self._fd is not None:
+            close(self._fd)
+
+
 @dataclass
 class Traffic:
     """Pacing, Retry-After, counts and hangs of one run (thread-safe).
 
     Unpaced, generated cases go out as fast as the server answers and a 429
-    is just counted (the verdict fails a run with too many); paced, a 429's
-    ``Retry-After`` also holds back every later request.
+    is just counted (the verdict fails a run with too many); paced, requests
+    are spaced below the drain rate, and a 429's ``Retry-After`` holds back
+    every later request and slows the pace.
     """
 
     rate: Rate | None = None
     timeout: float = 10.0
     token: str | None = None  # the merchant whose bucket the pacing protects
-    max_retry_after: float = LONGEST_RETRY_AFTER  # --max-retry-after
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER  # --max-retry-after
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    say: Callable[[str], None] = field(default_factory=StderrLines)  # the notices of waits
     answers: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
     hung: dict[str, str] = field(default_factory=dict)
     refunds: list[CreatedRefund] = field(default_factory=list)
-    _level: float = 0.0
-    _since: float | None = None
-    _not_before: float = 0.0
+    _pace: float = 0.0  # requests per second now (paced runs); set from the rate
+    _limit: float = 0.0  # the highest pace it climbs back to
+    _next: float | None = None  # the earliest time of the next paced request
+    _not_before: float = 0.0  # the end of a 429's hold
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.rate is not None:
+            self._pace = self._limit = self.rate.per_second * CEILING
+
+    @property
+    def pace(self) -> float:
+        """The pace paced requests go at now, in requests per second (0 unpaced)."""
+        return self._pace
+
+    def _paced(self, authorization: str | None) -> bool:
+        """Whether a request counts against the bucket the pacing protects.
+
+        The limit is the merchant's (per app and store): requests without the
+        run's token (checks that drop or spoil it, the sandbox's control
+        surface) do not drain it.
+        """
+        return self.token is None or authorization == f"Bearer {self.token}"
 
     # -- before a request -----------------------------------------------------
 
     def before(self, method: str, path: str, authorization: str | None = None) -> None:
-        """Fail at once for an operation that hung; else wait for pacing and Retry-After.
-
-        Only requests with the run's token are paced: the limit is the
-        merchant's (per app and store), and requests without it (checks that
-        drop or spoil the token, the sandbox's control surface) do not drain it.
-        """
+        """Fail at once for an operation that hung; else wait for pacing and Retry-After."""
         label = self._label(method, path)
         if label in self.hung:
             raise TargetHung(self.hung[label] + " (earlier in this run; not sent again)")
-        if self.token is not None and authorization != f"Bearer {self.token}":
+        if not self._paced(authorization):
             return
         while True:
             with self._lock:
@@ -89,34 +153,104 @@ class Traffic:
             self.sleep(wait)
 
     def _admit(self) -> float:
+        """0 to send now (and book the slot), else the seconds to wait first."""
         now = self.clock()
         if now < self._not_before:
             return self._not_before - now
         if self.rate is None:
             return 0.0
-        if self._since is not None:
-            self._level = max(0.0, self._level - (now - self._since) * self.rate.per_second)
-        self._since = now
-        if self._level + 1 <= self.rate.burst:
-            self._level += 1
-            return 0.0
-        return (self._level + 1 - self.rate.burst) / self.rate.per_second
+        if self._next is not None and now < self._next:
+            return self._next - now
+        # No credit for time the run spent elsewhere: that would be a burst.
+        self._next = now + 1 / self._pace
+        return 0.0
 
     # -- after an answer --------------------------------------------------------
 
     def after(
-        self, method: str, path: str, status: int, retry_after: str | None, body: bytes
+        self,
+        method: str,
+        path: str,
+        status: int,
+        retry_after: str | None,
+        body: bytes,
+        authorization: str | None = None,
     ) -> None:
-        """Count the answer; hold off after a 429; note a refund answered 200."""
+        """Count the answer; pace after it (a 429 holds back and slows); note a refund made."""
         label = self._label(method, path)
+        notice = None
         with self._lock:
             self.answers[label] += 1
             if status == 429:
                 self.throttled[label] += 1
-                if self.rate is not None:  # paced: the server's word beats our estimate
-                    self._not_before = max(self._not_before, self.clock() + seconds(retry_after))
+            if self.rate is not None and self._paced(authorization):
+                if status == 429:
+                    notice = self._back_off(label, asked_wait(retry_after))
+                else:
+                    self._climb(self.rate.per_second)
+        if notice:
+            self.say(notice)
         if status == 200 and operation_of(method, path) == spec_facts.REFUND_ORDER.operation_id:
             self._note_refund(path, body)
+
+    def _climb(self, drain: float) -> None:
+        self._limit = min(self._limit + PROBE * CREEP * drain, CEILING * drain)
+        self._pace = min(self._pace + CREEP * drain, self._limit)
+
+    def _back_off(self, label: str, asked: float) -> str | None:
+        """Hold every paced request back for the 429's wait, slow down; the line to print."""
+        assert self.rate is not None
+        now = self.clock()
+        holding = now < self._not_before
+        if not holding:  # 429s to requests already in flight at the first one cut it once
+            floor = self.rate.per_second * FLOOR
+            self._limit = max(self._pace * CEILING, floor)
+            self._pace = max(self._pace * BACK_OFF, floor)
+        wait = min(asked, self.max_retry_after)
+        longer = now + wait - max(now, self._not_before)
+        self._not_before = max(self._not_before, now + wait)
+        if longer < NOTICE:
+            return None
+        return (
+            f"kakaclo contract: 429 from {label}; waiting {_seconds(wait)} s "
+            f"({self._asked(asked)}), then pacing at {self._pace:.2g} requests/s"
+        )
+
+    def resend_wait(
+        self, method: str, path: str, retry_after: str | None, authorization: str | None = None
+    ) -> float | None:
+        """The seconds to wait before sending a request again after its 429, or None: do not.
+
+        A Retry-After above ``--max-retry-after`` is not waited out: the 429
+        stands (the run counts it as throttled). A paced request waits in
+        :meth:`before`, for the hold its 429 set (and printed); an unpaced one
+        waits the returned time, printed here when it is a second or more.
+        """
+        asked = asked_wait(retry_after)
+        label = self._label(method, path)
+        if asked > self.max_retry_after:
+            if self.rate is None or not self._paced(authorization):
+                self.say(
+                    f"kakaclo contract: 429 from {label}; {self._asked(asked)}: "
+                    "not waited out, the 429 stands"
+                )
+            return None
+        if self.rate is not None and self._paced(authorization):
+            return 0.0
+        if asked >= NOTICE:
+            self.say(
+                f"kakaclo contract: 429 from {label}; waiting {_seconds(asked)} s "
+                "(Retry-After) before sending it again"
+            )
+        return asked
+
+    def _asked(self, asked: float) -> str:
+        if asked <= self.max_retry_after:
+            return "Retry-After"
+        return (
+            f"the server asked for {_seconds(asked)} s, more than --max-retry-after "
+            f"{_seconds(self.max_retry_after)}"
+        )
 
     def timed_out(self, method: str, path: str) -> TargetHung:
         """Remember a hang and return the failure to raise."""
@@ -159,13 +293,17 @@ class Traffic:
             return len(self.refunds)
 
 
-def seconds(retry_after: str | None) -> float:
-    """The wait a Retry-After header asks for, in seconds (bounded)."""
+def asked_wait(retry_after: str | None) -> float:
+    """The wait a 429's Retry-After header asks for, in seconds (1 when missing or unreadable)."""
     try:
         wait = float(retry_after) if retry_after else 1.0
     except ValueError:
         wait = 1.0  # an HTTP date or garbage: the spec says seconds
-    return min(max(wait, 0.0), LONGEST_RETRY_AFTER)
+    return 1.0 if math.isnan(wait) else max(wait, 0.0)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 class PacedAdapter(HTTPAdapter):
@@ -192,6 +330,7 @@ class PacedAdapter(HTTPAdapter):
             response.status_code,
             response.headers.get("Retry-After"),
             response.content,
+            authorization,
         )
         return response
 
@@ -209,7 +348,8 @@ class PacedTransport(httpx.BaseTransport):
     """httpx transport of the suite's own clients: paced, counted, and patient with 429.
 
     The suite's own requests (flows, rules, preflight) resend after the
-    server's ``Retry-After`` a few times; every 429 still counts.
+    server's ``Retry-After`` a few times, unless it is above
+    ``--max-retry-after``; every 429 still counts.
     """
 
     ATTEMPTS = 4
@@ -220,26 +360,27 @@ class PacedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send (resending while the answer is 429), pacing and counting each attempt."""
+        method, path = request.method, request.url.path
+        authorization = request.headers.get("Authorization")
         for attempt in range(self.ATTEMPTS):
-            self.traffic.before(
-                request.method, request.url.path, request.headers.get("Authorization")
-            )
+            self.traffic.before(method, path, authorization)
             try:
                 response = self.inner.handle_request(request)
                 response.read()
             except httpx.TimeoutException:
-                raise self.traffic.timed_out(request.method, request.url.path) from None
+                raise self.traffic.timed_out(method, path) from None
+            retry_after = response.headers.get("Retry-After")
             self.traffic.after(
-                request.method,
-                request.url.path,
-                response.status_code,
-                response.headers.get("Retry-After"),
-                response.content,
+                method, path, response.status_code, retry_after, response.content, authorization
             )
             if response.status_code != 429 or attempt == self.ATTEMPTS - 1:
                 return response
+            wait = self.traffic.resend_wait(method, path, retry_after, authorization)
+            if wait is None:
+                return response
             response.close()
-            self.traffic.sleep(seconds(response.headers.get("Retry-After")))
+            if wait > 0:
+                self.traffic.sleep(wait)
         raise AssertionError("unreachable")
 
     def close(self) -> None:

@@ -52,11 +52,17 @@ def gate_reasons(settings: RunSettings) -> list[str]:
     total, throttled = summary.checked_answers()
     share = throttled / total if total else 0.0
     if share > settings.max_429_share:
+        advice = (
+            f"the run was paced at --rate {settings.rate} and backed off on every 429, so the "
+            "server's limit is lower than that or another client is using most of this "
+            "token's: give --rate the server's limit, or run while the token is idle"
+            if settings.rate
+            else "pace the run to the server's limit (--rate 120/2 is the vendor's) and fit the "
+            "case budget to it (--max-examples)"
+        )
         reasons.append(
             f"the checks did not reach the server: {throttled} of {total} checked answers "
-            f"({share:.0%}) were 429, more than the {settings.max_429_share:.0%} allowed; pace "
-            "the run to the server's limit (--rate 120/2 is the vendor's) and fit the case "
-            "budget to it (--max-examples)"
+            f"({share:.0%}) were 429, more than the {settings.max_429_share:.0%} allowed; " + advice
         )
     for label in READ_OPERATIONS:
         seen = summary.answered(label)
