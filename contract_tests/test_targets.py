@@ -135,6 +135,45 @@ def test_refund_mode_refunds_one_piece_at_a_time_of_the_named_orders_only(
     assert round(refunded, 4) == 14.46
 
 
+def test_refund_mode_creates_no_refund_but_the_guarded_ones(
+    tmp_path: Path, no_control: LiveSandbox
+) -> None:
+    # A cap far above what the run can use, so that an accidental refund would show.
+    run = contract(
+        tmp_path,
+        no_control.base_url,
+        "--allow-refunds",
+        "--order-id",
+        "10007",
+        "--max-refunds",
+        "60",
+    )
+    assert run.code == 0, run.output[-4000:]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    orders = httpx.get(
+        no_control.base_url + "/openapi/v2/order/orders", params={"pageSize": 250}, headers=auth
+    ).json()["data"]["list"]
+    listed: dict[str, list[str]] = {}
+    for order in orders:
+        refunds = httpx.get(
+            no_control.base_url + f"/openapi/v2/order/orders/refund/{order['id']}",
+            params={"pageSize": 250},
+            headers=auth,
+        ).json()["data"]
+        listed[order["id"]] = [refund["refundNo"] for refund in refunds["list"]]
+    # every refund the server holds is one the run reported, on the named order only
+    assert {order_id for order_id, numbers in listed.items() if numbers} == {"10007"}, listed
+    assert sorted(listed["10007"]) == sorted(r["refundNo"] for r in run.summary["refundsCreated"])
+    # ... and each took one piece: they settle at once, every piece of 10007 costs 7.23, and
+    # once all its 10 pieces are refunded, refundedAmount is its finalAmount (freight too)
+    order = next(o for o in orders if o["id"] == "10007")
+    pieces = sum(line["productNum"] for line in order["orderItems"])
+    if order["refundStatus"] == "refunded":
+        assert len(listed["10007"]) == pieces == 10
+    else:
+        assert round(order["refundedAmount"] / 7.23) == len(listed["10007"]) > 1
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

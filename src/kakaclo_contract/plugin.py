@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from _pytest.nodeid import coerce_node_id
 from hypothesis import settings as hypothesis_settings
@@ -108,6 +109,66 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         own = f"{item.parent.nodeid}::{item.name}" if item.parent else item.nodeid
         if item.nodeid != own and item.name.startswith(item.nodeid.rpartition("::")[2] + "["):
             item._id = coerce_node_id(own)  # pytest 9 keeps the node id here
+
+
+def _is_check_failure(error: BaseException) -> bool:
+    """An assertion (a check that failed), or a group of them (schemathesis, hypothesis)."""
+    if isinstance(error, AssertionError):
+        return True
+    if isinstance(error, BaseExceptionGroup):
+        return all(_is_check_failure(inner) for inner in error.exceptions)
+    return False
+
+
+def one_line(where: str, error: BaseException) -> str:
+    """An unexpected exception of a suite test as one line naming the test and the request."""
+    message = " ".join(str(error).split())[:300] or "(no message)"
+    request = getattr(error, "request", None)
+    if isinstance(request, httpx.Request):
+        during = f"{request.method} {request.url}"
+    else:
+        during = spec_coverage.LAST_ANSWER[0] if spec_coverage.LAST_ANSWER else "no answer yet"
+    return f"{where}: unexpected {type(error).__name__}: {message} (last request: {during})"
+
+
+def _unexpected(config: pytest.Config, excinfo: Any) -> BaseException | None:
+    if not _is_run(config) or excinfo is None:
+        return None
+    error = excinfo.value
+    skipped = (pytest.skip.Exception, pytest.exit.Exception, KeyboardInterrupt)
+    if isinstance(error, skipped) or _is_check_failure(error):
+        return None
+    return error  # type: ignore[no-any-return]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Each test names only its own requests."""
+    spec_coverage.LAST_ANSWER.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """In a contract run, an unexpected exception is a failed check of one line, never a
+    traceback: the test's name, the exception and the last request."""
+    outcome = yield
+    report = outcome.get_result()
+    error = _unexpected(item.config, call.excinfo)
+    if error is not None and report.failed:
+        report.longrepr = one_line(item.nodeid, error)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    """The same for a suite module that fails while it is loaded (it reads its target then);
+    the report keeps only the exception's text, so the line is made from that."""
+    outcome = yield
+    report = outcome.get_result()
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if _is_run(collector.config) and report.failed and crash is not None:
+        message = " ".join(str(crash.message).split())[:300]
+        if not message.startswith("AssertionError"):
+            during = spec_coverage.LAST_ANSWER[0] if spec_coverage.LAST_ANSWER else "none"
+            report.longrepr = f"{collector.nodeid}: unexpected {message} (last request: {during})"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import schemathesis
@@ -11,12 +10,14 @@ from schemathesis.config import SchemathesisConfig
 
 from kakaclo_contract import checks as _checks  # noqa: F401  (registers the suite's checks)
 from kakaclo_contract import spec_coverage, summary
+from kakaclo_contract.spec_check import SPEC
 from kakaclo_contract.target import Target
 from kakaclo_spec import default_spec_path
 
 # schemathesis's defaults for negative data, and 413
 NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428"]
 NEGATIVE_STATUSES += ["429", "5xx"]
+REFUND_REQUEST = "RefundRequest"  # the body schema of Refund Order
 DEMO_REFUNDABLE = ("10001", "10002", "10007", "10008", "10009", "10010")
 
 
@@ -92,36 +93,55 @@ def load_schema(target: Target) -> Any:
     return schema
 
 
-def guard_refund_case(target: Target, case: Any) -> None:
-    """On a real service, cut a Refund Order case to one piece of an allowed order's line.
+# The token a refund-mode case carries when it must reach no order: the server must answer 401.
+SPOILT_TOKEN = "Bearer kakaclo-contract-not-a-token"
 
-    An empty body would refund the whole order, so every body that is an
-    object gets ``orderItems`` naming one piece of a real line (a negative
-    case keeps whatever made it invalid). Raises RefundCapReached once the
-    run created as many refunds as it may.
+
+def _valid_order_id(order_id: str) -> bool:
+    _, _, operation = SPEC.operation(spec_facts.REFUND_ORDER.operation_id)
+    for parameter in operation.get("parameters", []):
+        resolved = SPEC.resolve(parameter)
+        if resolved.get("in") == "path" and resolved.get("name") == "id":
+            return SPEC.compile(resolved["schema"]).is_valid(order_id)
+    raise KeyError("Refund Order has no path parameter id")  # the spec changed under us
+
+
+def _invalid_body(body: Any) -> bool:
+    """A body that is sent and breaks the schema (a missing body is not: a real service
+    might read it as a whole-order refund)."""
+    sent = isinstance(body, dict | list | str | int | float)  # JSON true/false are ints
+    return sent and not SPEC.component(REFUND_REQUEST).is_valid(body)
+
+
+def guard_refund_case(target: Target, case: Any) -> None:
+    """On a real service, only the guarded one-piece refund may refund anything.
+
+    Every Refund Order case sent there is one of:
+
+    - an id that fails the spec's ``OrderId`` pattern (it names no order anywhere), or a
+      body that breaks the schema (refused before any order is read): sent as drawn;
+    - a positive case: it becomes the guarded refund, one piece of a real line of an
+      order named with ``--order-id`` (an empty body would refund the whole order);
+      RefundCapReached once the run created as many refunds as it may;
+    - any other case (negative only in a header or the query, say): it carries a token
+      no merchant has, so it reaches no order (an id not named with ``--order-id`` can
+      still be a real order of the same merchant).
     """
     if not target.guarded or case.operation.method.upper() != "POST":
         return
+    order_id = (case.path_parameters or {}).get("id")
+    if not isinstance(order_id, str) or not _valid_order_id(order_id):
+        return
+    if _invalid_body(case.body):
+        return
+    positive = case.meta is None or not case.meta.generation.mode.is_negative
+    if not positive or not isinstance(case.body, dict):
+        case.headers = {**(case.headers or {}), "Authorization": SPOILT_TOKEN}
+        return
     allowed = target.settings.refund_order_ids
-    order_id = str((case.path_parameters or {}).get("id", ""))
     if order_id not in allowed:
-        if not re.search(r"[0-9]", order_id):
-            return  # names no order on any server
-        # The spec's examples and the coverage phase use ids of their own (the
-        # vendor's 10001, "010001", "-1"): a real service may read a number
-        # into them, so only an allowed id is ever sent.
+        # The spec's examples and the coverage phase use ids of their own (the vendor's
+        # 10001): only an allowed id is ever refunded.
         order_id = allowed[sum(map(ord, order_id)) % len(allowed)]
         case.path_parameters = {**(case.path_parameters or {}), "id": order_id}
-    piece = target.next_piece(order_id).one_piece()
-    body = case.body
-    if not isinstance(body, dict):
-        return
-    items = body.get("orderItems")
-    positive = case.meta is None or not case.meta.generation.mode.is_negative
-    if positive or not isinstance(items, list) or not items:
-        body["orderItems"] = [piece]
-    else:
-        first = items[0]
-        if isinstance(first, dict) and isinstance(first.get("quantity"), int):
-            first["quantity"] = min(first["quantity"], 1)
-        body["orderItems"] = [first]
+    case.body = {**case.body, "orderItems": [target.next_piece(order_id).one_piece()]}

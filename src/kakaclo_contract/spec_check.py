@@ -74,6 +74,9 @@ class ResponseAudit:
             return
         response.read()
         self.checked += 1
+        from kakaclo_contract import spec_coverage  # late: it imports this module
+
+        spec_coverage.remember(response)
         summary.record_answer(label_of(operation_id), response.status_code)
         if self.observe_coverage:
             observe(

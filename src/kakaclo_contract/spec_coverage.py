@@ -50,9 +50,19 @@ def observe(method: str, path: str, status: int, content: bytes) -> None:
         CODES[body["code"]] += 1
 
 
+# The last answer the suite's own clients received, to name it when a test fails unexpectedly.
+LAST_ANSWER: list[str] = []
+
+
+def remember(response: httpx.Response) -> None:
+    """Note the last answer (named when a test fails unexpectedly)."""
+    LAST_ANSWER[:] = [f"{response.request.method} {response.request.url} -> {response.status_code}"]
+
+
 def observe_response(response: httpx.Response) -> None:
     """An httpx response hook (sync clients)."""
     response.read()
+    remember(response)
     observe(
         response.request.method, response.request.url.path, response.status_code, response.content
     )
@@ -61,6 +71,7 @@ def observe_response(response: httpx.Response) -> None:
 async def observe_response_async(response: httpx.Response) -> None:
     """An httpx response hook (async clients)."""
     await response.aread()
+    remember(response)
     observe(
         response.request.method, response.request.url.path, response.status_code, response.content
     )
