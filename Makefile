@@ -22,7 +22,7 @@ CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_RE
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation fuzz serve bench profile bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation mutation-http fuzz serve bench profile bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -114,6 +114,12 @@ MUTATION_MAX_SECONDS ?= 3600
 mutation: $(GEN_STAMP) ## Mutation score of the contract suite over the refund rules (mutmut; up to an hour)
 	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) KAKACLO_PROFILE=mutation \
 		$(PY) tools/mutation.py --max-seconds $(MUTATION_MAX_SECONDS)
+
+# Not in make test (its smoke is): the read-only suite once per HTTP mutant (contract_tests/mutants.py)
+# through a mutating proxy in front of a sandbox with history; writes reports/mutation-http.json.
+MUTATION_HTTP_ARGS ?=
+mutation-http: $(GEN_STAMP) ## HTTP mutation score of the read-only contract suite (~7 min; MUTATION_HTTP_ARGS="--only NAME")
+	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) $(PY) -m tools.mutation_http $(MUTATION_HTTP_ARGS)
 
 FUZZ_ARGS ?=
 fuzz: $(GEN_STAMP) ## schemathesis CLI, every phase and check, 500 examples per operation, vs a started sandbox (<= 15 min)
