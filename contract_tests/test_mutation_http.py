@@ -62,7 +62,7 @@ def test_the_unmutated_run_passes_and_three_mutants_are_killed_read_only(templat
         progress=lines.append,
     )
     report = "\n".join(lines)
-    assert baselines["readOnly"]["exit_code"] == 0, report
+    assert baselines["readOnly"]["exit"] == 0, report
     assert "refundMode" not in baselines  # no unobservable mutant among these
     assert {v.name: v.verdict for v in verdicts} == dict.fromkeys(SMOKE, "killed"), report
     assert all(v.changed for v in verdicts), report  # each one changed some exchange

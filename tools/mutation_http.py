@@ -31,7 +31,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,14 @@ class Run:
         if self.exit_code == EXIT_PASSED:
             return SURVIVED
         return NOT_RUN
+
+    def as_json(self) -> dict[str, Any]:
+        """The report's form of a baseline run."""
+        return {
+            "exit": self.exit_code,
+            "seconds": round(self.seconds, 1),
+            "failures": self.failures,
+        }
 
 
 @dataclass
@@ -231,7 +239,7 @@ def measure(
     verdicts: list[Verdict] = []
     with HistorySandbox(template) as sandbox:
         run, _ = run_through_proxy(sandbox.root, None, timeout=timeout, max_examples=max_examples)
-        baselines["readOnly"] = asdict(run)
+        baselines["readOnly"] = run.as_json()
         progress(f"baseline, read-only: exit {run.exit_code} in {run.seconds:.1f} s")
         if run.exit_code != EXIT_PASSED:
             raise BaselineFailed(
@@ -242,7 +250,7 @@ def measure(
                 run, _ = run_through_proxy(
                     fresh.root, None, refund_mode=True, timeout=timeout, max_examples=max_examples
                 )
-            baselines["refundMode"] = asdict(run)
+            baselines["refundMode"] = run.as_json()
             progress(f"baseline, refund mode: exit {run.exit_code} in {run.seconds:.1f} s")
             if run.exit_code != EXIT_PASSED:
                 raise BaselineFailed(
