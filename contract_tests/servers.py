@@ -115,6 +115,25 @@ async def _hang(scope: Scope, receive: Receive, send: Send) -> None:
     await asyncio.sleep(3600)
 
 
+class AtRoot:
+    """Serve the wrapped sandbox's API at the server root, as Prism's and Specmatic's mocks do:
+    ``/openapi/v2/...`` instead of ``/openapi/openapi/v2/...``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/openapi/v2/"):
+            scope = {**scope, "path": "/openapi" + scope["path"], "raw_path": None}
+        await self.app(scope, receive, send)
+
+
+def _ok_code_broken(status: int, body: bytes) -> tuple[int, str, bytes] | None:
+    if status != 200:
+        return None
+    return 200, "application/json", json.dumps({**json.loads(body), "code": 10001}).encode()
+
+
 def faulty_app(kind: str) -> ASGIApp:
     """A server that breaks the contract as ``kind`` says (``conforming`` breaks nothing)."""
     if kind == "not-the-api":
@@ -122,6 +141,10 @@ def faulty_app(kind: str) -> ASGIApp:
     sandbox: ASGIApp = create_app(db=":memory:", rate_limit=None, control=False)
     if kind == "conforming":
         return sandbox
+    if kind == "at-root":
+        return AtRoot(sandbox)
+    if kind == "at-root-code-10001":
+        return AtRoot(RewriteResponses(sandbox, _ok_code_broken))
     if kind == "html-errors":
         return RewriteResponses(sandbox, _html_errors)
     if kind == "wrong-envelope":

@@ -267,6 +267,21 @@ def test_servers_that_break_the_contract_fail_with_the_right_exit_code(
     assert run.summary["exitCode"] == code
 
 
+@pytest.mark.parametrize(("kind", "code"), [("at-root", 0), ("at-root-code-10001", 1)])
+def test_a_mock_that_serves_at_its_root_gets_the_same_run(
+    tmp_path: Path, kind: str, code: int
+) -> None:
+    with ThreadServer(faulty_app(kind)) as server:
+        root = server.base_url.removesuffix("/openapi")
+        run = contract(tmp_path, root, "--timeout", "5")
+    assert run.code == code, run.output[-4000:]
+    assert "Traceback" not in run.output and "JSONDecodeError" not in run.output
+    walk = run.summary["operations"]["GET /openapi/v2/order/orders/refund/{id}"]["statuses"]
+    assert int(walk["200"]) >= 10  # every order listed was read, under the root's own paths
+    if code:
+        assert "Envelope rule broken: the envelope's code is 10001" in run.output
+
+
 def test_a_port_nobody_listens_on(tmp_path: Path) -> None:
     run = contract(tmp_path, f"http://127.0.0.1:{free_port()}/openapi")
     assert run.code == 2

@@ -130,6 +130,19 @@ def test_every_error_code_is_documented_under_exactly_one_status() -> None:
         assert statuses == {code // 100}, f"code {code} appears under {statuses}"
 
 
+def test_every_response_states_the_envelope_rule_in_x_codes() -> None:
+    # x-codes is the rule tools read (a 200 carries 10000; an error, a code its response
+    # lists); it must say what the examples and descriptions say.
+    for _, _, operation in spec().operations():
+        operation_id = operation["operationId"]
+        for status in operation["responses"]:
+            codes = spec().codes(operation_id, int(status))
+            if status == "200":
+                assert codes == {10000}, operation_id
+            else:
+                assert codes == spec().documented_error_codes(operation_id, int(status))
+
+
 def test_schema_valid_requests_never_get_400_business_rules_are_409() -> None:
     # 400 is documented for schema violations only; every rule code is a 409.
     rule_codes = spec().documented_error_codes("refundOrder", 409)

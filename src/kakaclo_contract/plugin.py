@@ -157,6 +157,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = one_line(item.nodeid, error)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(
+    node: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+) -> None:
+    """schemathesis's failed checks as their message (checks, answer, curl), not its frames
+    (after schemathesis's own hook, which puts the frames back)."""
+    found = call.excinfo.value if call.excinfo is not None else None
+    if _is_run(node.config) and isinstance(found, BaseExceptionGroup) and _is_check_failure(found):
+        report.longrepr = f"{node.nodeid}: {found.message}"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     """The same for a suite module that fails while it is loaded (it reads its target then);
