@@ -22,7 +22,7 @@ from kakaclo_client import spec_facts
 
 from kakaclo_contract import account
 from kakaclo_contract.account import PageRead
-from kakaclo_contract.spec_check import ResponseAudit
+from kakaclo_contract.spec_check import SPEC, ResponseAudit
 from kakaclo_contract.target import OTHER_MERCHANT_TOKEN, select_target
 
 TARGET = select_target()
@@ -57,6 +57,7 @@ class Walk:
     past_the_last: list[str] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
     unstable: list[str] = field(default_factory=list)
     tenancy: list[str] = field(default_factory=list)
     tenancy_checked: int = 0
@@ -235,6 +236,38 @@ def _check_unknown_ids(reader: Reader, walk: Walk) -> None:
         walk.unknown.append(f"Query Order ids={','.join(UNKNOWN_IDS)} lists {sorted(got)}")
 
 
+def example_order_ids() -> list[str]:
+    """The order ids the spec's examples name (the vendor's, which the demo data holds too)."""
+    document = SPEC.document
+    found = [str(document["components"]["parameters"]["OrderId"]["example"])]
+    for _, _, operation in SPEC.operations():
+        for parameter in operation.get("parameters", []):
+            if SPEC.resolve(parameter).get("name") == "ids":
+                found += str(SPEC.resolve(parameter).get("example", "")).split(",")
+        for example in (
+            SPEC.resolve(operation["responses"]["200"])["content"]["application/json"]
+            .get("examples", {})
+            .values()
+        ):
+            data = SPEC.resolve(example)["value"].get("data")
+            for entry in data.get("list", []) if isinstance(data, dict) else []:
+                found.append(str(entry.get("id")))
+    return sorted({order_id for order_id in found if order_id.isdigit()})
+
+
+def _check_listed(reader: Reader, walk: Walk) -> None:
+    """An order whose refunds Query Refund answers is the caller's, so Query Order lists it."""
+    for order_id in example_order_ids():
+        if order_id in walk.orders:
+            continue
+        status, _ = reader.get(REFUNDS.format(id=order_id))
+        if status == 200 and not _everything(reader, ids=order_id):
+            walk.unlisted.append(
+                f"Query Refund of order {order_id} answered 200, but Query Order ids={order_id} "
+                "does not list it"
+            )
+
+
 def _check_stability(reader: Reader, walk: Walk) -> None:
     """A refund keeps its number, and a settled one its status, from one read to the next."""
     with_refunds = [o for o in walk.orders if walk.refunds_of(o)][:STABILITY_SAMPLE]
@@ -293,6 +326,7 @@ def walked() -> Walk:
         _walk_refunds(reader, walk)
         _check_filters(reader, walk)
         _check_unknown_ids(reader, walk)
+        _check_listed(reader, walk)
         _check_stability(reader, walk)
         other = _other_token()
         if other is not None:
@@ -374,6 +408,10 @@ def test_refund_statuses_agree_with_their_orders() -> None:
 
 def test_ids_that_do_not_exist_are_404() -> None:
     _fail_on(walked().unknown, "unknown ids")
+
+
+def test_an_order_query_refund_answers_is_listed() -> None:
+    _fail_on(walked().unlisted, "orders Query Order does not list")
 
 
 def test_refund_numbers_and_settled_statuses_stay() -> None:
