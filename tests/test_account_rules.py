@@ -143,7 +143,7 @@ def test_refund_statuses_against_their_order(
 
 
 def test_amount_rules() -> None:
-    order = {
+    order: dict[str, Any] = {
         "id": "1",
         "subTotalAmount": 14.46,
         "freightAmount": 2.5,
@@ -167,7 +167,10 @@ def test_amount_rules() -> None:
 
 
 def test_time_filters_include_their_boundaries() -> None:
-    orders = [{"id": "1", "createDate": "2026-11-01T00:00:00Z"}, {"id": "2", "createDate": None}]
+    orders: list[dict[str, Any]] = [
+        {"id": "1", "createDate": "2026-11-01T00:00:00Z"},
+        {"id": "2", "createDate": None},
+    ]
     at = account.instant("2026-11-01T00:00:00Z")
     assert account.filtered(orders, "createDate", at, at) == {"1"}
     assert (

@@ -137,6 +137,7 @@ def test_every_response_states_the_envelope_rule_in_x_codes() -> None:
         operation_id = operation["operationId"]
         for status in operation["responses"]:
             codes = spec().codes(operation_id, int(status))
+            assert codes is not None, (operation_id, status)
             if status == "200":
                 assert codes == {10000}, operation_id
             else:
