@@ -138,6 +138,8 @@ def create_app(
         routes += [
             Route("/_sandbox/reset", control.reset, methods=["POST"]),
             Route("/_sandbox/clock/advance", control.advance_clock, methods=["POST"]),
+            Route("/_sandbox/clock/freeze", control.freeze_clock, methods=["POST"]),
+            Route("/_sandbox/clock/resume", control.resume_clock, methods=["POST"]),
             Route("/_sandbox/info", control.info, methods=["GET"]),
             Route("/_sandbox/orders", control.create_order, methods=["POST"]),
             Route("/_sandbox/failures", control.add_failures, methods=["POST"]),

@@ -1,7 +1,9 @@
 """The sandbox's control surface (not the vendor's): reset, clock, info.
 
-``POST /_sandbox/reset``                  back to the demo data
+``POST /_sandbox/reset``                  back to the demo data, on a running clock at the real time
 ``POST /_sandbox/clock/advance?seconds=N`` move the clock; due refunds settle at once
+``POST /_sandbox/clock/freeze``            stop the clock on a whole second (advance still moves it)
+``POST /_sandbox/clock/resume``            let the clock run again from where it stands
 ``GET  /_sandbox/info``                   version and settings; 200 means "a sandbox"
 ``POST /_sandbox/orders``                 add an order (Query Order shape) for the token's merchant
 ``POST|GET|DELETE /_sandbox/failures``    queue, list or clear failures on demand
@@ -26,6 +28,7 @@ from kakaclo_sandbox.web import failures, render
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.handlers import read_limited_body, sandbox_of
 from kakaclo_sandbox.web.responses import OrjsonResponse
+from kakaclo_sandbox.web.state import Sandbox
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 # ASCII digits with an optional fraction: float() would also take "1_0", " 5 ",
@@ -54,8 +57,41 @@ async def advance_clock(request: Request) -> OrjsonResponse:
             f"got {text[:40]!r}",
         )
     sandbox.advance_clock(seconds)
+    return _clock_answer(sandbox)
+
+
+async def freeze_clock(request: Request) -> OrjsonResponse:
+    """Stop the sandbox's clock on the next whole second (it stays there until advanced or
+    resumed) and settle what fell due."""
+    sandbox = sandbox_of(request)
+    _no_parameters(request)
+    sandbox.freeze_clock()
+    return _clock_answer(sandbox)
+
+
+async def resume_clock(request: Request) -> OrjsonResponse:
+    """Let the sandbox's clock run again from the instant it stands at."""
+    sandbox = sandbox_of(request)
+    _no_parameters(request)
+    sandbox.resume_clock()
+    return _clock_answer(sandbox)
+
+
+def _no_parameters(request: Request) -> None:
+    # freeze?seconds=N or freeze?at=... would look like it does more than it does
+    if request.query_params:
+        names = ", ".join(sorted(request.query_params))[:80]
+        raise ApiError(
+            400,
+            ErrorCode.SCHEMA_VIOLATION,
+            f"{request.url.path} takes no query parameters, got {names}",
+        )
+
+
+def _clock_answer(sandbox: Sandbox) -> OrjsonResponse:
     settled = sandbox.settlement.settle_now(sandbox.now())
-    return OrjsonResponse(render.envelope({"now": iso(sandbox.now()), "settled": settled}, "ok"))
+    data = {"now": iso(sandbox.now()), "frozen": sandbox.clock.frozen, "settled": settled}
+    return OrjsonResponse(render.envelope(data, "ok"))
 
 
 async def info(request: Request) -> OrjsonResponse:
@@ -70,6 +106,7 @@ async def info(request: Request) -> OrjsonResponse:
                 "now": iso(sandbox.now()),
                 "honoursIdempotencyKey": True,
                 "clock": {
+                    "frozen": sandbox.clock.frozen,
                     "maxAdvanceSeconds": MAX_ADVANCE_SECONDS,
                     "latest": iso(LATEST),
                 },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
@@ -24,6 +25,7 @@ from kakaclo_sandbox.web.validation import OperationValidator
 from kakaclo_spec import Spec
 
 CLOCK_OFFSET = "clock_offset"
+CLOCK_FROZEN_AT = "clock_frozen_at"  # empty while the clock runs
 log = logging.getLogger("kakaclo_sandbox")
 
 
@@ -52,11 +54,14 @@ class Sandbox:
             self.store.close()
             raise
         offset = float(self.store.get_meta(CLOCK_OFFSET) or 0.0)
-        self.clock = SandboxClock(clock, offset) if clock else SandboxClock(offset=offset)
+        frozen_at = float(self.store.get_meta(CLOCK_FROZEN_AT) or "nan")
+        self.clock = SandboxClock(clock or time.time, offset)
+        if math.isfinite(frozen_at) and frozen_at <= LATEST:
+            self.clock.frozen_at = frozen_at  # frozen before a restart: still frozen
         if not math.isfinite(self.clock.now()) or self.clock.now() > LATEST:
             # a database from a version without the bound: back to the real time
             log.warning("the stored clock offset is out of range; the clock starts from now")
-            self.clock.offset = 0.0
+            self.clock.restart()
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
         self.in_flight = InFlight()
         self.settlement = Settlement(self.store)
@@ -69,18 +74,34 @@ class Sandbox:
         return self.clock.now()
 
     def advance_clock(self, seconds: float) -> None:
-        """Move the sandbox's clock and remember the offset across restarts."""
+        """Move the sandbox's clock and remember it across restarts."""
         self.clock.advance(seconds)
+        self._clock_moved()
+
+    def freeze_clock(self) -> None:
+        """Stop the sandbox's clock on a whole second; it stays stopped across restarts."""
+        self.clock.freeze()
+        self._clock_moved()
+
+    def resume_clock(self) -> None:
+        """Let the sandbox's clock run again from where it stands."""
+        self.clock.resume()
+        self._clock_moved()
+
+    def _clock_moved(self) -> None:
+        frozen_at = self.clock.frozen_at
         with self.store.transaction() as db:
             self.store.set_meta(db, CLOCK_OFFSET, repr(self.clock.offset))
+            self.store.set_meta(db, CLOCK_FROZEN_AT, "" if frozen_at is None else repr(frozen_at))
         self.changes.changed()
 
     def reset(self) -> None:
-        """Back to the data file (or the demo data), the real time and empty rate-limit buckets."""
+        """Back to the data file (or the demo data), the real time on a running clock and
+        empty rate-limit buckets: as a new sandbox."""
         demo.reset(self.store, self.data)
         self.settlement.reload()
         self.failures.clear()
-        self.clock.offset = 0.0
+        self.clock.restart()
         if self.limiter:
             self.limiter.reset()
         self.changes.changed()
@@ -92,7 +113,8 @@ class Sandbox:
         if merchant is None:
             raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing or unknown bearer token")
         if self.limiter:
-            wait = self.limiter.take(token.strip(), self.now())
+            # real time, not the sandbox's: a frozen clock must not stop the bucket draining
+            wait = self.limiter.take(token.strip(), self.clock.real())
             if wait:
                 raise ApiError(
                     429,
