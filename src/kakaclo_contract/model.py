@@ -314,7 +314,7 @@ class Model:
     def expect(self, request: Request) -> Expected:
         """What Refund Order must answer to ``request`` now."""
         self.settle_due()
-        entry = self._live_key(request.key)
+        entry = self.live_key(request.key)
         if entry is not None:
             # "the same key with the same order and body replays the stored answer";
             # "with another order or body answers 409 IDEMPOTENCY_KEY_REUSED"
@@ -360,11 +360,12 @@ class Model:
                 if refund.status == PENDING and refund.due <= self.now:
                     settle(order, refund)
 
-    def _live_key(self, key: str | None) -> KeyEntry | None:
-        """A key's entry while it lives: "stored, per merchant, for 24 hours"."""
+    def live_key(self, key: str | None) -> KeyEntry | None:
+        """A key's entry while it lives: "stored, per merchant, for 24 hours", so live
+        while stored after 24 hours ago (and gone exactly 24 hours after it was stored)."""
         if key is None:
             return None
         entry = self.keys.get(key)
-        if entry is None or self.now - entry.stored_at >= KEY_LIFETIME:
+        if entry is None or not entry.stored_at > self.now - KEY_LIFETIME:
             return None
         return entry

@@ -173,6 +173,22 @@ class Target:
         with self.http() as http:
             http.post("/_sandbox/clock/advance", params={"seconds": seconds}).raise_for_status()
 
+    def freeze_clock(self) -> str:
+        """Stop the sandbox's clock on a whole second; return that instant (ISO 8601, exact).
+
+        Frozen, the clock moves only through :meth:`advance_clock`, so what a test
+        expects over a network never depends on how long its requests took.
+        """
+        with self.http() as http:
+            answer = http.post("/_sandbox/clock/freeze")
+            answer.raise_for_status()
+        return str(answer.json()["data"]["now"])
+
+    def resume_clock(self) -> None:
+        """Let the sandbox's clock run again (``POST /_sandbox/reset`` does that too)."""
+        with self.http() as http:
+            http.post("/_sandbox/clock/resume").raise_for_status()
+
     def renew(self) -> None:
         """In-process: a new sandbox app, so its set-up code runs again (a URL target: no-op)."""
         if self._build is not None:

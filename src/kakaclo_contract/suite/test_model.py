@@ -2,24 +2,30 @@
 
 A hypothesis state machine sends random sequences of partial and whole-order
 refunds, refunds meant to fail, replays and mismatches of keys, bursts of
-concurrent refunds, queries and clock moves. After every step it compares
-the answer's status and code, and every visible field of Query Refund and
-Query Order of the orders involved, with what the model says. Refund numbers
-and dates come from the answers; the model is never refreshed from Query
-Order. A difference fails with the shrunk sequence as curl lines.
+concurrent refunds, queries and clock moves, among them moves to just before,
+exactly at and just after a refund's due time and a key's expiry. After every
+step it compares the answer's status and code, and every visible field of
+Query Refund and Query Order of the orders involved, with what the model says.
+Refund numbers and dates come from the answers; the model is never refreshed
+from Query Order. A difference fails with the shrunk sequence as curl lines.
+
+The sandbox's clock is frozen for the test (``POST /_sandbox/clock/freeze``,
+on a whole second) and moved only by the machine, in-process and over a
+network alike: the model's clock is the sandbox's to the bit (the same start,
+the same additions), so no decision depends on how long a request took.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
 import json
 import shlex
-import time
 from typing import Any
 
 import httpx
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from kakaclo_client import spec_facts
@@ -78,9 +84,9 @@ DYNAMIC = {"status", "refundStatus", "refundedAmount", "refundableAmount", "orde
 DATES = {"modifyDate", "refundDate", "cancelDate"}
 SENT_ONCE_REFUNDED = ("currencyCode", "couponAmount", "promotionAmount")
 LINE_SENT_ONCE_REFUNDED = ("stockStatus", "fulfillmentStatus")
-# Over a network the sandbox's clock runs on: the model's lags by LAG seconds, and a
-# refund due within 2 x LAG of it is asked about before the comparison.
-LAG = 1.0
+CLOCK = "/_sandbox/clock"
+# where the clock goes from a time bound the model knows, in seconds
+SIDES = (-1, 1, 0)  # before (then at), after, at
 
 
 class Transcript:
@@ -109,6 +115,17 @@ class Transcript:
 
 def _number(answer: httpx.Response) -> str:
     return str(answer.json()["data"])
+
+
+def _instant(text: str) -> float:
+    """Epoch seconds of an ISO 8601 instant of the API (exact for whole seconds)."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _seconds_text(seconds: float) -> str:
+    """A clock advance as the control surface takes it (at most 9 decimals); the model
+    adds ``float()`` of this very text, as the sandbox does."""
+    return f"{seconds:.9f}".rstrip("0").rstrip(".")
 
 
 def model_order(body: dict[str, Any]) -> model.Order:
@@ -142,7 +159,6 @@ class ModelMachine(RuleBasedStateMachine):
         self.http: httpx.Client = TARGET.http()
         self.auth = {"Authorization": f"Bearer {TARGET.token}"}
         self.transcript = Transcript(TARGET)
-        self.started = time.monotonic()
         self.keys = 0
         # The first request sent with each key, whatever it was answered. The rules that
         # reuse keys draw from here, never from the model's stored keys: which refunds of a
@@ -155,12 +171,12 @@ class ModelMachine(RuleBasedStateMachine):
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _sync_clock(self) -> None:
-        """The model's clock: the advances, plus (over a network) the time that passed."""
-        self.model.now = self.advanced
-        if not TARGET.in_process:  # the in-process clock stands still between advances
-            self.model.now += time.monotonic() - self.started - LAG
-        self.model.settle_due()
+    def _advance(self, seconds: float) -> None:
+        """Move the sandbox's clock and the model's by the same seconds."""
+        text = _seconds_text(max(0.0, seconds))
+        answer = self._send("POST", f"{CLOCK}/advance", params={"seconds": text})
+        self._check(answer.status_code == 200, f"clock/advance: {answer.text[:200]}")
+        self.model.advance(float(text))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.auth, **kwargs.pop("headers", {})}
@@ -191,12 +207,14 @@ class ModelMachine(RuleBasedStateMachine):
     @initialize()
     def start_from_the_demo_data(self) -> None:
         TARGET.reset()
-        self.started = time.monotonic()  # the reset puts the sandbox's clock back to now
         self.transcript.add("POST", "/_sandbox/reset")
+        # from here on the sandbox's time is the model's: it moves only by _advance
+        frozen_at = _instant(TARGET.freeze_clock())
+        self.transcript.add("POST", f"{CLOCK}/freeze")
         added = self._send("POST", "/_sandbox/orders", json=COMPLETED_ORDER)
         self._check(added.status_code == 200, f"POST /_sandbox/orders: {added.text[:200]}")
         info = self.http.get("/_sandbox/info").json()["data"]
-        self.advanced = 0.0
+        self._check(info["clock"]["frozen"] is True, f"after clock/freeze: {info['clock']}")
         orders = {}
         self.snapshots: dict[str, dict[str, Any]] = {}
         for order_id in ORDERS:
@@ -216,7 +234,7 @@ class ModelMachine(RuleBasedStateMachine):
             )
         self.vendor_forms = self.snapshots["10001"]["refundStatus"] == NO_STATUS
         self.model = model.Model(
-            orders=orders, settle_after=float(info["settings"]["settleAfterSeconds"])
+            orders=orders, settle_after=float(info["settings"]["settleAfterSeconds"]), now=frozen_at
         )
 
     # -- the steps -----------------------------------------------------------------------
@@ -295,8 +313,6 @@ class ModelMachine(RuleBasedStateMachine):
             )
             for i, q in picks
         ]
-        self._sync_clock()
-        self._settle_the_uncertain(self.model.orders[order_id])
         for request in requests:
             self.transcript.add("POST", f"{API}/{order_id}/refund", request.body(), self.auth)
         answers = asyncio.run(self._send_together(requests))
@@ -331,11 +347,54 @@ class ModelMachine(RuleBasedStateMachine):
     @rule(seconds=st.sampled_from([1, 3, 5, 10, 3600, 90_000]))
     def let_time_pass(self, seconds: int) -> None:
         """The sandbox's clock moves; due refunds settle, keys older than 24 h expire."""
-        TARGET.advance_clock(seconds)
-        self.transcript.add("POST", f"/_sandbox/clock/advance?seconds={seconds}")
-        self.advanced += seconds
+        self._advance(seconds)
         for order_id in ORDERS:
             self._compare(order_id)
+
+    # The two time bounds the model knows, each checked 1 s before (then at), at, and 1 s
+    # after it. Nothing is drawn from the model's state (the bound is computed from it), so
+    # every case draws alike whatever the server chose in a burst.
+
+    @rule(side=st.sampled_from(SIDES))
+    def step_to_a_due_time(self, side: int) -> None:
+        """The clock to ``side`` s from the due time of the newest pending refund (a new
+        refund of one piece when none is pending), then the orders with pending refunds
+        compared; from 1 s before, on to the due time and compared again."""
+        if not self._pending_dues():
+            self._refund_one_piece(keyed=False)
+        dues = self._pending_dues()  # none with a settle-after of 0
+        if not dues:
+            event("time bound: no refund pending")
+            return
+        due = max(dues)
+        pending = [
+            order.id
+            for order in self.model.orders.values()
+            if any(refund.status == model.PENDING for refund in order.refunds)
+        ]
+        for offset in (side, 0) if side < 0 else (side,):
+            self._advance(due + offset - self.model.now)
+            event(f"time bound: settlement {offset:+d} s")
+            for order_id in pending:
+                self._compare(order_id)
+
+    @rule(side=st.sampled_from(SIDES))
+    def step_to_a_key_expiry(self, side: int) -> None:
+        """The clock to ``side`` s from the end of the 24 hours of the newest live key (a
+        new keyed refund of one piece when none lives), then its first request again;
+        from 1 s before (a replay), on to the end and again (a new request)."""
+        if not self._live_keys():
+            self._refund_one_piece(keyed=True)
+        live = self._live_keys()
+        if not live:
+            event("time bound: no key live")
+            return
+        key = max(live, key=lambda k: self.model.keys[k].stored_at)
+        expiry = self.model.keys[key].stored_at + model.KEY_LIFETIME
+        for offset in (side, 0) if side < 0 else (side,):
+            self._advance(expiry + offset - self.model.now)
+            event(f"time bound: key expiry {offset:+d} s")
+            self._refund(self.sent[key])
 
     @rule(order_id=st.sampled_from(ORDERS))
     def query(self, order_id: str) -> None:
@@ -345,10 +404,7 @@ class ModelMachine(RuleBasedStateMachine):
     @rule(order_ids=st.lists(st.sampled_from(ORDERS + NOT_MINE), min_size=2, max_size=5))
     def query_several_orders(self, order_ids: list[str]) -> None:
         """Query Order with several ids: the caller's among them, as the model says."""
-        self._sync_clock()
-        for order_id in order_ids:
-            if order_id in self.model.orders:
-                self._settle_the_uncertain(self.model.orders[order_id])
+        self.model.settle_due()
         page = self._send("GET", API, params={"ids": ",".join(order_ids)}).json()["data"]
         mine = {order_id for order_id in order_ids if order_id in self.model.orders}
         listed = {order["id"]: order for order in page["list"]}
@@ -363,8 +419,8 @@ class ModelMachine(RuleBasedStateMachine):
     )
     def query_orders_by_time(self, column: str, bounds: str, data: st.DataObject) -> None:
         """A time range lists exactly the orders whose date (as the listing says) is in it."""
-        if not TARGET.in_process:
-            # over a network modifyDate has fractions of a second the answer does not show
+        if not self.model.settle_after.is_integer():
+            # a settlement then sets a modifyDate with a fraction the answer does not show
             column = "create"
         listing = self._send("GET", API, params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM}).json()[
             "data"
@@ -406,6 +462,30 @@ class ModelMachine(RuleBasedStateMachine):
         remark = "[fail] on purpose" if failing else "please"
         return model.Request(order_id, items, remark, model.DEFAULT_REASON, key)
 
+    def _pending_dues(self) -> list[float]:
+        return [
+            refund.due
+            for order in self.model.orders.values()
+            for refund in order.refunds
+            if refund.status == model.PENDING
+        ]
+
+    def _live_keys(self) -> list[str]:
+        return [key for key in self.sent if self.model.live_key(key) is not None]
+
+    def _refund_one_piece(self, keyed: bool) -> bool:
+        """Refund one piece of the first line the model says is refundable; True if sent."""
+        for order_id in dict.fromkeys(REFUND_TARGETS):
+            order = self.model.orders[order_id]
+            for line in order.lines:
+                item = model.Item(
+                    line.item_id, line.sku_code, 1, line.country_code or CountryCode.CN
+                )
+                if self.model.expect(model.Request(order_id, (item,))).plan is not None:
+                    self._refund(self._request(order_id, (item,), failing=False, keyed=keyed))
+                    return True
+        return False
+
     async def _send_together(self, requests: list[model.Request]) -> list[httpx.Response]:
         async with TARGET.async_http() as http:
             return list(
@@ -420,9 +500,6 @@ class ModelMachine(RuleBasedStateMachine):
     def _refund(self, request: model.Request, remember: bool = True) -> None:
         if request.key and remember:
             self.sent.setdefault(request.key, request)
-        self._sync_clock()
-        if request.order_id in self.model.orders:
-            self._settle_the_uncertain(self.model.orders[request.order_id])
         expected = self.model.expect(request)
         headers = {"Idempotency-Key": request.key} if request.key else {}
         answer = self._send(
@@ -458,9 +535,8 @@ class ModelMachine(RuleBasedStateMachine):
     # -- comparing -----------------------------------------------------------------------
 
     def _compare(self, order_id: str) -> None:
-        self._sync_clock()
+        self.model.settle_due()  # a settle-after of 0: due as soon as created
         order = self.model.orders[order_id]
-        self._settle_the_uncertain(order)
         # Query Order first: it must settle what is due by itself
         body = self._send("GET", API, params={"ids": order_id}).json()["data"]["list"][0]
         self._compare_order(order_id, body)
@@ -500,25 +576,6 @@ class ModelMachine(RuleBasedStateMachine):
             (body.get("refundDate") is not None) == (succeeded or initially),
             f"Query Order {order_id}: refundDate {body.get('refundDate')!r}",
         )
-
-    def _settle_the_uncertain(self, order: model.Order) -> None:
-        """Over a network, a refund close to its due time may or may not have settled yet:
-        the server's answer says which (only the time is taken from it, never the outcome)."""
-        if TARGET.in_process:
-            return
-        horizon = self.model.now + 2 * LAG
-        pending = [r for r in order.refunds if r.status == model.PENDING and r.due <= horizon]
-        if not pending:
-            return
-        listed = self.http.get(
-            f"{API}/refund/{order.id}",
-            params={"pageSize": spec_facts.PAGE_SIZE_MAXIMUM},
-            headers=self.auth,
-        )
-        statuses = {e["refundNo"]: e["refundStatus"] for e in listed.json()["data"]["list"]}
-        for refund in pending:
-            if statuses.get(refund.number) != model.PENDING:
-                model.settle(order, refund)
 
     @staticmethod
     def _refund_entry(refund: model.Refund) -> dict[str, Any]:
@@ -568,4 +625,7 @@ def test_the_server_follows_the_model() -> None:
     # longer sequences than the profile's: keys, replays and settlements need a few steps
     case = ModelMachine.TestCase
     case.settings = settings(parent=settings.default, stateful_step_count=STEPS)
-    case().runTest()
+    try:
+        case().runTest()
+    finally:
+        TARGET.resume_clock()  # running again, as a fresh sandbox's clock
