@@ -4,8 +4,9 @@
   server refuses exactly the requests that would exceed it;
 - refundableAmount = finalAmount - refundedAmount at every step (both are left
   out of an order without a refund, refundStatus "NULL", as the vendor does);
-- a settled refund never changes again, and every refund is settled once its
-  time has come (``settleAfterSeconds`` of the sandbox's clock);
+- a settled refund never changes again, and every refund is pending until its
+  time has come and settled from then on (``settleAfterSeconds`` of the
+  sandbox's clock, frozen for the test and moved only by the machine);
 - an idempotent replay never creates a second refund.
 """
 
@@ -69,6 +70,7 @@ class RefundMachine(RuleBasedStateMachine):
     @initialize()
     def start_from_the_demo_data(self) -> None:
         TARGET.reset()
+        TARGET.freeze_clock()  # over a network too, time passes only in let_time_pass
         for order_id in ORDERS:
             self.model.lines[order_id] = {
                 (line["itemId"], line["countryCode"]): line["productNum"]
@@ -227,11 +229,14 @@ class RefundMachine(RuleBasedStateMachine):
 
     @invariant()
     def refunds_settle_when_due(self) -> None:
-        # Each at its own time: a refund that settles must not hold back a later one.
+        # Each at its own time: a refund that settles must not hold back a later one,
+        # and none settles before its time.
         for number, refund in self.model.refunds.items():
+            status = self.statuses.get(number)
             if self.elapsed - refund.created >= self.settle_after:
-                status = self.statuses.get(number)
                 assert status in SETTLED, f"{number} is due but {status}"
+            else:
+                assert status == RefundStatus.PENDING_REVIEW, f"{number} is not due but {status}"
 
     @invariant()
     def every_refund_is_known(self) -> None:
@@ -240,4 +245,7 @@ class RefundMachine(RuleBasedStateMachine):
 
 def test_business_properties_hold() -> None:
     TARGET.require_sandbox("resets the data and moves the clock")
-    RefundMachine.TestCase().runTest()
+    try:
+        RefundMachine.TestCase().runTest()
+    finally:
+        TARGET.resume_clock()  # running again, as a fresh sandbox's clock

@@ -51,11 +51,14 @@ def refund_order_id() -> str:
 
 
 @pytest.fixture
-def sandbox_order() -> str:
-    """The vendor's example order on a freshly reset sandbox."""
+def sandbox_order() -> Iterator[str]:
+    """The vendor's example order on a freshly reset sandbox, its clock frozen for the test
+    (over a network too, a refund stays pending until the test moves the clock)."""
     TARGET.require_sandbox("refunds a whole order; a real service gets one piece at a time")
     TARGET.reset()
-    return VENDOR_ORDER
+    TARGET.freeze_clock()
+    yield VENDOR_ORDER
+    TARGET.resume_clock()
 
 
 @pytest.fixture

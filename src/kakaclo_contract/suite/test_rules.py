@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -53,16 +54,28 @@ def test_another_merchants_order_does_not_exist() -> None:
         assert listed["list"] == []
 
 
-def test_refunds_settle_each_at_its_own_time() -> None:
+@pytest.fixture
+def frozen_sandbox() -> Iterator[float]:
+    """The demo data on a sandbox whose clock stands still until the test moves it (over a
+    network too, a refund stays pending however slow the requests); its settle-after."""
+    TARGET.require_sandbox("moves the clock")
+    TARGET.reset()
+    with TARGET.http() as http:
+        settle_after = float(
+            http.get("/_sandbox/info").json()["data"]["settings"]["settleAfterSeconds"]
+        )
+    if settle_after <= 0:
+        pytest.skip("needs a settle-after above 0 s: with 0 a refund is never seen pending")
+    TARGET.freeze_clock()
+    yield settle_after
+    TARGET.resume_clock()
+
+
+def test_refunds_settle_each_at_its_own_time(frozen_sandbox: float) -> None:
     """A refund that settles must not hold back one due later (the sandbox keeps the earliest due
     time in memory)."""
-    TARGET.require_sandbox("moves the clock")
+    settle_after = frozen_sandbox
     with TARGET.http() as http:
-        info = http.get("/_sandbox/info").json()["data"]
-        settle_after = float(info["settings"]["settleAfterSeconds"])
-        if settle_after < 2:
-            pytest.skip(f"needs a settle-after of 2 s or more, not {settle_after:g} s")
-        TARGET.reset()
         auth = {"Authorization": f"Bearer {TARGET.token}"}
         order = http.get(API, params={"ids": "10001"}, headers=auth).json()["data"]["list"][0]
         line = max(order["orderItems"], key=lambda item: item["productNum"])  # 2 pieces or more
@@ -89,18 +102,13 @@ def test_refunds_settle_each_at_its_own_time() -> None:
         assert statuses()[second] in SETTLED, statuses()
 
 
-def test_a_refund_that_fails_gives_its_pieces_back() -> None:
+def test_a_refund_that_fails_gives_its_pieces_back(frozen_sandbox: float) -> None:
     """A refund that settles to refund_failed (a sandbox fails one whose remark has
     `[fail]`) leaves nothing refunded: its pieces are refundable again, the order is
     refunding no more, and its modifyDate is the refund's due time."""
-    TARGET.require_sandbox("moves the clock and fails a refund on purpose")
-    TARGET.reset()
+    settle_after = frozen_sandbox
     auth = {"Authorization": f"Bearer {TARGET.token}"}
     with TARGET.http() as http:
-        info = http.get("/_sandbox/info").json()["data"]
-        settle_after = float(info["settings"]["settleAfterSeconds"])
-        if settle_after < 2:  # over a network it could settle before it is seen pending
-            pytest.skip(f"needs a settle-after of 2 s or more, not {settle_after:g} s")
 
         def order() -> dict[str, Any]:
             page = http.get(API, params={"ids": "10001"}, headers=auth).json()["data"]
