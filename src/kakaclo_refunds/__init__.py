@@ -13,6 +13,7 @@ from kakaclo_refunds.errors import (
     NotFoundError,
     QuantityExceededError,
     RateLimitedError,
+    Reconciliation,
     RefundNotAllowedError,
     RefundOutcomeUnknownError,
     RefundWaitTimeout,
@@ -24,7 +25,7 @@ from kakaclo_refunds.errors import (
     ValidationError,
 )
 from kakaclo_refunds.orders import Address, Option, Order, OrderLine, Parcel, clean_order
-from kakaclo_refunds.retry import RetryPolicy
+from kakaclo_refunds.retry import RetryNotice, RetryPolicy
 
 __all__ = [
     "Address",
@@ -44,11 +45,13 @@ __all__ = [
     "Parcel",
     "QuantityExceededError",
     "RateLimitedError",
+    "Reconciliation",
     "RefundNotAllowedError",
     "RefundOutcomeUnknownError",
     "RefundWaitTimeout",
     "RequestInfo",
     "RequestTimeoutError",
+    "RetryNotice",
     "RetryPolicy",
     "ServerError",
     "TransportError",

@@ -35,10 +35,11 @@ from kakaclo_client.types import Response
 from kakaclo_refunds import _core, retry
 from kakaclo_refunds.errors import KakacloError, NotFoundError, RequestInfo
 from kakaclo_refunds.orders import Order, clean_order
-from kakaclo_refunds.retry import RetryableOutcome, RetryPolicy, is_ambiguous
+from kakaclo_refunds.retry import RetryableOutcome, RetryNotice, RetryPolicy, is_ambiguous
 
 T = TypeVar("T")
 Progress = Callable[[Refund, float], None]
+OnRetry = Callable[[RetryNotice], None]
 
 REFUND_PATH = spec_facts.REFUND_ORDER.path
 QUERY_REFUND_PATH = spec_facts.QUERY_REFUND.path
@@ -102,11 +103,13 @@ class BaseClient:
         retry_policy: RetryPolicy | None,
         clock: Callable[[], float],
         honours_idempotency_key: bool | None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         self.base_url = _core.base_url_from(base_url)
         self.retry = retry_policy or RetryPolicy()
         self._clock = clock
         self._honours_keys = honours_idempotency_key
+        self._on_retry = on_retry
 
     # -- requests ---------------------------------------------------------------
 
@@ -121,23 +124,47 @@ class BaseClient:
             raise _core.unparseable(error, request) from error
         return _core.checked(response, expected, request)
 
+    def _pause(self, attempt: int, error: Exception, seconds: float) -> Flow[None]:
+        """Tell ``on_retry`` what failed and how long the wait is, then wait."""
+        if self._on_retry is not None:
+            cause, found = error, None
+            if isinstance(error, RetryableOutcome):
+                cause, found = error.cause, error.reconciliation
+            if isinstance(cause, KakacloError):
+                self._on_retry(RetryNotice(attempt, self.retry.attempts, cause, seconds, found))
+        yield Sleep(seconds)
+
     def _retried(self, attempt: Callable[[], Flow[T]]) -> Flow[T]:
         # The first attempt runs bare: most calls succeed at once, and entering
         # tenacity's loop costs about 30 us, more than the rest of this layer.
         try:
             return (yield from attempt())
         except Exception as error:
-            if self.retry.attempts == 1 or not retry.is_transient(error):
-                raise
-            yield Sleep(self.retry.delay(1, error))
+            if self.retry.attempts == 1 or not self.retry.retries(error):
+                stopped = self.retry.stopped(error)
+                if stopped is error:
+                    raise
+                raise stopped from error
+            yield from self._pause(1, error, self.retry.delay(1, error))
         # tenacity decides the rest (attempts, waits, Retry-After); its sleep only
         # notes the wait, which this flow yields so that each client sleeps its own way.
         waits: list[float] = []
-        for state in retry.retrying(self.retry, waits.append, done=1):
-            if waits:
-                yield Sleep(waits.pop())
-            with state:
-                result = yield from attempt()
+        failed: list[Exception] = []
+        try:
+            for state in retry.retrying(self.retry, waits.append, done=1):
+                if waits:
+                    yield from self._pause(len(failed) + 1, failed[-1], waits.pop())
+                with state:
+                    try:
+                        result = yield from attempt()
+                    except Exception as error:
+                        failed.append(error)
+                        raise
+        except Exception as error:
+            stopped = self.retry.stopped(error)
+            if stopped is error:
+                raise
+            raise stopped from error
         return result
 
     def _page(
@@ -181,6 +208,7 @@ class BaseClient:
         before: set[str] | None = None
         if not honours:
             before = {refund.refund_no for refund in (yield from self._list_refunds(order_id))}
+        reached: list[bool] = []  # one per unanswered attempt: may it have reached the server?
 
         def attempt() -> Flow[str]:
             try:
@@ -194,14 +222,26 @@ class BaseClient:
                 )
                 return str(answer.data)
             except KakacloError as error:
-                if before is None or not is_ambiguous(error):
+                if not is_ambiguous(error):
+                    raise
+                reached.append(_core.may_have_reached(error))
+                if before is None:
                     raise
                 return (yield from self._reconcile(order_id, before, remark, error, request))
 
         try:
             return (yield from self._retried(attempt))
         except RetryableOutcome as exhausted:
-            raise exhausted.cause from None
+            if not any(reached):
+                raise exhausted.cause from None
+            unknown = _core.outcome_unknown(
+                order_id, exhausted.cause, request, honours, exhausted.reconciliation
+            )
+            raise unknown from exhausted.cause
+        except KakacloError as error:
+            if not (any(reached) and is_ambiguous(error)):
+                raise
+            raise _core.outcome_unknown(order_id, error, request, honours, None) from error
 
     def _reconcile(
         self,
@@ -214,7 +254,7 @@ class BaseClient:
         try:
             after = yield from self._list_refunds(order_id)
         except KakacloError as lookup:
-            raise _core.lookup_failed(order_id, error, lookup, request) from error
+            raise _core.lookup_failed(order_id, before, error, lookup, request) from error
         return _core.reconcile(order_id, before, after, remark, error, request)
 
     def _list_refunds(self, order_id: str) -> Flow[list[Refund]]:

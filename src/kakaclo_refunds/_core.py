@@ -33,6 +33,7 @@ from kakaclo_refunds.errors import (
     ErrorAnswer,
     KakacloError,
     NotFoundError,
+    Reconciliation,
     RefundOutcomeUnknownError,
     RefundWaitTimeout,
     RequestInfo,
@@ -225,20 +226,26 @@ def reconcile(
     (``RetryableOutcome``: send again). More: ``RefundOutcomeUnknownError``.
     """
     candidates = new_refunds(before, after, remark)
+    found = Reconciliation(order_id, tuple(sorted(before)), tuple(r.refund_no for r in candidates))
     if len(candidates) == 1:
         return candidates[0].refund_no
     if not candidates:
-        raise RetryableOutcome(error)
+        raise RetryableOutcome(error, found)
     raise RefundOutcomeUnknownError(
         f"refund of order {order_id} may have gone through ({error.message}); "
         f"{len(candidates)} new refunds could be it",
         request,
-        {"error": str(error), "new_refunds": [r.refund_no for r in candidates]},
+        {"error": str(error), "new_refunds": list(found.new)},
+        reconciliation=found,
     )
 
 
 def lookup_failed(
-    order_id: str, error: KakacloError, lookup: KakacloError, request: RequestInfo
+    order_id: str,
+    before: set[str],
+    error: KakacloError,
+    lookup: KakacloError,
+    request: RequestInfo,
 ) -> RefundOutcomeUnknownError:
     """Reconciliation could not even list the refunds."""
     return RefundOutcomeUnknownError(
@@ -246,6 +253,33 @@ def lookup_failed(
         f"Query Refund failed too ({lookup.message})",
         request,
         {"error": str(error), "lookup_error": str(lookup)},
+        reconciliation=Reconciliation(order_id, tuple(sorted(before)), (), str(lookup)),
+    )
+
+
+def may_have_reached(error: KakacloError) -> bool:
+    """Whether a request that got no good answer may have reached the server.
+
+    Only a connection that was never made (refused, unresolved, timed out while
+    connecting) proves it did not.
+    """
+    return not isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+def outcome_unknown(
+    order_id: str,
+    error: KakacloError,
+    request: RequestInfo,
+    honours: bool,
+    reconciliation: Reconciliation | None,
+) -> RefundOutcomeUnknownError:
+    """The retries are spent and some attempt may have made the refund."""
+    return RefundOutcomeUnknownError(
+        f"refund of order {order_id} may have gone through: the last attempt failed with {error}",
+        request,
+        {"error": str(error)},
+        honours_idempotency_key=honours,
+        reconciliation=reconciliation,
     )
 
 

@@ -1,12 +1,18 @@
 """``kakaclo``: orders and refunds from the shell, on top of ``KakacloClient``.
 
 Exit codes: 0 success; 1 an API or network error; 2 bad usage; 3 the refund
-settled as ``refund_failed``; 4 a wait or watch timed out.
+settled as ``refund_failed``; 4 a wait or watch timed out; 5 ``refund create``
+got no answer it can trust and the refund may exist (it prints the
+Idempotency-Key it sent and the command that finishes safely); 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import datetime
+import os
+import shlex
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -15,12 +21,14 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
+from kakaclo_client import spec_facts
 from kakaclo_client.models import CountryCode, Refund, RefundReason, RefundStatus
 from rich.text import Text
 
 from kakaclo_refunds import _core, extras
 from kakaclo_refunds.cli_output import (
     Column,
+    RetryWaits,
     cell,
     console,
     error_json,
@@ -29,10 +37,17 @@ from kakaclo_refunds.cli_output import (
     print_table,
 )
 from kakaclo_refunds.client import KakacloClient
-from kakaclo_refunds.errors import ApiError, KakacloError, RefundWaitTimeout
+from kakaclo_refunds.errors import (
+    ApiError,
+    KakacloError,
+    RefundOutcomeUnknownError,
+    RefundWaitTimeout,
+)
 from kakaclo_refunds.orders import Order
+from kakaclo_refunds.retry import DEFAULT_RETRY_AFTER_CAP, RetryPolicy
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUND_FAILED, EXIT_TIMEOUT = 1, 2, 3, 4
+EXIT_OUTCOME_UNKNOWN = 5  # refund create: the refund may exist (see _outcome_unknown)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 HELP = {"help_option_names": ["-h", "--help"]}
 
@@ -62,6 +77,17 @@ Token = Annotated[
     typer.Option("--token", envvar="KAKACLO_TOKEN", help="Bearer token.", show_default=False),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+MaxRetryAfter = Annotated[
+    float,
+    typer.Option(
+        "--max-retry-after",
+        envvar="KAKACLO_MAX_RETRY_AFTER",
+        metavar="SECONDS",
+        min=0,
+        help="The longest Retry-After (429, 503) waited out before a retry; a longer one "
+        "stops the command with the server's wait in the message.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -128,12 +154,24 @@ def _settings(base_url: str | None, token: str | None, as_json: bool) -> tuple[s
 
 @contextmanager
 def _client(
-    base_url: str | None, token: str | None, as_json: bool = False
+    base_url: str | None,
+    token: str | None,
+    as_json: bool = False,
+    max_retry_after: float = DEFAULT_RETRY_AFTER_CAP,
+    waits: RetryWaits | None = None,
 ) -> Iterator[KakacloClient]:
-    """A client, with every error turned into one clear line (or JSON) and an exit code."""
+    """A client, with every error turned into one clear line (or JSON) and an exit code;
+    its retries' waits show on stderr (``waits``)."""
     url, found = _settings(base_url, token, as_json)
+    waits = waits or RetryWaits(err)
     try:
-        with KakacloClient(token=found, base_url=url) as client:
+        with KakacloClient(
+            token=found,
+            base_url=url,
+            retry=RetryPolicy(retry_after_cap=max_retry_after),
+            on_retry=waits.notice,
+            sleep=waits.sleep,
+        ) as client:
             yield client
     except RefundWaitTimeout as timeout:
         raise _fail(
@@ -143,6 +181,9 @@ def _client(
         raise _fail(_api_message(error), error.hint, as_json=as_json, error=error) from None
     except KakacloError as error:
         raise _fail(error.message, error.hint, as_json=as_json, error=error) from None
+    except KeyboardInterrupt:  # during a read, or a retry's wait: nothing is left half done
+        err.print(Text("interrupted"))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _parse_time(value: str | None, option: str) -> datetime.datetime | None:
@@ -168,6 +209,7 @@ def orders_list(
     ] = 100,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many.")] = None,
     as_json: AsJson = False,
+    max_retry_after: MaxRetryAfter = DEFAULT_RETRY_AFTER_CAP,
 ) -> None:
     """List orders across pages.
 
@@ -180,7 +222,7 @@ def orders_list(
         "updated_to": _parse_time(updated_to, "--updated-to"),
     }
     found: list[Order] = []
-    with _client(base_url, token, as_json) as client:
+    with _client(base_url, token, as_json, max_retry_after) as client:
         for order in client.iter_orders(
             ids=ids.split(",") if ids else None, page_size=page_size, **filters
         ):
@@ -222,12 +264,13 @@ def orders_show(
     base_url: BaseUrl = None,
     token: Token = None,
     as_json: AsJson = False,
+    max_retry_after: MaxRetryAfter = DEFAULT_RETRY_AFTER_CAP,
 ) -> None:
     """Show one order with its lines (what a refund item names).
 
     Example: kakaclo orders show 10001
     """
-    with _client(base_url, token, as_json) as client:
+    with _client(base_url, token, as_json, max_retry_after) as client:
         order = client.get_order(order_id)
     if as_json:
         print_json(order.to_json())
@@ -309,6 +352,7 @@ def _settled_exit(order_id: str, refund: Refund, as_json: bool) -> None:
 
 def _wait(
     client: KakacloClient,
+    waits: RetryWaits,
     order_id: str,
     refund_no: str,
     timeout: float,
@@ -332,6 +376,7 @@ def _wait(
             )
         else:
             with out.status(Text(f"refund {refund_no}: waiting…")) as status:
+                waits.status = status  # a retry's wait shows on this line, not a second one
 
                 def progress(refund: Refund, elapsed: float) -> None:
                     seen(refund, elapsed)
@@ -358,8 +403,102 @@ def _wait(
     _settled_exit(order_id, refund, as_json)
 
 
+REASON_HELP = (
+    "Refund reason, one of: "
+    + "; ".join(reason.value for reason in RefundReason)
+    + f" (default: {spec_facts.DEFAULT_REFUND_REASON}; quote it in a shell)."
+)
 Timeout = Annotated[float, typer.Option(min=0, help="Seconds to wait before giving up.")]
 Poll = Annotated[float, typer.Option(min=0.01, help="First poll interval (it grows to 60 s).")]
+
+
+def _create_command(
+    order_id: str,
+    item: list[str] | None,
+    reason: RefundReason | None,
+    remark: str | None,
+    wait: bool,
+    base_url: str | None,
+    as_json: bool,
+) -> list[str]:
+    """The ``refund create`` that was run, as words (the token never among them)."""
+    words = ["kakaclo", "refund", "create", order_id]
+    for text in item or ():
+        words += ["--item", text]
+    if not item:
+        words.append("--whole-order")
+    if reason is not None:
+        words += ["--reason", reason.value]
+    if remark is not None:
+        words += ["--remark", remark]
+    if base_url and base_url != os.environ.get(_core.BASE_URL_ENV):
+        words += ["--base-url", base_url]
+    if wait:
+        words.append("--wait")
+    if as_json:
+        words.append("--json")
+    return words
+
+
+def _outcome_unknown(
+    error: RefundOutcomeUnknownError | None,
+    key: str,
+    honours: bool,
+    command: list[str],
+    order_id: str,
+    as_json: bool,
+    message: str,
+) -> list[str]:
+    """Say that the refund may exist, the key that was sent, and how to finish safely.
+
+    Against a server that replays keys, the same command with the same key
+    finishes it (the refund made, or made once). Otherwise the order's refunds
+    must be listed first: the reconciliation the client layer did is shown, and
+    the command is run again only if no new refund is listed. Returns the
+    commands it printed.
+    """
+    found = error.reconciliation if error is not None else None
+    if honours:
+        steps = [shlex.join([*command, "--idempotency-key", key])]
+        how = (
+            "This server replays the Idempotency-Key: this command answers the refund if it "
+            "was made, and makes it once if it was not:"
+        )
+    else:
+        steps = [f"kakaclo refund status {order_id}", shlex.join(command)]
+        how = (
+            "This server does not replay the key: list the order's refunds, and run the "
+            "command again only if no new refund is listed:"
+        )
+    if as_json:
+        body = error_json(message, error.hint if error else "", error)
+        body["error"] |= {
+            "orderId": order_id,
+            "mayExist": True,
+            "idempotencyKey": key,
+            "honoursIdempotencyKey": honours,
+            "reconciliation": None
+            if found is None
+            else {
+                "before": list(found.before),
+                "new": list(found.new),
+                "lookupError": found.lookup_error,
+            },
+            "next": steps,
+        }
+        print_json(body)
+        return steps
+    lines = [
+        Text("error", style="bold red") + Text(f": {message}"),
+        Text(f"The refund may exist. Idempotency-Key sent: {key}"),
+    ]
+    if found is not None:
+        lines.append(Text(f"Reconciliation: {found}."))
+    lines.append(Text(how))
+    lines.extend(Text(f"  {step}") for step in steps)
+    for line in lines:
+        err.print(line, soft_wrap=True)
+    return steps
 
 
 @refund_app.command("create")
@@ -369,9 +508,20 @@ def refund_create(
         list[str] | None,
         typer.Option("--item", help="ITEM_ID:SKU:QTY:CC, repeatable: the pieces to refund."),
     ] = None,
-    reason: Annotated[RefundReason | None, typer.Option(help="Refund reason.")] = None,
+    reason: Annotated[
+        RefundReason | None,
+        typer.Option("--reason", metavar="REASON", show_choices=False, help=REASON_HELP),
+    ] = None,
     remark: Annotated[str | None, typer.Option(help="Free text kept with the refund.")] = None,
-    idempotency_key: Annotated[str | None, typer.Option(help="Your own key.")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            metavar="KEY",
+            help="Send this Idempotency-Key (default: a new one). A server that honours keys "
+            "answers a repeated key with the refund it already made: what finishes a refund "
+            "whose answer was lost (exit 5 prints the command).",
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the refund settles.")] = False,
     timeout: Timeout = 3600.0,
     poll: Poll = 5.0,
@@ -382,10 +532,15 @@ def refund_create(
         bool,
         typer.Option("--whole-order", help="Refund everything still refundable (no --item)."),
     ] = False,
+    max_retry_after: MaxRetryAfter = DEFAULT_RETRY_AFTER_CAP,
 ) -> None:
     """Refund the given pieces of an order's lines (--item), or the whole order (--whole-order).
 
     The refund number is printed as soon as the refund exists, before any waiting.
+
+    Exit 5: the answer was lost and the refund may exist.
+    It prints the Idempotency-Key it sent and the command that finishes safely
+    (the same command without that key would send a new one: a second refund).
 
     Example: kakaclo refund create 10001 --item 120001:FSZW08923_R_L_NUB:1:CN --wait
     """
@@ -399,10 +554,23 @@ def refund_create(
             as_json=as_json,
         )
     items = [parse_item(text) for text in item] if item else None
-    with _client(base_url, token, as_json) as client:
-        refund_no = client.refund_order(
-            order_id, items, reason=reason, remark=remark, idempotency_key=idempotency_key
-        )
+    key = idempotency_key or uuid.uuid4().hex  # known here, so it can be printed
+    command = _create_command(order_id, item, reason, remark, wait, base_url, as_json)
+    waits = RetryWaits(err)
+    with _client(base_url, token, as_json, max_retry_after, waits) as client:
+        try:
+            refund_no = client.refund_order(
+                order_id, items, reason=reason, remark=remark, idempotency_key=key
+            )
+        except RefundOutcomeUnknownError as unknown:
+            honours = unknown.honours_idempotency_key
+            _outcome_unknown(unknown, key, honours, command, order_id, as_json, unknown.message)
+            raise typer.Exit(EXIT_OUTCOME_UNKNOWN) from None
+        except KeyboardInterrupt:  # a request may have been on its way
+            message = f"interrupted before the refund of order {order_id} was answered"
+            honours = client.honours_idempotency_key()
+            _outcome_unknown(None, key, honours, command, order_id, as_json, message)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         created = f"refund {refund_no} created for order {order_id} (pending_review)"
         if not wait:
             if as_json:
@@ -410,7 +578,7 @@ def refund_create(
             else:
                 out.print(Text(created))
             return
-        _wait(client, order_id, refund_no, timeout, poll, as_json, announce=created)
+        _wait(client, waits, order_id, refund_no, timeout, poll, as_json, announce=created)
 
 
 @refund_app.command("status")
@@ -423,12 +591,14 @@ def refund_status(
     base_url: BaseUrl = None,
     token: Token = None,
     as_json: AsJson = False,
+    max_retry_after: MaxRetryAfter = DEFAULT_RETRY_AFTER_CAP,
 ) -> None:
     """Show an order's refunds; --watch follows the newest (or --refund-no) until it settles.
 
     Example: kakaclo refund status 10001 --watch
     """
-    with _client(base_url, token, as_json) as client:
+    waits = RetryWaits(err)
+    with _client(base_url, token, as_json, max_retry_after, waits) as client:
         refunds = client.list_refunds(order_id)
         if refund_no is not None:
             refunds = [r for r in refunds if r.refund_no == refund_no]
@@ -441,7 +611,7 @@ def refund_status(
         if watch:
             if not refunds:
                 raise _fail(f"order {order_id} has no refund to watch", as_json=as_json)
-            _wait(client, order_id, refunds[0].refund_no, timeout, poll, as_json)
+            _wait(client, waits, order_id, refunds[0].refund_no, timeout, poll, as_json)
             return
     remarks = [r.remark if isinstance(r.remark, str) else None for r in refunds]
     if as_json:

@@ -7,24 +7,30 @@
   printed as ``name: value`` lines instead. Piped output is never wrapped.
 - ``--json`` prints one JSON document on stdout, errors included
   (``{"error": {...}}``), with dates as the API writes them (``...Z``).
+- A retry's wait shows while it lasts: a status line counting down on a
+  terminal, else one line on stderr (:class:`RetryWaits`).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from rich.console import Console
+from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
 from kakaclo_refunds.errors import ApiError, KakacloError
+from kakaclo_refunds.retry import RetryNotice
 
 NARROWEST_FOLDED = 6  # characters a folded (non-key) column keeps
 BORDERS_PER_COLUMN = 3  # "│ " before a cell and the space after it
@@ -120,3 +126,60 @@ def _print_records(out: Console, columns: Sequence[Column], rows: Sequence[Seque
             out.print()
         for column, value in zip(columns, row, strict=True):
             out.print(Text(f"{column.name}: ", style="bold") + value, soft_wrap=True)
+
+
+def describe_retry(notice: RetryNotice) -> str:
+    """One retry in words: what failed, the wait and whose it is, the attempt that follows."""
+    error = notice.error
+    cause = f"{error.code_name} ({error.status})" if isinstance(error, ApiError) else error.message
+    if notice.reconciliation is not None:
+        cause += f"; {notice.reconciliation}, so it is sent again"
+    whose = " (the server's Retry-After)" if notice.server_asked else ""
+    return (
+        f"{cause}: waiting {notice.wait:.3g} s{whose} before attempt "
+        f"{notice.attempt + 1} of {notice.attempts}"
+    )
+
+
+class RetryWaits:
+    """The client's ``on_retry`` and ``sleep``: each wait shows while it lasts.
+
+    On a terminal a status line counts the seconds down (or the running
+    status, when a command already shows one, says it); otherwise one line
+    goes to the console (stderr) per retry.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._console = console
+        self._sleep = sleep
+        self._clock = clock
+        self._said = ""
+        self.status: Status | None = None  # a status line already on screen, to reuse
+
+    def notice(self, notice: RetryNotice) -> None:
+        """Hear a retry (before its wait)."""
+        self._said = describe_retry(notice)
+        if not self._console.is_terminal:
+            self._console.print(Text(f"retry: {self._said}"), soft_wrap=True)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, counting down on a terminal."""
+        if not self._console.is_terminal:
+            self._sleep(seconds)
+            return
+        if self.status is not None:
+            self._count_down(self.status, seconds)
+            return
+        with self._console.status(Text(self._said)) as status:
+            self._count_down(status, seconds)
+
+    def _count_down(self, status: Status, seconds: float) -> None:
+        end = self._clock() + seconds
+        while (left := end - self._clock()) > 0:
+            status.update(Text(f"{self._said} ({math.ceil(left)} s left)"))
+            self._sleep(min(1.0, left))

@@ -28,7 +28,7 @@ from kakaclo_refunds._base import (
     captured,
 )
 from kakaclo_refunds.orders import Order
-from kakaclo_refunds.retry import RetryPolicy
+from kakaclo_refunds.retry import RetryNotice, RetryPolicy
 
 T = TypeVar("T")
 
@@ -61,6 +61,7 @@ class KakacloClient(BaseClient):
         honours_idempotency_key: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> None:
         """Build a client.
 
@@ -68,9 +69,10 @@ class KakacloClient(BaseClient):
         to ``KAKACLO_TOKEN``. ``transport`` or ``http_client`` replace httpx's
         defaults (tests, proxies). ``honours_idempotency_key`` says whether the
         server replays ``Idempotency-Key``; unknown (None) asks ``/_sandbox/info``
-        once. ``sleep`` and ``clock`` are injectable for tests.
+        once. ``sleep`` and ``clock`` are injectable for tests. ``on_retry`` hears
+        each retry before its wait (what failed, the wait, the attempt): a CLI shows it.
         """
-        super().__init__(base_url, retry, clock, honours_idempotency_key)
+        super().__init__(base_url, retry, clock, honours_idempotency_key, on_retry)
         token = _core.token_from(token)
         self._sleep = sleep
         self._api = _core.generated_client(

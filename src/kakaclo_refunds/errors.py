@@ -19,7 +19,9 @@
      └── RefundOutcomeUnknownError        a Refund Order may or may not have gone through
 
 Every error carries the request it is about (method, URL, order id,
-idempotency key) and never the token.
+idempotency key) and never the token. A Refund Order that failed after it may
+have reached the server ends as ``RefundOutcomeUnknownError``, never as the
+transport or server error of its last attempt (that one is its ``__cause__``).
 """
 
 from __future__ import annotations
@@ -188,16 +190,61 @@ class RefundWaitTimeout(KakacloTimeoutError):
         self.last_status = last_status
 
 
+@dataclass(frozen=True)
+class Reconciliation:
+    """What Query Refund showed after a Refund Order went unanswered (a server that ignores keys).
+
+    ``before``: the order's refund numbers listed before the first attempt;
+    ``new``: the refunds listed since that could be this one (same remark);
+    ``lookup_error``: why Query Refund failed, when it did (then nothing is known).
+    """
+
+    order_id: str
+    before: tuple[str, ...]
+    new: tuple[str, ...] = ()
+    lookup_error: str | None = None
+
+    def __str__(self) -> str:
+        if self.lookup_error is not None:
+            return f"Query Refund of order {self.order_id} failed too ({self.lookup_error})"
+        listed = f"{len(self.before)} listed before the first attempt"
+        if not self.new:
+            return f"Query Refund lists no new refund of order {self.order_id} ({listed})"
+        return (
+            f"Query Refund lists {len(self.new)} new refunds of order {self.order_id} that "
+            f"could be this one: {', '.join(self.new)} ({listed})"
+        )
+
+
 class RefundOutcomeUnknownError(KakacloError):
-    """A Refund Order may have reached the server, and reconciliation could not tell."""
+    """A Refund Order may have reached the server, and no answer says whether it went through.
+
+    ``request.idempotency_key`` is the key every attempt sent. Against a server
+    that replays keys (``honours_idempotency_key``), sending the same request
+    with that key again is safe: it answers the refund already made, if any.
+    Otherwise ``reconciliation`` says what Query Refund showed.
+    """
 
     hint = "list the order's refunds before trying again, or the refund may happen twice"
 
     def __init__(
-        self, message: str, request: RequestInfo | None = None, seen: dict[str, Any] | None = None
+        self,
+        message: str,
+        request: RequestInfo | None = None,
+        seen: dict[str, Any] | None = None,
+        *,
+        honours_idempotency_key: bool = False,
+        reconciliation: Reconciliation | None = None,
     ) -> None:
         super().__init__(message, request)
         self.seen = seen or {}
+        self.honours_idempotency_key = honours_idempotency_key
+        self.reconciliation = reconciliation
+        if honours_idempotency_key:
+            self.hint = (
+                "send the same request again with the same Idempotency-Key: the server "
+                "answers the refund it made, if it made one, and never makes a second"
+            )
 
 
 BASE_URL_HINT = (

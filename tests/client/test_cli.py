@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -319,3 +322,102 @@ def test_the_refund_number_is_printed_before_waiting_and_again_on_ctrl_c(
     assert f"interrupted: refund {number} of order 10001 exists" in err
     assert f"kakaclo refund status 10001 --refund-no {number} --watch" in err
     assert "Traceback" not in err
+
+
+def _queue_failures(sandbox: LiveSandbox, **failure: object) -> None:
+    answer = httpx.post(sandbox.root + "/_sandbox/failures", json=failure, timeout=10)
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_lost_answer_prints_the_key_and_the_command_that_finishes_it(
+    sandbox: LiveSandbox, kakaclo: CliRunner
+) -> None:
+    _queue_failures(sandbox, operation="refundOrder", count=4, drop="after")
+    code, out, err = run(kakaclo, "refund", "create", "10010", "--item", f"120101:{SKU}:1:CN")
+    assert code == 5, err
+    assert out == "" and "Traceback" not in err
+    assert "The refund may exist. Idempotency-Key sent: " in err
+    key = err.split("Idempotency-Key sent: ", 1)[1].split()[0]
+    finish = f"kakaclo refund create 10010 --item 120101:{SKU}:1:CN --idempotency-key {key}"
+    assert f"\n  {finish}\n" in err
+    assert err.count("retry: no answer") == 3  # each wait was shown as it came
+    _, listed, _ = run(kakaclo, "refund", "status", "10010", "--json")
+    assert len(json.loads(listed)) == 1  # the refund was made, once
+    code, out, _ = run(kakaclo, *shlex.split(finish)[1:])
+    assert code == 0 and out.startswith(f"refund {json.loads(listed)[0]['refundNo']} ")
+    _, listed, _ = run(kakaclo, "refund", "status", "10010", "--json")
+    assert len(json.loads(listed)) == 1  # finishing it made no second refund
+
+
+def test_a_lost_answer_in_json_names_the_key_and_the_next_commands(
+    sandbox: LiveSandbox, kakaclo: CliRunner
+) -> None:
+    _queue_failures(sandbox, operation="refundOrder", count=4, drop="after")
+    code, out, _ = run(
+        kakaclo, "refund", "create", "10010", "--whole-order", "--remark", "a b", "--json"
+    )
+    assert code == 5
+    error = json.loads(out)["error"]
+    assert error["kind"] == "RefundOutcomeUnknownError" and error["mayExist"] is True
+    assert error["honoursIdempotencyKey"] is True and error["reconciliation"] is None
+    key = error["idempotencyKey"]
+    assert error["next"] == [
+        f"kakaclo refund create 10010 --whole-order --remark 'a b' --json --idempotency-key {key}"
+    ]
+
+
+def test_a_lost_answer_on_a_server_without_keys_shows_the_reconciliation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from starlette.testclient import TestClient
+
+    from kakaclo_refunds import cli
+    from kakaclo_refunds.client import KakacloClient
+    from kakaclo_sandbox import create_app
+    from tests.client.conftest import Forward
+
+    app = create_app(db=":memory:", rate_limit=None)
+
+    def sabotage(request: httpx.Request, forward: Callable[[], httpx.Response]) -> httpx.Response:
+        request.headers.pop("idempotency-key", None)  # a server that ignores keys
+        if request.method == "POST":
+            raise httpx.RemoteProtocolError("connection dropped", request=request)
+        return forward()
+
+    def vendor_like(**options: Any) -> KakacloClient:
+        transport = Forward(TestClient(app, base_url="http://vendor.local"), sabotage)
+        options |= {"sleep": lambda seconds: None, "honours_idempotency_key": False}
+        return KakacloClient(transport=transport, **options)
+
+    monkeypatch.setattr(cli, "KakacloClient", vendor_like)
+    runner = CliRunner(
+        env={"KAKACLO_BASE_URL": "http://vendor.local/openapi", "KAKACLO_TOKEN": "demo-token"}
+    )
+    code, _, err = run(runner, "refund", "create", "10002", "--whole-order")
+    assert code == 5, err
+    assert "Reconciliation: Query Refund lists no new refund of order 10002" in err
+    assert "does not replay the key" in err and "--idempotency-key" not in err
+    assert "\n  kakaclo refund status 10002\n  kakaclo refund create 10002 --whole-order\n" in err
+    assert err.count("so it is sent again") == 3
+
+
+def test_a_retry_after_wait_is_one_line_on_stderr(sandbox: LiveSandbox, kakaclo: CliRunner) -> None:
+    _queue_failures(sandbox, operation="queryOrders", count=1, code=429, retryAfter=1)
+    code, out, err = run(kakaclo, "orders", "show", "10001")
+    assert code == 0 and "order 10001" in out
+    assert err == (
+        "retry: RATE_LIMITED (429): waiting 1 s (the server's Retry-After) before attempt 2 of 4\n"
+    )
+
+
+def test_a_retry_after_beyond_the_cap_stops_with_the_servers_wait(
+    sandbox: LiveSandbox, kakaclo: CliRunner
+) -> None:
+    _queue_failures(sandbox, operation="queryOrders", count=1, code=429, retryAfter=120)
+    code, _, err = run(kakaclo, "orders", "show", "10001")
+    assert code == 1 and "retry:" not in err
+    assert "the server asks to wait 120 s, longer than the retry-after cap of 60 s" in err
+    assert "--max-retry-after" in err
+    _queue_failures(sandbox, operation="queryOrders", count=1, code=429, retryAfter=2)
+    code, _, err = run(kakaclo, "orders", "show", "10001", "--max-retry-after", "1")
+    assert code == 1 and "longer than the retry-after cap of 1 s" in err

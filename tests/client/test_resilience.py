@@ -13,6 +13,7 @@ from kakaclo_refunds import (
     KakacloClient,
     RateLimitedError,
     RefundOutcomeUnknownError,
+    RetryNotice,
     RetryPolicy,
     TransportError,
 )
@@ -44,16 +45,38 @@ def test_429_storm_is_ridden_out_by_retry_after(
     assert _refund_count(client, "10007") == 4  # no duplicate
 
 
-def test_rate_limit_outlasting_the_retries_is_raised(
+def test_a_retry_after_beyond_the_cap_stops_at_once_naming_the_wait(
     make_app: Callable[..., Any], make_client: Callable[..., KakacloClient], clock: Time
 ) -> None:
     app = make_app(rate_limit=RateLimit(1, 0.01))
-    client = make_client(app, retry=RetryPolicy(attempts=2, retry_after_cap=1, jitter=lambda: 1.0))
+    notices: list[RetryNotice] = []
+    client = make_client(
+        app,
+        retry=RetryPolicy(attempts=2, retry_after_cap=1, jitter=lambda: 1.0),
+        on_retry=notices.append,
+    )
     client.list_refunds("10001")
     with pytest.raises(RateLimitedError) as caught:
         client.list_refunds("10001")
-    assert clock.slept == [1]  # Retry-After said 100 s; the policy caps a wait at 1 s
-    assert caught.value.retry_after == 99
+    assert clock.slept == []  # Retry-After said 100 s: not cut short to the cap, not retried
+    assert notices == []
+    assert caught.value.retry_after == 100
+    assert "asks to wait 100 s, longer than the retry-after cap of 1 s" in str(caught.value)
+    assert "try again in 100 s" in caught.value.hint
+    assert isinstance(caught.value.__cause__, RateLimitedError)  # the server's own answer
+
+
+def test_each_retry_is_announced_before_its_wait(
+    make_app: Callable[..., Any], make_client: Callable[..., KakacloClient], clock: Time
+) -> None:
+    app = make_app(rate_limit=RateLimit(1, 0.5))  # 1 request, then one per 2 s
+    notices: list[RetryNotice] = []
+    client = make_client(app, on_retry=notices.append)
+    client.list_refunds("10001")
+    client.list_refunds("10001")
+    assert [(n.attempt, n.attempts, n.wait, n.server_asked) for n in notices] == [(1, 4, 2.0, True)]
+    assert isinstance(notices[0].error, RateLimitedError)
+    assert clock.slept == [2.0]
 
 
 def _drop_first_refund(after_commit: bool, strip_keys: bool = False) -> Sabotage:
@@ -143,3 +166,62 @@ def test_unreachable_server_is_not_an_unknown_outcome_when_keys_are_honoured(
     client = make_client(app, refuse)
     with pytest.raises(TransportError):
         client.refund_order("10002")
+
+
+def _drop_every_refund(after_commit: bool, strip_keys: bool = False) -> Sabotage:
+    def sabotage(request: httpx.Request, forward: Callable[[], httpx.Response]) -> httpx.Response:
+        if strip_keys and "idempotency-key" in request.headers:
+            del request.headers["idempotency-key"]
+        if _is_refund(request):
+            if after_commit:
+                forward()
+            raise httpx.RemoteProtocolError("connection dropped", request=request)
+        return forward()
+
+    return sabotage
+
+
+def test_every_answer_lost_on_a_sandbox_is_an_unknown_outcome_with_the_key(
+    app: Any, make_client: Callable[..., KakacloClient]
+) -> None:
+    client = make_client(app, _drop_every_refund(after_commit=True))
+    with pytest.raises(RefundOutcomeUnknownError) as caught:
+        client.refund_order("10002")
+    sent = [r for r in client.transport.sent if _is_refund(r)]  # type: ignore[attr-defined]
+    assert len(sent) == 4
+    assert caught.value.request is not None
+    assert {r.headers["idempotency-key"] for r in sent} == {caught.value.request.idempotency_key}
+    assert caught.value.honours_idempotency_key and caught.value.reconciliation is None
+    assert "same Idempotency-Key" in caught.value.hint
+    assert isinstance(caught.value.__cause__, TransportError)
+    assert _refund_count(client, "10002") == 1  # the key made it once, however often sent
+
+
+def test_retries_spent_after_empty_reconciliations_carry_the_last_one(
+    app: Any, make_client: Callable[..., KakacloClient]
+) -> None:
+    client = make_client(
+        app, _drop_every_refund(after_commit=False, strip_keys=True), honours_idempotency_key=False
+    )
+    with pytest.raises(RefundOutcomeUnknownError) as caught:
+        client.refund_order("10002")
+    found = caught.value.reconciliation
+    assert found is not None and (found.order_id, found.before, found.new) == ("10002", (), ())
+    assert "lists no new refund of order 10002" in str(found)
+    assert not caught.value.honours_idempotency_key
+    assert _refund_count(client, "10002") == 0
+
+
+def test_a_retry_after_a_lost_answer_carries_the_reconciliation(
+    app: Any, make_client: Callable[..., KakacloClient]
+) -> None:
+    notices: list[RetryNotice] = []
+    client = make_client(
+        app,
+        _drop_first_refund(after_commit=False, strip_keys=True),
+        honours_idempotency_key=False,
+        on_retry=notices.append,
+    )
+    client.refund_order("10002")
+    assert len(notices) == 1 and isinstance(notices[0].error, TransportError)
+    assert notices[0].reconciliation is not None and notices[0].reconciliation.new == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.live import LiveSandbox
@@ -105,3 +106,36 @@ def test_a_base_url_without_the_api_root_gets_its_hint(sandbox: LiveSandbox, wid
     )
     assert "[exit 1]" in shown
     assert "ending in /openapi" in " ".join(shown.split())
+
+
+def _queue_failures(sandbox: LiveSandbox, **failure: object) -> None:
+    answer = httpx.post(sandbox.root + "/_sandbox/failures", json=failure, timeout=10)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("width", [NARROW, WIDE])
+def test_a_lost_answer_shows_the_key_and_the_whole_command_to_finish(
+    sandbox: LiveSandbox, width: int
+) -> None:
+    _queue_failures(sandbox, operation="refundOrder", count=4, drop="after")
+    shown = _kakaclo(sandbox, width, "refund", "create", "10010", "--item", f"120101:{SKU}:1:CN")
+    assert "[exit 5]" in shown, shown
+    joined = " ".join(shown.split())  # a narrow pane wraps lines (tmux -J joins them back)
+    assert "The refund may exist. Idempotency-Key sent: " in joined, shown
+    key = joined.split("Idempotency-Key sent: ", 1)[1].split()[0]
+    assert len(key) == 32, shown
+    finish = f"kakaclo refund create 10010 --item 120101:{SKU}:1:CN --idempotency-key {key}"
+    assert finish in joined, shown
+    assert "Traceback" not in shown
+
+
+def test_a_retry_after_wait_counts_down_while_it_lasts(sandbox: LiveSandbox) -> None:
+    _queue_failures(sandbox, operation="queryOrders", count=1, code=429, retryAfter=3)
+    env = {"KAKACLO_BASE_URL": sandbox.base_url, "KAKACLO_TOKEN": "demo-token", "TERM": "xterm"}
+    command = [sys.executable, "-m", "kakaclo_refunds.cli", "orders", "show", "10001"]
+    with pane(command, env, WIDE) as running:
+        during = running.wait_for("s left)")
+        shown = running.finished()
+    assert "RATE_LIMITED (429): waiting 3 s (the server's Retry-After) before attempt 2" in during
+    assert "[exit 0]" in shown and "order 10001" in shown
+    assert "s left)" not in shown  # the status line is gone once the wait is over
