@@ -213,7 +213,7 @@ class Traffic:
             return None
         return (
             f"kakaclo contract: 429 from {label}; waiting {_seconds(wait)} s "
-            f"({self._asked(asked)}), then pacing at {self._pace:.2g} requests/s"
+            f"({self._wait_reason(asked)}), then pacing at {self._pace:.2g} requests/s"
         )
 
     def resend_wait(
@@ -231,7 +231,7 @@ class Traffic:
         if asked > self.max_retry_after:
             if self.rate is None or not self._paced(authorization):
                 self.say(
-                    f"kakaclo contract: 429 from {label}; {self._asked(asked)}: "
+                    f"kakaclo contract: 429 from {label}; {self._wait_reason(asked)}: "
                     "not waited out, the 429 stands"
                 )
             return None
@@ -244,7 +244,7 @@ class Traffic:
             )
         return asked
 
-    def _asked(self, asked: float) -> str:
+    def _wait_reason(self, asked: float) -> str:
         if asked <= self.max_retry_after:
             return "Retry-After"
         return (
