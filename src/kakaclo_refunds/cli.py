@@ -22,7 +22,13 @@ from urllib.parse import urlsplit
 
 import typer
 from kakaclo_client import spec_facts
-from kakaclo_client.models import CountryCode, Refund, RefundReason, RefundStatus
+from kakaclo_client.models import (
+    CountryCode,
+    OrderRefundStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+)
 from rich.text import Text
 
 from kakaclo_refunds import _core, extras
@@ -186,6 +192,13 @@ def _client(
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
+def _refundable(order: Order) -> Text:
+    """The refundable amount, or ``none (why)`` when the order cannot be refunded."""
+    if order.not_refundable:
+        return Text(f"none ({order.not_refundable})")
+    return cell(order.refundable_amount)
+
+
 def _parse_time(value: str | None, option: str) -> datetime.datetime | None:
     if value is None:
         return None
@@ -250,7 +263,7 @@ def orders_list(
             cell(order.refund_status),
             cell(order.final_amount),
             cell(order.refunded_amount),
-            cell(order.refundable_amount),
+            _refundable(order),
             cell(order.create_date),
         ]
         for order in found
@@ -281,7 +294,7 @@ def orders_show(
         + Text(
             f": {cell(order.status)} / {cell(order.financial_status)} / "
             f"{cell(order.fulfillment_status)}; final {cell(order.final_amount)}, refunded "
-            f"{cell(order.refunded_amount)}, refundable {cell(order.refundable_amount)}"
+            f"{cell(order.refunded_amount)}, refundable {_refundable(order)}"
         ),
         soft_wrap=True,
     )
@@ -307,11 +320,22 @@ def orders_show(
             ),
             cell(line.product_num),
             cell(line.amount),
-            cell(line.refund_status),
+            cell(order.line_refund(line)),
         ]
         for line in order.lines
     ]
     print_table(out, columns, rows)
+    if order.refund_status != OrderRefundStatus.REFUNDED and any(
+        line.refund_status for line in order.lines
+    ):
+        out.print(
+            Text(
+                "1-N of N: Query Order tells that a refund of a line succeeded (refunded) or "
+                "is pending (refunding), not how many of its pieces.",
+                style="dim",
+            ),
+            soft_wrap=True,
+        )
 
 
 def parse_item(text: str) -> _core.Item:

@@ -2,9 +2,10 @@
 
 - Every value from a server is printed as plain text (``rich.text.Text``), so a
   remark such as ``[fail] on purpose`` shows as written.
-- Tables never truncate their key columns (ids, SKUs, refund numbers): the
-  other columns fold; when even that cannot fit the terminal, each row is
-  printed as ``name: value`` lines instead. Piped output is never wrapped.
+- Tables never truncate their key columns (ids, SKUs, refund numbers), and
+  never break a word of the others (``processing``): they wrap between words;
+  when even that cannot fit the terminal, each row is printed as
+  ``name: value`` lines instead. Piped output is never wrapped.
 - ``--json`` prints one JSON document on stdout, errors included
   (``{"error": {...}}``), with dates as the API writes them (``...Z``).
 - A retry's wait shows while it lasts: a status line counting down on a
@@ -24,6 +25,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.status import Status
 from rich.table import Table
@@ -32,7 +34,6 @@ from rich.text import Text
 from kakaclo_refunds.errors import ApiError, KakacloError
 from kakaclo_refunds.retry import RetryNotice
 
-NARROWEST_FOLDED = 6  # characters a folded (non-key) column keeps
 BORDERS_PER_COLUMN = 3  # "│ " before a cell and the space after it
 PIPED_WIDTH = 100_000  # piped output is never wrapped or cut
 
@@ -98,10 +99,14 @@ def print_table(out: Console, columns: Sequence[Column], rows: Sequence[Sequence
         max([len(column.name), *(row[i].cell_len for row in rows)])
         for i, column in enumerate(columns)
     ]
+    word_widths = [
+        max([_longest_word(Text(column.name)), *(_longest_word(row[i]) for row in rows)])
+        for i, column in enumerate(columns)
+    ]
     needed = (
         sum(
-            width if column.key else min(width, NARROWEST_FOLDED)
-            for column, width in zip(columns, key_widths, strict=True)
+            whole if column.key else word
+            for column, whole, word in zip(columns, key_widths, word_widths, strict=True)
         )
         + BORDERS_PER_COLUMN * len(columns)
         + 1
@@ -118,6 +123,10 @@ def print_table(out: Console, columns: Sequence[Column], rows: Sequence[Sequence
     for row in rows:
         table.add_row(*row)
     out.print(table)
+
+
+def _longest_word(text: Text) -> int:
+    return max((cell_len(word) for word in text.plain.split()), default=0)
 
 
 def _print_records(out: Console, columns: Sequence[Column], rows: Sequence[Sequence[Text]]) -> None:

@@ -36,6 +36,7 @@ from kakaclo_client.types import Unset
 
 T = TypeVar("T")
 NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
+CLOSED = frozenset({OrderStatus.CANCEL, OrderStatus.COMPLETED})
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,50 @@ class Order:
         """The clean values as JSON, under the vendor's names (``orderItems``, ``fulfillments``).
 
         Amounts are numbers, dates ISO 8601 strings, statuses their values; no ``raw``.
+        ``notRefundable`` adds :attr:`not_refundable`.
         """
-        return _fields(self)
+        return {**_fields(self), "notRefundable": self.not_refundable}
+
+    @property
+    def not_refundable(self) -> str | None:
+        """Why no refund of this order can be made now (``not paid``, ``cancelled``,
+        ``shipped``...), or None when one can.
+
+        The spec's rule: the order must be paid, not cancelled or completed, and
+        not shipped at all; and something must be left to refund.
+        """
+        if self.refund_status == OrderRefundStatus.REFUNDED:
+            return "already refunded"  # and cancelled by it
+        if self.financial_status is not None and self.financial_status != FinancialStatus.PAID:
+            return "not paid"
+        if self.status == OrderStatus.CANCEL:
+            return "cancelled"
+        if self.status == OrderStatus.COMPLETED:
+            return OrderStatus.COMPLETED.value
+        if self.fulfillment_status == FulfillmentStatus.PARTIALLY_SHIPPED:
+            return "partly shipped"
+        if self.fulfillment_status not in (None, FulfillmentStatus.WAITING_TO_SHIP):
+            return FulfillmentRecordStatus.SHIPPED.value
+        if self.refundable_amount is not None and self.refundable_amount <= 0:
+            return "nothing left to refund"
+        return None
+
+    def line_refund(self, line: OrderLine) -> str | None:
+        """What is known of the refunds of ``line``, in words (None: nothing refunded).
+
+        Query Order says a refund of a line succeeded (``refunded``) or is pending
+        (``refunding``), not how many of its pieces: ``1-5 of 5`` says so, unless
+        the order is refunded as a whole (then every piece is).
+        """
+        if line.refund_status is None:
+            return None
+        pieces = line.product_num
+        if self.refund_status == OrderRefundStatus.REFUNDED and pieces is not None:
+            return f"{line.refund_status.value} ({pieces} of {pieces})"
+        if pieces is None:
+            return f"{line.refund_status.value} (pieces not reported)"
+        counted = "1" if pieces == 1 else f"1-{pieces}"
+        return f"{line.refund_status.value} ({counted} of {pieces})"
 
     def line(self, line_id: str) -> OrderLine:
         """The line with this id (KeyError when the order has none)."""

@@ -421,3 +421,17 @@ def test_a_retry_after_beyond_the_cap_stops_with_the_servers_wait(
     _queue_failures(sandbox, operation="queryOrders", count=1, code=429, retryAfter=2)
     code, _, err = run(kakaclo, "orders", "show", "10001", "--max-retry-after", "1")
     assert code == 1 and "longer than the retry-after cap of 1 s" in err
+
+
+def test_orders_show_says_what_cannot_be_refunded_and_what_a_line_refund_may_hold(
+    kakaclo: CliRunner,
+) -> None:
+    code, out, _ = run(kakaclo, "orders", "show", "10004")
+    assert code == 0 and "refundable none (not paid)" in out
+    code, _, _ = run(kakaclo, "refund", "create", "10001", "--item", f"120002:{SKU}:2:US")
+    assert code == 0
+    code, out, _ = run(kakaclo, "orders", "show", "10001")
+    assert code == 0 and "refunded 14.46, refundable 30.79" in out  # 2 pieces, settled at once
+    assert "refunded (1-3 of 3)" in out and "not how many of its pieces" in out
+    code, out, _ = run(kakaclo, "orders", "list", "--json", "--ids", "10006")
+    assert json.loads(out)[0]["notRefundable"] == "cancelled"

@@ -112,3 +112,38 @@ def test_a_refund_shows_in_clean_statuses(client: KakacloClient) -> None:
     assert order.refund_status is OrderRefundStatus.REFUNDING
     assert [line.refund_status for line in order.lines] == [ItemRefundStatus.REFUNDING, None]
     assert order.refunded_amount == 0 and order.refundable_amount == Decimal("45.25")
+
+
+@pytest.mark.parametrize(
+    ("order_id", "why"),
+    [
+        ("10001", None),
+        ("10003", "shipped"),
+        ("10004", "not paid"),
+        ("10005", "partly shipped"),
+        ("10006", "cancelled"),
+    ],
+)
+def test_what_cannot_be_refunded_says_why(client: KakacloClient, order_id: str, why: str) -> None:
+    order = client.get_order(order_id)
+    assert order.not_refundable == why
+    assert order.to_json()["notRefundable"] == why
+
+
+def test_a_refunded_order_cannot_be_refunded(client: KakacloClient, clock: Any) -> None:
+    client.refund_order("10002")
+    assert client.get_order("10002").not_refundable is None  # pending: Query Order cannot tell
+    clock.sleep(24 * 3600)  # the refund settles
+    order = client.get_order("10002")
+    assert order.refund_status == OrderRefundStatus.REFUNDED
+    assert order.not_refundable == "already refunded"
+
+
+def test_a_line_says_how_many_pieces_its_refund_may_hold(client: KakacloClient, clock: Any) -> None:
+    client.refund_order("10001", [Item("120002", "FSZW08923_R_L_NUB", 2, "US")])
+    order = client.get_order("10001")
+    line = next(line for line in order.lines if line.item_id == "120002")
+    assert line.refund_status == ItemRefundStatus.REFUNDING and line.product_num == 3
+    assert order.line_refund(line) == "refunding (1-3 of 3)"  # 2 of 3: Query Order cannot say
+    untouched = next(line for line in order.lines if line.item_id == "120001")
+    assert order.line_refund(untouched) is None

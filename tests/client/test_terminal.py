@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 
@@ -139,3 +140,23 @@ def test_a_retry_after_wait_counts_down_while_it_lasts(sandbox: LiveSandbox) -> 
     assert "RATE_LIMITED (429): waiting 3 s (the server's Retry-After) before attempt 2" in during
     assert "[exit 0]" in shown and "order 10001" in shown
     assert "s left)" not in shown  # the status line is gone once the wait is over
+
+
+@pytest.mark.parametrize("width", [80, WIDE])
+def test_orders_list_breaks_no_word_and_says_what_cannot_be_refunded(
+    sandbox: LiveSandbox, width: int
+) -> None:
+    listed = httpx.get(
+        sandbox.base_url + "/openapi/v2/order/orders",
+        params={"pageSize": 100},
+        headers={"Authorization": "Bearer demo-token"},
+        timeout=10,
+    ).json()["data"]["list"]
+    shown = _kakaclo(sandbox, width, "orders", "list")
+    assert "[exit 0]" in shown, shown
+    for word in {order["status"] for order in listed} | {"waiting_to_ship", "partially_shipped"}:
+        whole = sum(1 for order in listed if word in (order["status"], order["fulfillmentStatus"]))
+        found = len(re.findall(rf"\b{word}\b", shown))
+        assert found == whole, (word, shown)  # a word cut in two is not counted
+    for why in ("not paid", "cancelled", "partly shipped", "shipped"):
+        assert f"none ({why})" in shown, shown

@@ -43,10 +43,13 @@ async function refund(orderId, body, form) {
   }
 }
 
+const LABELS = ["itemId", "skuCode", "countryCode", "pieces", "refundable", "refund"];
+
 function cell(row, text, className) {
   const td = document.createElement("td");
   td.textContent = text === null || text === undefined ? "-" : String(text);
   if (className) td.className = className;
+  td.dataset.label = LABELS[row.cells.length];  // a narrow screen shows it before the value
   row.appendChild(td);
   return td;
 }
@@ -59,6 +62,11 @@ function renderOrder(order) {
   section.querySelector(".order-status").textContent =
     `${order.status} · ${order.financialStatus} · ${order.fulfillmentStatus}` +
     (order.refundStatus ? ` · ${order.refundStatus}` : "");
+  const refused = section.querySelector(".not-refundable");
+  if (order.notRefundable) {
+    refused.hidden = false;
+    refused.textContent = `Cannot be refunded: ${order.notRefundable}.`;
+  }
   const tbody = section.querySelector("tbody");
   for (const line of order.orderItems) {
     const row = document.createElement("tr");
@@ -73,7 +81,17 @@ function renderOrder(order) {
     input.className = "quantity";
     input.setAttribute("aria-label", `pieces of ${line.itemId} ${line.skuCode} ${line.countryCode} to refund`);
     input.disabled = line.refundable === 0;
-    cell(row, "").replaceChildren(input);
+    const action = cell(row, "", "action");
+    action.replaceChildren(input);
+    if (line.notRefundable) {
+      input.title = line.notRefundable;
+      if (line.notRefundable !== order.notRefundable) {  // the order's reason is said once, above
+        const why = document.createElement("small");
+        why.className = "why";
+        why.textContent = " " + line.notRefundable;
+        action.append(why);
+      }
+    }
     tbody.appendChild(row);
   }
   const form = section.querySelector("form.refund");
@@ -90,6 +108,11 @@ function renderOrder(order) {
     const remark = form.querySelector(".remark").value;
     refund(order.id, remark ? { remark, orderItems: items } : { orderItems: items }, form);
   });
+  const nothingLeft = order.orderItems.every((line) => line.refundable === 0);
+  for (const button of section.querySelectorAll("form.refund button")) {
+    button.disabled = nothingLeft;
+    if (nothingLeft) button.title = order.notRefundable || "nothing is left to refund";
+  }
   section.querySelector(".refund-whole").addEventListener("click", () => {
     const remark = form.querySelector(".remark").value;
     refund(order.id, remark ? { remark } : {}, form);
@@ -155,6 +178,11 @@ $("clock").addEventListener("submit", async (event) => {
   } catch (error) { say(`advance: ${error.message}`, true); }
 });
 $("reset").addEventListener("click", async () => {
+  if (!confirm("Reset the sandbox? Every refund and clock move is lost, for every merchant: " +
+               "the orders go back to the sandbox's data.")) {
+    say("reset cancelled: nothing changed");
+    return;
+  }
   try { await call("POST", "/_sandbox/reset"); say("sandbox reset to its data"); }
   catch (error) { say(`reset: ${error.message}`, true); }
 });

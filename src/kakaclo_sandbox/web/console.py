@@ -3,7 +3,9 @@
 ``GET /console`` serves a page shipped in this package (``static/console.*``,
 no CDN). It reads ``GET /_sandbox/events?token=...``, a feed of server-sent
 events of the control surface: the merchant's orders with each line's
-refundable pieces and every refund with its status and times, sent again
+refundable pieces (none, with the reason, when the refund rules refuse the
+order or every piece of a line is taken) and every refund with its status and
+times, sent again
 whenever one of them changes (a refund created or settled, a reset, a clock
 move, a new order). It acts through the public API (Refund Order, with the
 token) and the control surface (advance the clock, reset). It never polls the
@@ -23,6 +25,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 
 from kakaclo_sandbox.clock import iso
+from kakaclo_sandbox.domain.errors import RuleViolation
+from kakaclo_sandbox.domain.orders import Line, OrderState
+from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.storage import queries, timeline
 from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.errors import ApiError
@@ -57,8 +62,11 @@ def state(sandbox: Sandbox, merchant: str) -> dict[str, Any]:
     orders = []
     for row in reversed(rows):  # oldest first: the demo's 10001 leads
         order = render.order(row, lines[row["id"]], vendor=False)
+        refused = refusal(sandbox.rules, row, lines[row["id"]])
+        order["notRefundable"] = refused
         for line, stored in zip(order["orderItems"], lines[row["id"]], strict=True):
-            line["refundable"] = stored["product_num"] - stored["reserved"]
+            line["refundable"] = 0 if refused else stored["product_num"] - stored["reserved"]
+            line["notRefundable"] = refused or taken(stored)
         order["refunds"] = [
             {
                 "refundNo": r.refund_no,
@@ -72,6 +80,44 @@ def state(sandbox: Sandbox, merchant: str) -> dict[str, Any]:
         ]
         orders.append(order)
     return {"now": iso(now), "settleAfter": sandbox.settings.settle_after, "orders": orders}
+
+
+def refusal(rules: RefundRules, row: Any, lines: list[Any]) -> str | None:
+    """Why the refund rules refuse every refund of this order now (their words), or None."""
+    state = OrderState(
+        id=row["id"],
+        status=row["status"],
+        financial_status=row["financial_status"],
+        fulfillment_status=row["fulfillment_status"],
+        lines=tuple(
+            Line(
+                id=line["id"],
+                item_id=line["item_id"],
+                sku_code=line["sku_code"],
+                country_code=line["country_code"],
+                product_num=line["product_num"],
+                reserved=line["reserved"],
+            )
+            for line in lines
+        ),
+    )
+    try:
+        rules.check_refundable(state)
+    except RuleViolation as refused:
+        return refused.message.split(": ", 1)[-1]  # "financialStatus is waiting"
+    return None
+
+
+def taken(line: Any) -> str | None:
+    """Why no piece of a line is left to refund (refunded, or held by pending refunds)."""
+    if line["product_num"] > line["reserved"]:
+        return None
+    pending = line["reserved"] - line["refunded"]
+    if not pending:
+        return "every piece is refunded"
+    if not line["refunded"]:
+        return "every piece is in a pending refund"
+    return f"{line['refunded']} refunded, {pending} in a pending refund"
 
 
 async def events(request: Request) -> StreamingResponse:
