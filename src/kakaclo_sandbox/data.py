@@ -23,6 +23,7 @@ the package (:data:`DEMO_DATA`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -41,6 +42,7 @@ from kakaclo_sandbox.storage.schema import Connection
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 from kakaclo_sandbox.storage.store import NewLine, NewOrder, Store
 from kakaclo_spec import Spec
+from kakaclo_spec.compiled import json_path
 
 # A data file's refunds pass the vendor's rules, whatever rules the sandbox serves with.
 SEED_RULES = RefundRules()
@@ -214,13 +216,60 @@ def check_order(spec: Spec, body: Any, merchant: str, where: str) -> SeedOrder:
 def _check_schema(
     spec: Spec, schema: dict[str, Any], document: Any, source: str, sep: str = ": "
 ) -> None:
-    errors = spec.compile(schema).errors(document)
-    if errors:
-        fields = {error.path for error in errors}
-        more = f" (and {len(fields) - 1} more fields)" if len(fields) > 1 else ""
-        first = errors[0]
-        where = f"{source}{sep}{first.path}" if first.path else source
+    compiled = spec.compile(schema)
+    if compiled.is_valid(document):
+        return
+    errors = list(compiled.validator.iter_errors(document))
+    fields = {tuple(error.instance_path) for error in errors}
+    more = f" (and {len(fields) - 1} more fields)" if len(fields) > 1 else ""
+    first = errors[0]
+    path = json_path(list(first.instance_path))
+    where = f"{source}{sep}{path}" if path else source
+    allowed = _allowed(spec, {**schema, "components": spec.document.get("components", {})}, first)
+    if allowed is None:
         raise DataError(f"{where}: {first.message}{more}")
+    raise DataError(
+        f"{where}: {json.dumps(first.instance, ensure_ascii=False)} is not one of the allowed "
+        f"values: {allowed}{more}"
+    )
+
+
+def _allowed(spec: Spec, document: Mapping[str, Any], error: Any) -> str | None:
+    """The values a field of an enumeration may take (``waiting, paid or null``), read from
+    the schema the error points at; None when that schema is not an enumeration."""
+    node: Any = document
+    try:
+        for step in error.schema_path:
+            node = node[step]
+    except (KeyError, IndexError, TypeError):
+        return None
+    values: list[Any] = []
+
+    def collect(schema: Any) -> bool:
+        if isinstance(schema, list):
+            return all(collect(branch) for branch in schema)
+        if not isinstance(schema, Mapping):
+            return False
+        if "$ref" in schema:
+            name = str(schema["$ref"]).rsplit("/", 1)[-1]
+            return collect(spec.document.get("components", {}).get("schemas", {}).get(name))
+        if "enum" in schema:
+            values.extend(schema["enum"])
+            return True
+        if "const" in schema:
+            values.append(schema["const"])
+            return True
+        if schema.get("type") == "null":
+            values.append(None)
+            return True
+        return any(key in schema and collect(schema[key]) for key in ("oneOf", "anyOf"))
+
+    if not collect(node) or not values:
+        return None
+    words = [json.dumps(value, ensure_ascii=False) for value in values if value is not None]
+    if None in values:
+        return ", ".join(words) + " or null"
+    return ", ".join(words)
 
 
 def seed_order(spec: Spec, body: Mapping[str, Any], merchant: str, where: str) -> SeedOrder:

@@ -230,3 +230,29 @@ def test_an_order_can_be_added_at_runtime(client: TestClient) -> None:
     assert client.post("/_sandbox/orders", json=ORDER).status_code == 401
     client.post("/_sandbox/reset")
     assert client.get(API, params={"ids": "5001"}, headers=TOKEN_A).json()["data"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (
+            _set("order.financialStatus", "payed"),
+            'orders[0].financialStatus: "payed" is not one of the allowed values: '
+            '"waiting", "paid" or null',
+        ),
+        (
+            _set("order.orderItems.0.countryCode", "DE"),
+            'orders[0].orderItems[0].countryCode: "DE" is not one of the allowed values: '
+            '"CN", "US" or null',
+        ),
+    ],
+    ids=["order-enum", "line-enum"],
+)
+def test_a_value_outside_an_enumeration_lists_the_allowed_ones(
+    tmp_path: Path, edit: Any, says: str
+) -> None:
+    path = _write(tmp_path, _edited(edit))
+    with pytest.raises(DataError) as raised:
+        load(path, Spec.load())
+    assert str(raised.value) == f"{path}: merchants[0].{says}"
+    assert "oneOf" not in str(raised.value)
