@@ -92,6 +92,11 @@ def test_the_docs_render_in_the_browser(sandbox: LiveSandbox) -> None:
         assert page.url.endswith("/docs")
         assert page.locator("section#refundOrder pre.curl").count() >= 1
         assert page.locator("strong", has_text="Not documented by the vendor.").count() > 0
+        env = page.locator("pre.curl").first.text_content() or ""
+        assert f"KAKACLO_BASE_URL={sandbox.base_url} " in env  # the port it is served on
+        parameters = page.locator("section#refundOrder table").first
+        assert parameters.locator("strong", has_text="Sandbox extension").count() == 1
+        assert "**" not in (parameters.text_content() or "")
         page.screenshot(path=str(REPORTS / "docs.png"))
 
 

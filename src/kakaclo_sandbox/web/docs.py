@@ -4,7 +4,9 @@ No JavaScript and no CDN: the page is plain HTML built from openapi.yaml at
 start-up, styled by ``static/docs.css`` shipped inside this package. The
 spec's descriptions are Markdown, rendered by markdown-it-py (CommonMark and
 tables; raw HTML in a description is shown as text, never interpreted), and
-every operation's examples are shown as curl commands to paste.
+every operation's examples are shown as curl commands to paste. The page is
+rendered once; each answer only puts in the base URL it was asked at (the
+curl commands' ``KAKACLO_BASE_URL``), so it names the port it is served on.
 """
 
 from __future__ import annotations
@@ -23,36 +25,55 @@ from kakaclo_spec import Spec
 
 # CommonMark with tables; "html": False shows raw HTML of a description as text.
 MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
-CURL_ENV = "export KAKACLO_BASE_URL=http://127.0.0.1:8080/openapi KAKACLO_TOKEN=demo-token"
+DEFAULT_ROOT = "http://127.0.0.1:8080"  # in the page as rendered; each answer puts its own
+
+
+def curl_env(base_url: str) -> str:
+    """The line that sets what the page's curl commands read."""
+    line = f"export KAKACLO_BASE_URL={base_url} KAKACLO_TOKEN=demo-token"
+    return f"<pre class='curl'>{escape(line)}</pre>"
 
 
 def _text(value: Any) -> str:
     return f"<div class='text'>{MARKDOWN.render(str(value))}</div>" if value else ""
 
 
+def _named(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's or media type's examples by name (their values)."""
+    return {name: spec.resolve(e)["value"] for name, e in node.get("examples", {}).items()}
+
+
 def _curl(spec: Spec, method: str, path: str, operation: dict[str, Any]) -> list[str]:
-    """The operation as curl commands: one per request-body example, or one without."""
-    url = path
-    query = []
-    for parameter in (spec.resolve(p) for p in operation.get("parameters", [])):
-        example = parameter.get("example")
-        if example is None:
-            continue
-        if parameter["in"] == "path":
-            url = url.replace("{" + parameter["name"] + "}", str(example))
-        elif parameter["in"] == "query":
-            query.append(f"{parameter['name']}={example}")
-    target = '"$KAKACLO_BASE_URL' + url + ("?" + "&".join(query) if query else "") + '"'
-    command = f'curl -H "Authorization: Bearer $KAKACLO_TOKEN" {target}'
-    body = operation.get("requestBody")
-    if not body:
-        return [command]
-    examples = body["content"]["application/json"].get("examples", {}).values()
-    return [
-        f"{command} -H 'Content-Type: application/json' "
-        f"-d {shlex.quote(json.dumps(example['value'], ensure_ascii=False))}"
-        for example in examples
-    ] or [command]
+    """The operation as curl commands: one per example of a 200 answer, with the request
+    examples of the same name (the spec pairs them by name), or one without examples."""
+    parameters = [spec.resolve(p) for p in operation.get("parameters", [])]
+    media = spec.resolve(operation.get("requestBody", {})).get("content", {})
+    bodies = _named(spec, media.get("application/json", {}))
+    ok = spec.resolve(operation["responses"].get("200", {})).get("content", {})
+    answered = list(_named(spec, ok.get("application/json", {})))
+    names: list[str | None] = [n for n in answered if n in bodies] or list(answered) or [None]
+    commands = []
+    for name in names:
+        url, query, headers = path, [], []
+        for parameter in parameters:
+            value = _named(spec, parameter).get(name) if name else parameter.get("example")
+            if value is None:
+                continue
+            if parameter["in"] == "path":
+                url = url.replace("{" + parameter["name"] + "}", str(value))
+            elif parameter["in"] == "query":
+                query.append(f"{parameter['name']}={value}")
+            elif parameter["in"] == "header":
+                headers.append(f" -H {shlex.quote(parameter['name'] + ': ' + str(value))}")
+        target = '"$KAKACLO_BASE_URL' + url + ("?" + "&".join(query) if query else "") + '"'
+        command = f'curl -H "Authorization: Bearer $KAKACLO_TOKEN" {target}' + "".join(headers)
+        if name in bodies:
+            command += (
+                " -H 'Content-Type: application/json' "
+                f"-d {shlex.quote(json.dumps(bodies[name], ensure_ascii=False))}"
+            )
+        commands.append(command)
+    return commands
 
 
 def _json(value: Any) -> str:
@@ -90,7 +111,7 @@ def _operation(spec: Spec, method: str, path: str, operation: dict[str, Any]) ->
             parts.append(
                 f"<tr><td><code>{escape(p['name'])}</code>{' *' if p.get('required') else ''}</td>"
                 f"<td>{escape(p['in'])}</td><td>{_schema_name(spec, p['schema'])}</td>"
-                f"<td>{escape(p.get('description', ''))}</td></tr>"
+                f"<td>{_text(p.get('description'))}</td></tr>"
             )
         parts.append("</table>")
     body = operation.get("requestBody")
@@ -128,7 +149,7 @@ def render_docs(spec: Spec) -> str:
             f"<h1>{escape(info['title'])} <small>{escape(info['version'])}</small></h1>",
             "<p><a href='/openapi.yaml'>openapi.yaml</a></p>",
             "<p>The curl commands below read the base URL and the token from the "
-            f"environment:</p><pre class='curl'>{escape(CURL_ENV)}</pre>",
+            f"environment:</p>{curl_env(DEFAULT_ROOT + spec.server_root)}",
             _text(info.get("description")),
             "<nav><ul>",
             *(
@@ -153,9 +174,11 @@ CSS = resources.files("kakaclo_sandbox").joinpath("static/docs.css").read_text(e
 
 
 async def docs_page(request: Request) -> HTMLResponse:
-    """The docs page (rendered once, at start)."""
+    """The docs page (rendered once, at start), naming the base URL it was asked at."""
     html: str = request.app.state.docs_html
-    return HTMLResponse(html)
+    root = request.app.state.sandbox.spec.server_root
+    asked = str(request.base_url).rstrip("/") + root
+    return HTMLResponse(html.replace(curl_env(DEFAULT_ROOT + root), curl_env(asked), 1))
 
 
 async def docs_css(request: Request) -> Response:
