@@ -111,7 +111,8 @@ def spec_facts(spec: Path) -> str:
                 lines.append(f"{_constant(parameter['name'])}_{fact.upper()} = {schema[fact]!r}")
     schemas = document["components"]["schemas"]
     reason = schemas["RefundRequest"]["properties"]["refundReason"]
-    reason = schemas[reason["$ref"].rsplit("/", 1)[1]] if "$ref" in reason else reason
+    if "default" not in reason and "$ref" in reason:  # the default may sit on the enum itself
+        reason = schemas[reason["$ref"].rsplit("/", 1)[1]]
     lines.append(f"DEFAULT_REFUND_REASON = {reason['default']!r}")
     limit = document["components"]["responses"].get("TooManyRequests", {}).get("x-rate-limit")
     if limit is not None:  # a spec older than the extension has none

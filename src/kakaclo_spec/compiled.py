@@ -234,11 +234,17 @@ class Spec:
         return frozenset(int(code) for code in self.resolve(documented).get("x-codes", ()))
 
     def documented_error_codes(self, operation_id: str, status: int) -> set[int]:
-        """The error ``code`` values the spec's examples list for one response."""
+        """The error ``code`` values one response documents (its ``x-codes``)."""
+        return set(self.codes(operation_id, status) or ())
+
+    def example_codes(self, operation_id: str, status: int) -> set[int]:
+        """The ``code`` values of one response's examples (named, or its one ``example``)."""
         _, _, operation = self.operation(operation_id)
-        response = self.resolve(operation["responses"][str(status)])
-        examples = response["content"]["application/json"].get("examples", {})
-        return {self.resolve(example)["value"]["code"] for example in examples.values()}
+        media = self.resolve(operation["responses"][str(status)])["content"]["application/json"]
+        bodies = [self.resolve(example)["value"] for example in media.get("examples", {}).values()]
+        if "example" in media:
+            bodies.append(media["example"])
+        return {body["code"] for body in bodies}
 
 
 def _path_pattern(template: str) -> re.Pattern[str]:

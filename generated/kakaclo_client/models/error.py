@@ -22,11 +22,15 @@ class Error:
     """
 
     code: ErrorCode | int
-    """ A code of `ErrorCode`, or a code this spec does not know (the real service's own), kept as a plain integer.
-    """
+    """ A code of `ErrorCode`, or a code this spec does not know (the real
+    service's own), kept as a plain integer. `type: integer` next to the
+    `anyOf` lets generators that cannot type an `anyOf` (an empty type in
+    TypeScript) still give `code` a type. Which codes a response carries
+    is its `x-codes`.
+     """
     message: str
     """ What went wrong, naming the field or rule. """
-    data: None | Unset = UNSET
+    data: Any | Unset = UNSET
     """ Always null on errors. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -24,7 +24,7 @@ class OrderItem:
     """
 
     id: str
-    """ The line's own unique id. """
+    """ The line's own unique id, a digit string. """
     item_id: None | str | Unset = UNSET
     """ The product's item id; several lines may share it. """
     sku_code: None | str | Unset = UNSET

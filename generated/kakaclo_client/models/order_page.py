@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.order import Order
 
@@ -36,6 +38,14 @@ class OrderPage:
     """ The page size asked for. """
     list_: list[Order]
     """ The orders on this page. """
+    vo: Any | Unset = UNSET
+    """ Sent by the real service, null in every real body; its type is unknown. """
+    total_page_number: Any | Unset = UNSET
+    """ Sent by the real service, null in every real body; its type is unknown. """
+    modify_date: Any | Unset = UNSET
+    """ Sent by the real service, null in every real body; its type is unknown. """
+    next_id: Any | Unset = UNSET
+    """ Sent by the real service, null in every real body; its type is unknown. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,6 +60,14 @@ class OrderPage:
             list_item = list_item_data.to_dict()
             list_.append(list_item)
 
+        vo = self.vo
+
+        total_page_number = self.total_page_number
+
+        modify_date = self.modify_date
+
+        next_id = self.next_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -60,6 +78,14 @@ class OrderPage:
                 "list": list_,
             }
         )
+        if vo is not UNSET:
+            field_dict["vo"] = vo
+        if total_page_number is not UNSET:
+            field_dict["totalPageNumber"] = total_page_number
+        if modify_date is not UNSET:
+            field_dict["modifyDate"] = modify_date
+        if next_id is not UNSET:
+            field_dict["nextId"] = next_id
 
         return field_dict
 
@@ -81,11 +107,23 @@ class OrderPage:
 
             list_.append(list_item)
 
+        vo = d.pop("vo", UNSET)
+
+        total_page_number = d.pop("totalPageNumber", UNSET)
+
+        modify_date = d.pop("modifyDate", UNSET)
+
+        next_id = d.pop("nextId", UNSET)
+
         order_page = cls(
             total=total,
             page_number=page_number,
             page_size=page_size,
             list_=list_,
+            vo=vo,
+            total_page_number=total_page_number,
+            modify_date=modify_date,
+            next_id=next_id,
         )
 
         order_page.additional_properties = d

@@ -23,7 +23,8 @@ class RefundRequest:
     """ A free-text remark kept with the refund (the vendor documents no limit; this spec bounds it at 500
     characters). """
     refund_reason: RefundReason | Unset = UNSET
-    """ Why the order is refunded. The vendor's default is `Other`. """
+    """ Why the order is refunded. A refund that names none has reason `Other`, the vendor's default (see
+    `RefundRequest.refundReason`). """
     order_items: list[RefundItem] | Unset = UNSET
     """ The lines and quantities to refund. Absent means the whole remaining order. """
 

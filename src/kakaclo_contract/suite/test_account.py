@@ -238,17 +238,15 @@ def _check_unknown_ids(reader: Reader, walk: Walk) -> None:
 
 def example_order_ids() -> list[str]:
     """The order ids the spec's examples name (the vendor's, which the demo data holds too)."""
-    document = SPEC.document
-    found = [str(document["components"]["parameters"]["OrderId"]["example"])]
+    found: list[str] = []
     for _, _, operation in SPEC.operations():
-        for parameter in operation.get("parameters", []):
-            if SPEC.resolve(parameter).get("name") == "ids":
-                found += str(SPEC.resolve(parameter).get("example", "")).split(",")
-        for example in (
-            SPEC.resolve(operation["responses"]["200"])["content"]["application/json"]
-            .get("examples", {})
-            .values()
-        ):
+        for parameter in map(SPEC.resolve, operation.get("parameters", [])):
+            if parameter.get("name") in {"id", "ids"}:
+                named = [SPEC.resolve(e)["value"] for e in parameter.get("examples", {}).values()]
+                for value in [*named, *([parameter["example"]] if "example" in parameter else [])]:
+                    found += str(value).split(",")
+        media = SPEC.resolve(operation["responses"]["200"])["content"]["application/json"]
+        for example in media.get("examples", {}).values():
             data = SPEC.resolve(example)["value"].get("data")
             for entry in data.get("list", []) if isinstance(data, dict) else []:
                 found.append(str(entry.get("id")))
