@@ -45,6 +45,7 @@ from kakaclo_refunds.cli_output import (
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import (
     ApiError,
+    AuthError,
     KakacloError,
     RefundOutcomeUnknownError,
     RefundWaitTimeout,
@@ -183,6 +184,14 @@ def _client(
         raise _fail(
             timeout.message, timeout.hint, EXIT_TIMEOUT, as_json=as_json, error=timeout
         ) from None
+    except AuthError as error:
+        hint = error.hint
+        if found.lower().startswith("bearer "):
+            hint = (
+                "the token starts with 'Bearer ': give KAKACLO_TOKEN (or --token) without it; "
+                "the client sends 'Authorization: Bearer TOKEN' itself"
+            )
+        raise _fail(_api_message(error), hint, as_json=as_json, error=error) from None
     except ApiError as error:
         raise _fail(_api_message(error), error.hint, as_json=as_json, error=error) from None
     except KakacloError as error:
@@ -824,7 +833,7 @@ def contract(
     Example: KAKACLO_TOKEN=... kakaclo contract --base-url https://test-developer.kakaclo.com/openapi
     """
     if replay is not None:
-        extras.require("kakaclo contract --replay", "sandbox")
+        extras.require("kakaclo contract --replay", "sandbox", name="contract")
         from kakaclo_proxy.replay import replay as replay_recording
 
         raise typer.Exit(

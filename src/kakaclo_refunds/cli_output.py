@@ -70,9 +70,9 @@ def print_json(data: Any) -> None:
 def error_json(message: str, hint: str = "", error: KakacloError | None = None) -> dict[str, Any]:
     """The ``--json`` shape of every error."""
     body: dict[str, Any] = {"message": message, "hint": hint or None}
-    if isinstance(error, ApiError):
+    if isinstance(error, ApiError) and (error.status != 200 or error.code is not None):
         body |= {"status": error.status, "code": error.code, "name": error.code_name}
-    elif error is not None:
+    elif error is not None:  # no error answer: what the client found (a 200 listing nothing)
         body |= {"kind": type(error).__name__}
     return {"error": body}
 

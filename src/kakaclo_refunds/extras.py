@@ -36,11 +36,16 @@ def install_hint(command: str, extra: str) -> str:
     )
 
 
-def require(command: str, *extras: str) -> None:
-    """Exit 2 with :func:`install_hint` when one of ``extras`` is not installed."""
+def require(command: str, *extras: str, name: str | None = None) -> None:
+    """Exit 2 with :func:`install_hint` when one of ``extras`` is not installed.
+
+    ``name`` is the extra to name instead, when the command belongs to a larger
+    one that holds those (``kakaclo contract --replay`` needs only the sandbox's
+    modules, and its users know it as part of ``[contract]``).
+    """
     for extra in extras:
         if missing(extra):
-            print(install_hint(command, extra), file=sys.stderr)
+            print(install_hint(command, name or extra), file=sys.stderr)
             raise SystemExit(MISSING_EXTRA_EXIT)
 
 

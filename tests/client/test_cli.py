@@ -435,3 +435,34 @@ def test_orders_show_says_what_cannot_be_refunded_and_what_a_line_refund_may_hol
     assert "refunded (1-3 of 3)" in out and "not how many of its pieces" in out
     code, out, _ = run(kakaclo, "orders", "list", "--json", "--ids", "10006")
     assert json.loads(out)[0]["notRefundable"] == "cancelled"
+
+
+def test_an_order_that_is_not_listed_is_no_http_error_in_json(kakaclo: CliRunner) -> None:
+    code, out, _ = run(kakaclo, "orders", "show", "99999", "--json")
+    assert code == 1
+    error = json.loads(out)["error"]
+    assert error == {
+        "message": "order 99999 not found (Query Order listed nothing)",
+        "hint": error["hint"],
+        "kind": "NotFoundError",
+    }
+    assert error["hint"].startswith("check the order id")
+
+
+def test_a_token_given_with_bearer_in_front_gets_its_own_hint(sandbox: LiveSandbox) -> None:
+    runner = CliRunner(
+        env={"KAKACLO_BASE_URL": sandbox.base_url, "KAKACLO_TOKEN": "Bearer demo-token"}
+    )
+    code, _, err = run(runner, "orders", "list")
+    assert code == 1 and "UNAUTHORIZED (401)" in err
+    assert "the token starts with 'Bearer ': give KAKACLO_TOKEN (or --token) without it" in err
+    assert "demo-token" not in err
+
+
+def test_the_reason_choices_do_not_wrap_the_option_column() -> None:
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["refund", "create", "--help"])
+    assert result.exit_code == 0
+    assert "|" not in result.stdout.replace("│", "")  # no choices joined by bars in a column
+    words = " ".join(line.strip("│ ") for line in result.stdout.splitlines())
+    assert "Don't Want Anymore;" in words and "(default: Other;" in words
+    assert "Exit 5: the answer was lost and the refund may exist." in result.stdout

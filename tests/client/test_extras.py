@@ -76,3 +76,19 @@ def test_importing_the_sandbox_without_its_extra_names_it() -> None:
         "ModuleNotFoundError: kakaclo_sandbox needs the [sandbox] extra of kakaclo-refunds "
         "(starlette is missing): pip install 'kakaclo-refunds[sandbox]'"
     )
+
+
+def test_kakaclo_contract_replay_names_the_contract_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from kakaclo_refunds.cli import app
+
+    _without(monkeypatch, "starlette")  # a [cli]-only install
+    result = CliRunner().invoke(app, ["contract", "--replay", "run.har"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "kakaclo contract --replay needs the [contract] extra of kakaclo-refunds: "
+        "pip install 'kakaclo-refunds[contract]'\n"
+    )
