@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import difflib
 import fnmatch
 import json
 import os
@@ -50,6 +51,10 @@ LAYER = "kakaclo_refunds"
 UNRELEASED = re.compile(r"^## Unreleased(?: \((?P<version>\d+\.\d+\.\d+)\))?\s*$", re.M)
 
 
+PROSE = 60  # a text longer than this, or of several lines, is shown as a diff of its lines
+SHOWN_LINES = 8  # changed lines of one text printed in the text output (--json has them all)
+
+
 @dataclass(frozen=True)
 class Change:
     """One change a person would name."""
@@ -58,6 +63,7 @@ class Change:
     subject: str  # what changed, the words the CHANGELOG must contain for a breaking one
     kind: str  # breaking | non-breaking | annotation | deprecated | unclassified
     detail: str
+    lines: tuple[str, ...] = ()  # a changed text: its removed (-) and added (+) lines
 
 
 # -- the spec -------------------------------------------------------------------
@@ -114,9 +120,27 @@ def _subject(path: list[Any], action: str, before: Any, after: Any) -> str:
     value = after if action == "add" else before
     if action in {"add", "remove"} and isinstance(value, (str, int, float)) and parts[-1].isdigit():
         return f"{where} {'+' if action == 'add' else '-'} {value}"
+    if action == "replace" and _is_prose(before, after):
+        return f"{where} changed"
     if action == "replace":
         return f"{where}: {json.dumps(before)} -> {json.dumps(after)}"
     return f"{where} {'added' if action == 'add' else 'removed' if action == 'remove' else action}"
+
+
+def _is_prose(before: Any, after: Any) -> bool:
+    """A text a person reads (a description), rather than a value to quote on one line."""
+    texts = [value for value in (before, after) if isinstance(value, str)]
+    return len(texts) == 2 and any("\n" in text or len(text) > PROSE for text in texts)
+
+
+def changed_lines(before: str, after: str) -> tuple[str, ...]:
+    """The lines of a text that went (``- ...``) and came (``+ ...``), in order."""
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return tuple(
+        f"{line[0]} {line[1:]}".rstrip()
+        for line in diff
+        if line[:1] in {"-", "+"} and not line.startswith(("---", "+++"))
+    )
 
 
 def spec_changes(before: Any, after: Any) -> list[Change]:
@@ -139,7 +163,7 @@ def spec_changes(before: Any, after: Any) -> list[Change]:
         )
         kept.setdefault(key, diff)  # the shortest path: the component itself
     rules = _rules()
-    changes = []
+    changes: list[Change] = []
     for diff in kept.values():
         path = "/".join(str(p) for p in diff["path"])
         kind = diff["type"]
@@ -149,8 +173,13 @@ def spec_changes(before: Any, after: Any) -> list[Change]:
                 break
         if kind == "ignored":
             continue
-        subject = _subject(diff["path"], diff["action"], diff.get("before"), diff.get("after"))
-        changes.append(Change("spec", subject, kind, diff.get("description") or path))
+        old, new = diff.get("before"), diff.get("after")
+        subject = _subject(diff["path"], diff["action"], old, new)
+        prose = diff["action"] == "replace" and _is_prose(old, new)
+        lines = changed_lines(str(old), str(new)) if prose else ()
+        if any((c.subject, c.kind, c.lines) == (subject, kind, lines) for c in changes):
+            continue  # the same text reached by two paths (an anyOf branch and its property)
+        changes.append(Change("spec", subject, kind, diff.get("description") or path, lines))
     return sorted(changes, key=lambda c: (c.kind != "breaking", c.subject))
 
 
@@ -241,6 +270,10 @@ def as_text(changes: list[Change], found: list[str]) -> str:
         lines.append("no change to the spec or the Python API")
     for change in changes:
         lines.append(f"  {change.kind:<12} {change.level:<6} {change.subject}")
+        lines.extend(f"      {line}" for line in change.lines[:SHOWN_LINES])
+        if len(change.lines) > SHOWN_LINES:
+            more = len(change.lines) - SHOWN_LINES
+            lines.append(f"      ... {more} more changed lines (--json lists them all)")
     lines.extend(found or ["api-diff: ok"])
     return "\n".join(lines)
 
