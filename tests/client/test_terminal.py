@@ -160,3 +160,15 @@ def test_orders_list_breaks_no_word_and_says_what_cannot_be_refunded(
         assert found == whole, (word, shown)  # a word cut in two is not counted
     for why in ("not paid", "cancelled", "partly shipped", "shipped"):
         assert f"none ({why})" in shown, shown
+
+
+def test_ctrl_c_during_a_retry_wait_ends_cleanly(sandbox: LiveSandbox) -> None:
+    _queue_failures(sandbox, operation="queryOrders", count=1, code=429, retryAfter=30)
+    env = {"KAKACLO_BASE_URL": sandbox.base_url, "KAKACLO_TOKEN": "demo-token", "TERM": "xterm"}
+    command = [sys.executable, "-m", "kakaclo_refunds.cli", "orders", "show", "10001"]
+    with pane(command, env, WIDE) as running:
+        running.wait_for("s left)")
+        running.keys("C-c")
+        shown = running.finished()
+    assert "[exit 130]" in shown and "interrupted" in shown, shown
+    assert "Traceback" not in shown and "Aborted" not in shown
