@@ -144,6 +144,17 @@ def test_every_response_states_the_envelope_rule_in_x_codes() -> None:
             assert examples and examples <= codes, (operation_id, status, examples, codes)
 
 
+def test_an_unknown_error_code_is_exactly_one_errorcode_does_not_list() -> None:
+    # Error.code is a oneOf of ErrorCode and an integer outside it; the second branch
+    # repeats ErrorCode's values (a oneOf needs its branches apart)
+    code = spec().document["components"]["schemas"]["Error"]["properties"]["code"]
+    unknown = code["oneOf"][1]["not"]["enum"]
+    assert sorted(unknown) == sorted(_error_codes().values())
+    assert spec().component("Error").is_valid({"code": 40401, "message": "x"})
+    assert spec().component("Error").is_valid({"code": 12345, "message": "x"})
+    assert not spec().component("Error").is_valid({"code": "40401", "message": "x"})
+
+
 def test_schema_valid_requests_never_get_400_business_rules_are_409() -> None:
     # 400 is documented for schema violations only; every rule code is a 409.
     rule_codes = spec().documented_error_codes("refundOrder", 409)

@@ -23,10 +23,11 @@ class Error:
 
     code: ErrorCode | int
     """ A code of `ErrorCode`, or a code this spec does not know (the real
-    service's own), kept as a plain integer. `type: integer` next to the
-    `anyOf` lets generators that cannot type an `anyOf` (an empty type in
-    TypeScript) still give `code` a type. Which codes a response carries
-    is its `x-codes`.
+    service's own), kept as a plain integer. One of two exclusive
+    branches, so that generators type it as a union (`oneOf`; an
+    `anyOf` becomes an empty type in TypeScript); the title keeps the
+    value's own type apart from the `ErrorCode` enum. Which codes a
+    response carries is its `x-codes`.
      """
     message: str
     """ What went wrong, naming the field or rule. """

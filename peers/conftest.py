@@ -1,0 +1,95 @@
+"""What every proof in peers/ shares: the installed tools, a fresh sandbox, a command runner.
+
+A tool that cannot be installed here skips its proofs with one line saying how
+to get it; under CI (``CI`` set) that skip is a failure, as for every tool
+beyond Python (``tests/tools.py``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from tests.live import LiveSandbox
+from tests.tools import missing
+from tools import peers
+
+ROOT = peers.ROOT
+SPEC = ROOT / "openapi.yaml"
+COMMAND_SECONDS = 300
+
+
+@cache
+def _install_problems() -> tuple[str, ...]:
+    return tuple(peers.install())
+
+
+# how install() names a problem of each kind of tool
+PROBLEM_WORDS = {"npm": "npm", "pip": "pip install", "java": "Java"}
+
+
+def need(*tools: str) -> None:
+    """Skip (fail under CI) when one of ``tools`` ("npm", "pip", "java") is not here."""
+    for problem in _install_problems():
+        if any(PROBLEM_WORDS[tool] in problem for tool in tools):
+            missing(problem)
+
+
+def npm_tool(package: str) -> str:
+    """The path of a pinned npm package's command in .tools/node_modules/.bin."""
+    need("npm")
+    return str(peers.NODE_BIN / peers.NPM_COMMANDS[package])
+
+
+def peers_python() -> str:
+    """The interpreter of .tools/peers-venv (openapi-generator-cli, datamodel-codegen, pydantic)."""
+    need("pip")
+    return str(peers.PEERS_PYTHON)
+
+
+@dataclass
+class Ran:
+    """A finished command."""
+
+    code: int
+    output: str
+
+
+def run(command: list[str], *, cwd: Path | None = None, timeout: float = COMMAND_SECONDS) -> Ran:
+    """Run ``command`` (bounded), stdout and stderr together."""
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Ran(done.returncode, done.stdout)
+
+
+SandboxFactory = Callable[..., LiveSandbox]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxFactory]:
+    """Start a fresh sandbox (``--db :memory:``, no rate limit) with extra arguments."""
+    started: list[LiveSandbox] = []
+
+    def start(*args: str) -> LiveSandbox:
+        live = LiveSandbox(
+            db=tmp_path / f"sandbox-{len(started)}.db",  # names its log; the data is in memory
+            args=["--db", ":memory:", "--rate-limit", "off", "--log-level", "warning", *args],
+        )
+        started.append(live.start())
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
