@@ -22,7 +22,7 @@ CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_RE
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation mutation-http fuzz serve bench profile bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation mutation-http peers fuzz serve bench profile bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -120,6 +120,12 @@ mutation: $(GEN_STAMP) ## Mutation score of the contract suite over the refund r
 MUTATION_HTTP_ARGS ?=
 mutation-http: $(GEN_STAMP) ## HTTP mutation score of the read-only contract suite (~7 min; MUTATION_HTTP_ARGS="--only NAME")
 	@env $(foreach v,$(CONTRACT_VARS),-u $(v)) $(PY) -m tools.mutation_http $(MUTATION_HTTP_ARGS)
+
+# In CI: openapi.yaml in the tools integrators use (peers/), each tool a pinned package
+# installed into .tools/ on first use (npm, pip; Java 17 for the jars). PEERS_ARGS go to pytest.
+PEERS_ARGS ?=
+peers: $(GEN_STAMP) ## openapi-generator, Specmatic, Prism, Redocly, datamodel-codegen, TypeScript on the spec (~3 min warm)
+	@$(PY) tools/peers.py $(PEERS_ARGS)
 
 FUZZ_ARGS ?=
 fuzz: $(GEN_STAMP) ## schemathesis CLI, every phase and check, 500 examples per operation, vs a started sandbox (<= 15 min)

@@ -7,7 +7,11 @@ beyond Python (``tests/tools.py``).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -60,11 +64,18 @@ class Ran:
     output: str
 
 
-def run(command: list[str], *, cwd: Path | None = None, timeout: float = COMMAND_SECONDS) -> Ran:
-    """Run ``command`` (bounded), stdout and stderr together."""
+def run(
+    command: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = COMMAND_SECONDS,
+) -> Ran:
+    """Run ``command`` (bounded), stdout and stderr together; ``env`` adds to the environment."""
     done = subprocess.run(
         command,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -72,6 +83,29 @@ def run(command: list[str], *, cwd: Path | None = None, timeout: float = COMMAND
         check=False,
     )
     return Ran(done.returncode, done.stdout)
+
+
+@contextlib.contextmanager
+def serving(
+    command: list[str], port: int, log: Path, *, start_seconds: float = 60
+) -> Iterator[str]:
+    """Run a server ``command`` until the block ends; yield ``http://127.0.0.1:port`` once
+    its port accepts connections (a JVM or node start takes seconds)."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=log.parent, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + start_seconds
+            while True:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{command[0]} did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.2)  # waiting for a process to bind its port, not for app timing
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 SandboxFactory = Callable[..., LiveSandbox]
