@@ -42,7 +42,13 @@ def check_holds(store: Store, data: Dataset) -> None:
     """Refuse a database that holds other data than ``data`` (nothing is overwritten)."""
     if store.get_meta(DATA_FINGERPRINT) == fingerprint(data):
         return
-    held = store.get_meta(DATA_SOURCE) or "another version's data"
+    held = store.get_meta(DATA_SOURCE)
+    if held == data.source:
+        raise ValueError(
+            f"{data.source} changed since {store.path} was seeded from it; pass --fresh to load "
+            "the new version (the database's refunds are dropped), or another --db to keep both"
+        )
+    held = held or "another version's data"
     raise ValueError(
         f"{store.path} holds the data of {held}, not of {data.source}; pass --fresh to "
         "replace it (its refunds are dropped), or another --db"

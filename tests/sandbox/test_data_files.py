@@ -212,6 +212,20 @@ def test_a_database_with_other_data_is_kept_until_fresh(tmp_path: Path) -> None:
     LiveSandbox(db=db, args=["--rate-limit", "off", "--data", str(data)]).start().stop()
 
 
+def test_a_data_file_edited_in_place_says_what_changed_and_how_to_load_it(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "sandbox.db"
+    data = _write(tmp_path, DATA)
+    LiveSandbox(db=db, args=["--rate-limit", "off", "--data", str(data)]).start().stop()
+    _write(tmp_path, _edited(_set("order.remark", "edited in place")))  # the same file
+    refused = _sandbox("--db", str(db), "--data", str(data))
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert f"{data} changed since {db} was seeded from it" in refused.stderr
+    assert "pass --fresh" in refused.stderr and "holds the data of" not in refused.stderr
+
+
 def test_an_order_can_be_added_at_runtime(client: TestClient) -> None:
     added = client.post("/_sandbox/orders", json=ORDER, headers=TOKEN_A)
     assert added.status_code == 200, added.text
