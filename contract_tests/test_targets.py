@@ -289,6 +289,23 @@ def test_a_port_nobody_listens_on(tmp_path: Path) -> None:
     assert len(run.output.strip().splitlines()) == 1, run.output
 
 
+def test_each_run_writes_its_reports_anew(tmp_path: Path, no_control: LiveSandbox) -> None:
+    junit = tmp_path / "junit.xml"
+    passed = contract(
+        tmp_path, no_control.base_url, "--junit-xml", str(junit), "--phases", "examples"
+    )
+    assert passed.code == 0, passed.output[-3000:]
+    assert 'value="passed"' in junit.read_text()
+    stopped = contract(
+        tmp_path, f"http://127.0.0.1:{free_port()}/openapi", "--junit-xml", str(junit)
+    )
+    assert stopped.code == 2
+    text = junit.read_text()
+    assert 'value="could-not-run"' in text and 'value="passed"' not in text, text
+    assert text.count("<testcase") == 1  # the preflight's reason, not the last run's tests
+    assert stopped.summary["outcome"] == "could-not-run"
+
+
 def test_a_web_server_that_is_not_the_api(tmp_path: Path) -> None:
     port = free_port()
     web = subprocess.Popen(
