@@ -24,6 +24,7 @@ import typer
 from kakaclo_client import spec_facts
 from kakaclo_client.models import (
     CountryCode,
+    ErrorCode,
     OrderRefundStatus,
     Refund,
     RefundReason,
@@ -47,6 +48,8 @@ from kakaclo_refunds.errors import (
     ApiError,
     AuthError,
     KakacloError,
+    QuantityExceededError,
+    RefundNotAllowedError,
     RefundOutcomeUnknownError,
     RefundWaitTimeout,
 )
@@ -445,6 +448,31 @@ Timeout = Annotated[float, typer.Option(min=0, help="Seconds to wait before givi
 Poll = Annotated[float, typer.Option(min=0.01, help="First poll interval (it grows to 60 s).")]
 
 
+_NOTHING_LEFT_CODES = (
+    int(ErrorCode.QUANTITY_EXCEEDS_REFUNDABLE),
+    int(ErrorCode.NOTHING_TO_REFUND),
+)
+
+
+def _nothing_left_hint(client: KakacloClient, order_id: str, fallback: str) -> str:
+    """Why the pieces are not refundable, true for what the server lists now: refunds
+    still pending hold their pieces; with none pending, the pieces are already refunded."""
+    try:
+        refunds = client.list_refunds(order_id)
+    except KakacloError:  # the refusal is the news; its generic hint still holds
+        return fallback
+    pending = [r.refund_no for r in refunds if r.refund_status == RefundStatus.PENDING_REVIEW]
+    if not pending:
+        return (
+            f"order {order_id} has no pending refund: those pieces are already refunded "
+            f"(kakaclo orders show {order_id} lists what is left)"
+        )
+    return (
+        f"{len(pending)} refund(s) of order {order_id} still pending hold their pieces until "
+        f"they settle; a failed one gives them back (kakaclo refund status {order_id})"
+    )
+
+
 def _create_command(
     order_id: str,
     item: list[str] | None,
@@ -595,6 +623,10 @@ def refund_create(
             refund_no = client.refund_order(
                 order_id, items, reason=reason, remark=remark, idempotency_key=key
             )
+        except (QuantityExceededError, RefundNotAllowedError) as refused:
+            if refused.code in _NOTHING_LEFT_CODES:
+                refused.hint = _nothing_left_hint(client, order_id, refused.hint)
+            raise
         except RefundOutcomeUnknownError as unknown:
             honours = unknown.honours_idempotency_key
             _outcome_unknown(unknown, key, honours, command, order_id, as_json, unknown.message)

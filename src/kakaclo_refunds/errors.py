@@ -137,7 +137,10 @@ class RefundNotAllowedError(ConflictError):
 class QuantityExceededError(ConflictError):
     """409 40904: more pieces than are still refundable (pending refunds count)."""
 
-    hint = "list the order's refunds: pending ones hold their pieces until they settle"
+    hint = (
+        "the pieces are already refunded, or held by a refund still pending "
+        "(kakaclo refund status ORDER_ID lists the order's refunds)"
+    )
 
 
 class IdempotencyConflictError(ConflictError):

@@ -466,3 +466,33 @@ def test_the_reason_choices_do_not_wrap_the_option_column() -> None:
     words = " ".join(line.strip("│ ") for line in result.stdout.splitlines())
     assert "Don't Want Anymore;" in words and "(default: Other;" in words
     assert "Exit 5: the answer was lost and the refund may exist." in result.stdout
+
+
+def test_a_refused_quantity_is_explained_by_the_refunds_the_server_lists(
+    kakaclo: CliRunner, tmp_path: Path
+) -> None:
+    # settled at once: nothing is pending, so the pieces are simply refunded already
+    code, _, _ = run(kakaclo, "refund", "create", "10001", "--item", f"120001:{SKU}:2:CN")
+    assert code == 0
+    code, _, err = run(kakaclo, "refund", "create", "10001", "--item", f"120001:{SKU}:1:CN")
+    assert code == 1 and "QUANTITY_EXCEEDS_REFUNDABLE (409)" in err
+    assert "no pending refund: those pieces are already refunded" in err, err
+    assert "still pending" not in err
+    # refunds that stay pending (the default settle-after): they hold the pieces
+    pending = LiveSandbox(db=tmp_path / "pending.db", args=["--rate-limit", "off"]).start()
+    try:
+        runner = CliRunner(
+            env={"KAKACLO_BASE_URL": pending.base_url, "KAKACLO_TOKEN": "demo-token"}
+        )
+        code, _, _ = run(runner, "refund", "create", "10001", "--item", f"120001:{SKU}:2:CN")
+        assert code == 0
+        code, _, err = run(runner, "refund", "create", "10001", "--item", f"120001:{SKU}:1:CN")
+        run(runner, "refund", "create", "10002", "--whole-order")
+        again, out, _ = run(runner, "refund", "create", "10002", "--whole-order", "--json")
+    finally:
+        pending.stop()
+    assert code == 1 and "1 refund(s) of order 10001 still pending hold their pieces" in err, err
+    assert "already refunded" not in err
+    error = json.loads(out)["error"]
+    assert again == 1 and error["name"] == "NOTHING_TO_REFUND"
+    assert error["hint"].startswith("1 refund(s) of order 10002 still pending"), error
