@@ -124,7 +124,7 @@ mutation-http: $(GEN_STAMP) ## HTTP mutation score of the read-only contract sui
 # In CI: openapi.yaml in the tools integrators use (peers/), each tool a pinned package
 # installed into .tools/ on first use (npm, pip; Java 17 for the jars). PEERS_ARGS go to pytest.
 PEERS_ARGS ?=
-peers: $(GEN_STAMP) ## openapi-generator, Specmatic, Prism, Redocly, datamodel-codegen, TypeScript on the spec (~3 min warm)
+peers: $(GEN_STAMP) ## openapi-generator, Specmatic, Prism, Redocly, datamodel-codegen, TypeScript on the spec (~1 min warm)
 	@$(PY) tools/peers.py $(PEERS_ARGS)
 
 FUZZ_ARGS ?=
