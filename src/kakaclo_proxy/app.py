@@ -20,8 +20,9 @@ from kakaclo_client.models import ErrorCode
 from kakaclo_proxy.checks import ExchangeChecker
 from kakaclo_proxy.exchange import AnsweredBy, Exchange, Headers
 from kakaclo_proxy.findings import Finding
-from kakaclo_proxy.har import HarRecorder, Redactor
+from kakaclo_proxy.har import HarRecorder
 from kakaclo_proxy.inspector import Inspector
+from kakaclo_proxy.redaction import Redactor
 from kakaclo_proxy.reports import FailOn, Reports
 from kakaclo_proxy.upstream import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -106,7 +107,7 @@ class ProxyApp:
         try:
             answer = await self.upstream.forward(scope["method"], target, headers, body)
         except UpstreamUnavailable as failure:
-            answer = bad_gateway(self.upstream.base_url, str(failure))
+            answer = bad_gateway(self.redactor.url(self.upstream.base_url), str(failure))
             answered_by = "proxy"
         sent = end_to_end(answer.headers, keep_framing=True)
         if not any(name.lower() == "content-length" for name, _ in sent):
@@ -136,7 +137,8 @@ class ProxyApp:
         try:
             self.inspector.inspect(exchange)
         except Exception:  # a bug in a check must never break the traffic
-            log.exception("checking %s %s failed", exchange.method, exchange.target)
+            target = self.redactor.target(exchange.target)
+            log.exception("checking %s %s failed", exchange.method, target)
 
 
 def create_proxy(
@@ -156,10 +158,10 @@ def create_proxy(
     """
     spec = shipped_spec()
     reports = Reports(report)
-    redactor = Redactor()
+    redactor = Redactor(upstream)
     recorder = HarRecorder(record, upstream, __version__, redactor) if record else None
     inspector = Inspector(
-        ExchangeChecker(spec, urlsplit(upstream).path), reports, recorder, on_finding
+        ExchangeChecker(spec, urlsplit(upstream).path), reports, recorder, on_finding, redactor
     )
 
     def shut_down() -> None:

@@ -20,6 +20,7 @@ import uvicorn
 
 from kakaclo_proxy.app import ProxyApp, create_proxy
 from kakaclo_proxy.findings import Finding
+from kakaclo_proxy.redaction import Redactor
 from kakaclo_proxy.reports import FAIL_ON, summary_table
 from kakaclo_proxy.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from kakaclo_sandbox.__main__ import OneLineErrors, _port
@@ -36,14 +37,19 @@ EXIT_USAGE = 2
 
 def upstream_url(text: str) -> str:
     """An http(s) base URL with a host (the same URL the client takes)."""
-    split = urlsplit(text)
+    try:
+        split = urlsplit(text)
+        _ = split.port  # a port out of range is a ValueError here, not a traceback later
+        shown = Redactor(text).url(text)  # an error never repeats the URL's password
+    except ValueError:  # argparse would print the text whole
+        raise argparse.ArgumentTypeError("must be an http:// or https:// base URL") from None
     if split.scheme not in ("http", "https") or not split.hostname:
         raise argparse.ArgumentTypeError(
             f"must be an http:// or https:// base URL such as "
-            f"https://test-developer.kakaclo.com/openapi, not {text!r}"
+            f"https://test-developer.kakaclo.com/openapi, not {shown!r}"
         )
     if split.query or split.fragment:
-        raise argparse.ArgumentTypeError(f"a base URL has no query or fragment: {text!r}")
+        raise argparse.ArgumentTypeError(f"a base URL has no query or fragment: {shown!r}")
     return text.rstrip("/")
 
 
@@ -168,7 +174,8 @@ def serve(args: argparse.Namespace) -> int:
     reports = app.inspector.reports
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(
-        f"kakaclo proxy {__version__}: http://{host}:{args.port}{base_path} -> {args.upstream}\n"
+        f"kakaclo proxy {__version__}: http://{host}:{args.port}{base_path} -> "
+        f"{app.redactor.url(args.upstream)}\n"
         f"  findings as they happen: {reports.findings_path}\n"
         f"  at Ctrl-C: {args.report / 'junit.xml'}, {args.report / 'summary.json'}"
         + (f"\n  recording: {args.record}" if args.record else ""),

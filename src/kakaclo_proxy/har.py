@@ -3,100 +3,26 @@
 Entries are appended as they happen, each flushed, so a crash loses none: the
 file then lacks only its closing brackets, and :func:`read_har` accepts it.
 Bodies are kept as the wire carried them (base64 when they are compressed or
-not UTF-8). ``Authorization`` and other credential headers, and query
-parameters that look like secrets, are replaced by ``redacted-<digest>``;
-the digest (HMAC with a key made for this recording and then forgotten) keeps
-two merchants apart on replay without revealing either token. Any later
-occurrence of a redacted value elsewhere (a body, a URL) is replaced too.
+not UTF-8). Every secret is masked by the proxy's one rule
+(:mod:`kakaclo_proxy.redaction`): credential headers, query parameters and
+JSON or form fields, the upstream URL's password, and any later occurrence of
+one of them elsewhere, in its encoded forms too.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from kakaclo_proxy.exchange import Exchange, Headers, header
+from kakaclo_proxy.redaction import Redactor
 
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "x-auth-token",
-        "x-access-token",
-    }
-)
-SECRET_WORDS = ("token", "secret", "password", "apikey", "api_key", "signature")
-MIN_SECRET = 6  # shorter values are not searched for elsewhere (they would match by chance)
 CLOSING = "\n]}}\n"
-
-
-class Redactor:
-    """Replaces secrets by a keyed digest, the same digest for the same secret."""
-
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
-        self._seen: dict[str, str] = {}
-
-    def mask(self, secret: str) -> str:
-        """``redacted-<digest>`` for one secret (remembered, to scrub it elsewhere)."""
-        masked = self._seen.get(secret)
-        if masked is None:
-            digest = hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()[:12]
-            masked = f"redacted-{digest}"  # URL-safe: it may replace a query value
-            if len(secret) >= MIN_SECRET:
-                self._seen[secret] = masked
-                # longest first, so a token that contains another is masked whole
-                self._seen = dict(sorted(self._seen.items(), key=lambda kv: -len(kv[0])))
-        return masked
-
-    def header(self, name: str, value: str) -> str:
-        """A header's value as it may be recorded."""
-        if name.lower() not in SECRET_HEADERS:
-            return self.scrub(value)
-        scheme, _, credentials = value.partition(" ")
-        if credentials and scheme.lower() in ("bearer", "basic", "token", "digest"):
-            return f"{scheme} {self.mask(credentials.strip())}"
-        return self.mask(value)
-
-    def query(self, query: str) -> str:
-        """A query string with its secret-looking parameters masked."""
-        if not query:
-            return query
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if not any(_secret_name(name) for name, _ in pairs):
-            return self.scrub(query)
-        return urlencode(
-            [(n, self.mask(v) if _secret_name(n) else self.scrub(v)) for n, v in pairs]
-        )
-
-    def scrub(self, text: str) -> str:
-        """``text`` with every secret seen so far masked."""
-        for secret, masked in self._seen.items():
-            if secret in text:
-                text = text.replace(secret, masked)
-        return text
-
-    def merchant(self, headers: Headers) -> str:
-        """Who sent a request: its masked Authorization (the same for the same token)."""
-        value = header(headers, "authorization")
-        return self.header("authorization", value) if value else ""
-
-
-def _secret_name(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
 
 
 class HarRecorder:
@@ -110,11 +36,12 @@ class HarRecorder:
         head = {
             "version": "1.2",
             "creator": {"name": "kakaclo-sandbox proxy", "version": version},
-            "_upstream": upstream,
+            "_upstream": redactor.url(upstream),
         }
         self._file.write(json.dumps({"log": head})[:-2] + ', "entries": [\n')
         self._file.flush()
-        self._origin = upstream.rstrip("/")
+        split = urlsplit(redactor.url(upstream))
+        self._origin = f"{split.scheme}://{split.netloc.rpartition('@')[2]}"  # no user info
         self._count = 0
 
     def record(self, exchange: Exchange) -> None:
@@ -134,19 +61,17 @@ class HarRecorder:
 
     def _entry(self, exchange: Exchange) -> dict[str, Any]:
         r = self.redactor
-        split = urlsplit(self._origin)
+        # every secret of the exchange is learnt before anything that may repeat it is written
+        request_headers = _headers(exchange.request_headers, r)
+        response_headers = _headers(exchange.response_headers, r)
         query = r.query(exchange.query)
-        url = f"{split.scheme}://{split.netloc}{r.scrub(exchange.path)}"
-        url += f"?{query}" if query else ""
         request: dict[str, Any] = {
             "method": exchange.method,
-            "url": url,
+            "url": "",
             "httpVersion": "HTTP/1.1",
             "cookies": [],
-            "headers": _headers(exchange.request_headers, r),
-            "queryString": [
-                {"name": n, "value": v} for n, v in parse_qsl(query, keep_blank_values=True)
-            ],
+            "headers": request_headers,
+            "queryString": [],
             "headersSize": -1,
             "bodySize": len(exchange.request_body),
         }
@@ -165,6 +90,11 @@ class HarRecorder:
         }
         if encoding:
             content["encoding"] = encoding
+        query = r.scrub(query)
+        request["url"] = f"{self._origin}{r.scrub(exchange.path)}" + (f"?{query}" if query else "")
+        request["queryString"] = [
+            {"name": n, "value": v} for n, v in parse_qsl(query, keep_blank_values=True)
+        ]
         milliseconds = round(exchange.duration * 1000, 3)
         return {
             "startedDateTime": datetime.fromtimestamp(exchange.started, UTC)
@@ -177,7 +107,7 @@ class HarRecorder:
                 "statusText": "",
                 "httpVersion": "HTTP/1.1",
                 "cookies": [],
-                "headers": _headers(exchange.response_headers, r),
+                "headers": response_headers,
                 "content": content,
                 "redirectURL": "",
                 "headersSize": -1,
@@ -191,14 +121,14 @@ class HarRecorder:
 
 
 def _headers(headers: Headers, redactor: Redactor) -> list[dict[str, str]]:
-    return [{"name": name, "value": redactor.header(name, value)} for name, value in headers]
+    return [{"name": name, "value": value} for name, value in redactor.headers(headers)]
 
 
 def _body(body: bytes, headers: Headers, redactor: Redactor) -> tuple[str, str | None]:
     """The body as HAR text: UTF-8 text (secrets scrubbed) or base64 when it is not text."""
     if not header(headers, "content-encoding"):
         try:
-            return redactor.scrub(body.decode("utf-8")), None
+            return redactor.body(body.decode("utf-8"), header(headers, "content-type")), None
         except UnicodeDecodeError:
             pass
     return base64.b64encode(body).decode("ascii"), "base64"

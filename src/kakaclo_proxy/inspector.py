@@ -6,6 +6,7 @@ calls it for each entry of a recording. Both see the same findings.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from kakaclo_proxy.checks import ExchangeChecker
 from kakaclo_proxy.exchange import Exchange
 from kakaclo_proxy.findings import Finding
 from kakaclo_proxy.har import HarRecorder
+from kakaclo_proxy.redaction import Redactor
 from kakaclo_proxy.reports import Reports
 from kakaclo_proxy.rules import Observations
 
@@ -29,8 +31,10 @@ class Inspector:
         reports: Reports,
         recorder: HarRecorder | None = None,
         on_finding: Callable[[Finding], None] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.checker = checker
+        self.redactor = redactor or Redactor()
         self.observations = Observations()
         self.reports = reports
         self.recorder = recorder
@@ -57,9 +61,20 @@ class Inspector:
             passed += [check for check in evaluated if check not in failed]
         self.reports.exchange(verdict.operation, passed, control=verdict.control)
         if verdict.outside:
-            self.reports.outside(exchange.method, exchange.path, exchange.status)
-        for finding in findings:
+            path = self.redactor.scrub(exchange.path)
+            self.reports.outside(exchange.method, path, exchange.status)
+        if findings:
+            self.redactor.learn(exchange)
+        for finding in map(self.redact, findings):
             self.reports.add(finding)
             if self.on_finding is not None:
                 self.on_finding(finding)
         return findings
+
+    def redact(self, finding: Finding) -> Finding:
+        """A finding as it may be written: its target and message without secrets."""
+        return dataclasses.replace(
+            finding,
+            target=self.redactor.target(finding.target),
+            message=self.redactor.scrub(finding.message),
+        )
