@@ -79,8 +79,8 @@ lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict), import-linter (ARCHITE
 # make test checks this project in-process: a URL the user exported for the
 # tour or for make contract must not turn it into a run against that server.
 # Two pytest-xdist workers, each module whole in one of them (--dist loadfile keeps
-# its order and fixtures): the slow tests mostly wait (a paced suite, a README tour
-# at the vendor's 2 requests per second), so another module runs meanwhile. Tests
+# its order and fixtures): the slow tests mostly wait (a paced suite, the README tour's
+# contract runs paced at 20 requests per second), so another module runs meanwhile. Tests
 # marked `alone` (a model following a server over a network, where the machine's
 # load shapes the timing) run after that, by themselves.
 # TEST_WORKERS=0 runs everything in this one process.

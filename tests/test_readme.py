@@ -1,159 +1,247 @@
-"""The README's tour stays true: its Python and curl examples run against a real sandbox."""
+"""The README stays true: its five-minute tour runs block by block, in order, on one sandbox.
+
+A new user types the tour's blocks in sequence against the sandbox of step 1,
+so every step meets the state the steps before it left. The test does the
+same, and replaces only what a test machine cannot type as written; each
+replacement is in ``REPLACED`` with its reason, and every line it does not run
+is in ``NOT_RUN`` with its reason.
+"""
 
 from __future__ import annotations
 
 import re
+import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.curl import send_curl
 from tests.live import LiveSandbox, free_port
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+BIN = str(Path(sys.executable).parent)
+
+# The vendor's limit (120 burst, 2 per second) ten times faster, on both sides.
+FAST_LIMIT = "120/20"
+
+# Every text of the tour the test replaces, with what it becomes and why.
+REPLACED: dict[str, str] = {
+    "make serve": (
+        "kakaclo-sandbox (what make serve runs) with the default database relative to the "
+        "tour's directory, on a free port, and --rate-limit 120/20: the vendor's 2 requests "
+        "per second would stretch step 5's paced runs to many minutes, so both sides go ten "
+        "times faster"
+    ),
+    "http://127.0.0.1:8080": "the tour sandbox's root (8080 may be taken where tests run)",
+    "https://test-developer.kakaclo.com/openapi": (
+        "a vendor URL becomes a local sandbox that is no sandbox to the suite "
+        "(--no-control, --rate-limit 120/20): the vendor's test environment needs a real token"
+    ),
+    "--rate 120/2": "--rate 120/20, the faster limit the test's servers run with",
+    "--port 8082": "a free port (8082 may be taken where tests run)",
+    "http://127.0.0.1:8081": (
+        "the proxy on a free port (its default, 8081, may be taken where tests run; --port added)"
+    ),
+    ".venv/bin/": "the bin directory of the interpreter running the tests (its venv)",
+}
+
+# Every line of the tour the test does not run here, and why.
+NOT_RUN: dict[str, str] = {
+    "kakaclo contract --base-url http://127.0.0.1:8080/openapi --rate 120/2": (
+        "the whole suite against a sandbox over HTTP, paced, takes about five minutes even "
+        "at 120/20: contract_tests/test_paced_sandbox.py runs this very line, read from here, "
+        "with the faster limit on both sides, by itself (marked alone)"
+    ),
+}
 
 
-def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+@dataclass(frozen=True)
+class Step:
+    title: str
+    blocks: list[tuple[str, str]]  # (language, code) in the order they appear
+
+    def code(self, language: str) -> list[str]:
+        return [code for lang, code in self.blocks if lang == language]
+
+
+def tour_steps(text: str = README) -> list[Step]:
+    """The tour's steps (``### N. Title``) with their fenced blocks, in order."""
+    tour = text.split("## A five-minute tour", 1)[1].split("\n## ", 1)[0]
+    steps = []
+    for part in re.split(r"^### ", tour, flags=re.M)[1:]:
+        title = part.splitlines()[0]
+        blocks = re.findall(r"```(\w+)\n(.*?)```", part, flags=re.S)
+        steps.append(Step(title, blocks))
+    return steps
+
+
+def commands(block: str) -> list[str]:
+    """The block's command lines: continuations joined, comments and blank lines left out."""
+    lines = [line.split("  #")[0].split(" #")[0].strip() for line in block.splitlines()]
+    joined = "\n".join(lines).replace("\\\n", " ")
+    return [line for line in joined.splitlines() if line and not line.startswith("#")]
 
 
 def test_readme_starts_with_the_two_commands() -> None:
-    first = _blocks("sh")[0]
+    first = re.findall(r"```sh\n(.*?)```", README, flags=re.S)[0]
     assert [line.split("#")[0].strip() for line in first.splitlines()] == [
         "make contract",
         "make test",
     ]
 
 
-@pytest.fixture
-def slow_sandbox(tmp_path: Path) -> Iterator[LiveSandbox]:
-    """Default settings: refunds stay pending for 5 s, as the curl tour shows."""
-    live = LiveSandbox(db=tmp_path / "curl.db", args=["--rate-limit", "off"]).start()
-    yield live
-    live.stop()
+def test_the_tour_has_its_six_steps_in_order() -> None:
+    titles = [step.title for step in tour_steps()]
+    assert [title.split(".")[0] for title in titles] == ["1", "2", "3", "4", "5", "6"], titles
+    first = commands(tour_steps()[0].code("sh")[0])
+    assert first == ["make serve"], "step 1 is the one command that starts the tour's sandbox"
+
+
+def test_the_replacements_and_skips_name_lines_the_tour_has() -> None:
+    tour = "\n".join(code for step in tour_steps() for _, code in step.blocks)
+    for text in REPLACED:
+        assert text in tour, text
+    for line in NOT_RUN:
+        assert line in tour.replace("\\\n", " "), line
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[LiveSandbox]:
-    # refunds settle at once, so the tour's waits end at their first poll
+def tour_dir(tmp_path: Path) -> Path:
+    """The user's working directory: where .sandbox/ and reports/ land."""
+    return tmp_path / "tour"
+
+
+@pytest.fixture
+def tour_sandbox(tour_dir: Path) -> Iterator[LiveSandbox]:
+    """Step 1: ``make serve``, i.e. kakaclo-sandbox with its default database, here."""
+    (tour_dir / ".sandbox").mkdir(parents=True)
     live = LiveSandbox(
-        db=tmp_path / "tour.db", args=["--rate-limit", "off", "--settle-after", "0"]
+        db=tour_dir / ".sandbox" / "sandbox.db", args=["--rate-limit", FAST_LIMIT]
     ).start()
     yield live
     live.stop()
 
 
-def test_python_tour_runs(sandbox: LiveSandbox, capsys: pytest.CaptureFixture[str]) -> None:
-    layer, generated = _blocks("python")
-    exec(layer.replace("http://127.0.0.1:8080", sandbox.root), {})
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("refund_successfully")
-    assert printed[1] == "refund_successfully"
-    assert len([line for line in printed if line.startswith("100")]) == 10
-    assert printed[-1].startswith("40904 orderItems[0]: quantity 9 exceeds")
-    exec(generated.replace("http://127.0.0.1:8080", sandbox.root), {})
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("200 RefundOrderResponse(")
-    assert "refund_successfully" in printed[1]
-
-
-def test_cli_tour_runs(sandbox: LiveSandbox) -> None:
-    tour = next(block for block in _blocks("sh") if "kakaclo orders list" in block)
-    bin_dir = str(Path(sys.executable).parent)
-    script = tour.replace("http://127.0.0.1:8080", sandbox.root).replace(".venv/bin", bin_dir)
-    # the last line starts a second sandbox and would not return
-    script = "\n".join(line for line in script.splitlines() if "kakaclo sandbox" not in line)
-    done = subprocess.run(
+def _bash(script: str, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         ["bash", "-c", script + "\n"],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=timeout,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "refund_successfully" in done.stdout
-    assert "refund_failed" in done.stdout
-    assert "\n3\n" in done.stdout  # the [fail] refund's exit status, echoed by the tour
-    assert "error" not in done.stderr
 
 
-def test_curl_tour_runs(slow_sandbox: LiveSandbox) -> None:
-    sandbox = slow_sandbox
-    tour = next(block for block in _blocks("sh") if "curl -d" in block)
-    commands = [c for c in tour.replace("\\\n", " ").splitlines() if c.startswith("curl")]
-    answers = [
-        send_curl(command.split(" #")[0].replace("http://127.0.0.1:8080", sandbox.root))
-        for command in commands
-    ]
-    assert [a.status_code for a in answers] == [200, 200, 200]
+def test_the_tour_runs_in_order_on_one_sandbox(
+    tour_sandbox: LiveSandbox,
+    tour_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sandbox = tour_sandbox
+    steps = tour_steps()
+
+    def local(text: str) -> str:
+        return text.replace("http://127.0.0.1:8080", sandbox.root).replace(".venv/bin/", BIN + "/")
+
+    # 2. the vendor's curl example: refunds a piece of each line of 10001
+    curls = [c for c in commands(steps[1].code("sh")[0]) if c.startswith("curl")]
+    answers = [send_curl(local(c)) for c in curls]
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
     assert answers[0].json()["data"].isdigit()
     assert answers[1].json()["data"]["list"][0]["refundStatus"] == "pending_review"
 
+    # 3. the client in Python, then the generated client (refunds wait for --settle-after)
+    layer, generated = steps[2].code("python")
+    exec(local(layer), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("pending_review") or printed[0].startswith("refund_successfully")
+    assert "refund_successfully" in printed
+    assert len([line for line in printed if line.startswith("100")]) == 10
+    assert printed[-1].startswith("40904 orderItems[0]: quantity 9 exceeds")
+    exec(local(generated), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("200 RefundOrderResponse("), printed
+    assert "refund_successfully" in printed[1] or "pending_review" in printed[1]
 
-def _vendor_commands() -> list[str]:
-    tour = next(block for block in _blocks("sh") if "kakaclo contract --base-url" in block)
-    commands = [c.strip() for c in tour.replace("\\\n", " ").splitlines()]
-    contract = [c for c in commands if c.startswith(".venv/bin/kakaclo contract")]
-    return [c for c in contract if "kakaclo.com" in c]
-
-
-@pytest.mark.parametrize("index", [0, 1], ids=["read-only", "refunds"])
-def test_contract_tour_runs_against_a_server_that_is_not_a_sandbox(
-    tmp_path: Path, index: int
-) -> None:
-    # What the vendor's test environment looks like: no control surface, its rate limit.
-    vendor_like = LiveSandbox(
-        db=tmp_path / "vendor.db", args=["--no-control", "--log-level", "warning"]
-    ).start(probe="/openapi/openapi/v2/order/orders")
-    command = _vendor_commands()[index]
-    script = command.replace(
-        "https://test-developer.kakaclo.com/openapi", vendor_like.base_url
-    ).replace(".venv/bin", str(Path(sys.executable).parent))
+    # 4. the CLI: every line but the last, then the last (a second sandbox) on its own
+    cli = steps[3].code("sh")[0]
+    *lines, second = cli.strip().splitlines()
+    assert "kakaclo sandbox" in second
+    done = _bash(local("\n".join(lines)), tour_dir, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "error" not in done.stderr, done.stderr
+    assert "refund_successfully" in done.stdout and "refund_failed" in done.stdout
+    assert "\n3\n" in done.stdout  # the [fail] refund's exit status, echoed by the tour
+    argv = shlex.split(local(commands(second)[0]).replace("--port 8082", f"--port {free_port()}"))
+    port = argv[argv.index("--port") + 1]
+    other = subprocess.Popen(argv, cwd=tour_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        done = subprocess.run(
-            ["bash", "-c", "export KAKACLO_TOKEN=demo-token\n" + script],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        LiveSandbox.wait_for(f"http://127.0.0.1:{port}/_sandbox/info", other)
+        info = httpx.get(f"http://127.0.0.1:{port}/_sandbox/info").json()["data"]
+        other.send_signal(signal.SIGINT)
+        other.communicate(timeout=30)
+    finally:
+        if other.poll() is None:
+            other.kill()
+            other.communicate()
+    assert other.returncode == 130  # Ctrl-C, as the tour stops it
+    assert info["settings"]["settleAfterSeconds"] == 2, info
+    assert info["settings"]["db"].endswith("second.db"), info
+
+    # 5. the contract suite: export, the sandbox line (NOT_RUN), the vendor's two lines
+    runs = commands(steps[4].code("sh")[0])
+    assert runs[0] == "export KAKACLO_TOKEN=demo-token"
+    vendor = [c for c in runs if "kakaclo.com" in c]
+    skipped = [c for c in runs[1:] if c not in vendor]
+    assert len(skipped) == len(NOT_RUN), skipped
+    assert all(any(line in command for line in NOT_RUN) for command in skipped), skipped
+    vendor_like = LiveSandbox(
+        db=tmp_path / "vendor.db",
+        args=["--no-control", "--rate-limit", FAST_LIMIT, "--log-level", "warning"],
+    ).start(probe="/openapi/openapi/v2/order/orders")
+    try:
+        for command in vendor:
+            script = local(command).replace(
+                "https://test-developer.kakaclo.com/openapi", vendor_like.base_url
+            )
+            script = script.replace("--rate 120/2", f"--rate {FAST_LIMIT}")
+            run = _bash(f"{runs[0]}\n{script}", tour_dir, timeout=300)
+            assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+            assert "kakaclo contract: passed (exit 0)" in run.stdout
+            if "--allow-refunds" in command:
+                assert run.stdout.count("refund created: order 10007") == 2
+                assert (tour_dir / "reports" / "vendor.xml").exists()
+            else:
+                assert "mode read-only" in run.stdout
     finally:
         vendor_like.stop()
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "kakaclo contract: passed (exit 0)" in done.stdout
-    if "--allow-refunds" in command:
-        assert done.stdout.count("refund created: order 10007") == 2
-        assert (tmp_path / "reports" / "vendor.xml").exists()
-    else:
-        assert "mode read-only" in done.stdout
 
-
-def test_proxy_tour_runs(sandbox: LiveSandbox, tmp_path: Path) -> None:
-    tour = next(block for block in _blocks("sh") if "kakaclo-sandbox proxy" in block)
-    lines = [line.split("  #")[0].split(" #")[0].strip() for line in tour.splitlines()]
-    start, curl, stop, replay = [line for line in lines if line and not line.startswith("#")]
+    # 6. the validating proxy in front of the tour's sandbox
+    proxy_block = commands(steps[5].code("sh")[0])
+    start, curl, stop, replay = proxy_block
     assert start.endswith("&") and stop.startswith("kill -INT %1")
-    bin_dir = Path(sys.executable).parent
-    argv = (
-        start.rstrip(" &")
-        .replace(".venv/bin/", f"{bin_dir}/")
-        .replace("http://127.0.0.1:8080", sandbox.root)
-        .split()
-    )
-    port = free_port()
+    proxy_port = free_port()
     proxy = subprocess.Popen(
-        [*argv, "--port", str(port)], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        [*local(start.rstrip(" &")).split(), "--port", str(proxy_port)],
+        cwd=tour_dir,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proxy.stderr is not None
     try:
         assert proxy.stderr.readline().startswith("kakaclo proxy")  # bound and listening
-        answer = send_curl(curl.replace("http://127.0.0.1:8081", f"http://127.0.0.1:{port}"))
+        answer = send_curl(curl.replace("http://127.0.0.1:8081", f"http://127.0.0.1:{proxy_port}"))
         assert answer.status_code == 200 and answer.json()["code"] == 10000
-        proxy.send_signal(2)
+        proxy.send_signal(signal.SIGINT)
         _, err = proxy.communicate(timeout=30)
     finally:
         if proxy.poll() is None:  # a failed step above: never leave the proxy running
@@ -162,13 +250,7 @@ def test_proxy_tour_runs(sandbox: LiveSandbox, tmp_path: Path) -> None:
     assert proxy.returncode == 0, err
     assert "1 exchange(s), 0 error(s), 0 warning(s)" in err
     for name in ("findings.ndjson", "junit.xml", "summary.json", "run.har"):
-        assert (tmp_path / "reports" / "proxy" / name).exists()
-    replayed = subprocess.run(
-        ["bash", "-c", replay.replace(".venv/bin/", f"{bin_dir}/")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        assert (tour_dir / "reports" / "proxy" / name).exists()
+    replayed = _bash(local(replay), tour_dir, timeout=120)
     assert replayed.returncode == 0, replayed.stderr
     assert "1 exchange(s) replayed" in replayed.stderr
