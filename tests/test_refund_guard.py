@@ -74,3 +74,37 @@ def test_only_the_guarded_piece_reaches_an_order(case: Any) -> None:
         assert case.path_parameters["id"] == "10007"
         assert case.body["orderItems"] == [LINE.one_piece()], case.body
         assert case.meta is None or not case.meta.generation.mode.is_negative
+
+
+def test_a_refund_that_took_a_line_it_did_not_name_is_found() -> None:
+    before: dict[str, Any] = {
+        "id": "10007",
+        "orderItems": [
+            {
+                "id": "100071",
+                "itemId": "120071",
+                "skuCode": "FSZW08923_R_L_NUB",
+                "countryCode": "CN",
+                "refundStatus": "NULL",
+            },
+            {
+                "id": "100072",
+                "itemId": "120072",
+                "skuCode": "FSZW08923_R_L_NUB",
+                "countryCode": "US",
+                "refundStatus": "NULL",
+            },
+        ],
+    }
+    target = _target()
+    target.facts = TargetFacts(
+        sandbox_info=None, refundable_lines={"10007": (LINE,)}, refund_orders={"10007": before}
+    )
+    target.next_piece("10007")  # the guarded refund names line 120071 CN
+    after: dict[str, Any] = {**before, "orderItems": [dict(i) for i in before["orderItems"]]}
+    after["orderItems"][0]["refundStatus"] = "refunding"
+    assert target.lines_changed_unasked(after) == []
+    after["orderItems"][1]["refundStatus"] = "refunding"  # the whole order went
+    assert target.lines_changed_unasked(after) == [
+        "line 100072 (120072 FSZW08923_R_L_NUB US) went from 'NULL' to 'refunding'"
+    ]

@@ -11,8 +11,12 @@ import json
 from typing import Any
 
 import schemathesis
+from kakaclo_client import spec_facts
 
 from kakaclo_contract.spec_check import envelope_problem
+
+# Set by load_schema in refund mode on a real service: the target whose refunds are guarded.
+GUARDED: list[Any] = []
 
 
 @schemathesis.check
@@ -28,4 +32,29 @@ def envelope_code_conformance(ctx: Any, response: Any, case: Any) -> bool | None
     broken = envelope_problem(operation_id, response.status_code, body)
     if broken:
         raise AssertionError(f"Envelope rule broken: {broken}")
+    return True
+
+
+@schemathesis.check
+def guarded_refund_took_only_what_it_named(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Refund mode: after a refund answered 200, no line it did not name has changed."""
+    if not GUARDED or response.status_code != 200:
+        return None
+    if case.operation.definition.raw.get("operationId") != spec_facts.REFUND_ORDER.operation_id:
+        return None
+    target = GUARDED[0]
+    order_id = str((case.path_parameters or {}).get("id"))
+    with target.http() as http:
+        answer = http.get(
+            target.path(spec_facts.QUERY_ORDERS.path),
+            params={"ids": order_id},
+            headers={"Authorization": f"Bearer {target.token}"},
+        )
+    listed = answer.json().get("data", {}).get("list", []) if answer.status_code == 200 else []
+    for order in listed:
+        changed = target.lines_changed_unasked(order)
+        if changed:
+            raise AssertionError(
+                f"Refund Order took more than it named: order {order_id}: " + "; ".join(changed)
+            )
     return True

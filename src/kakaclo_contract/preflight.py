@@ -62,6 +62,8 @@ class TargetFacts:
 
     sandbox_info: dict[str, Any] | None
     refundable_lines: dict[str, tuple[RefundableLine, ...]] = field(default_factory=dict)
+    # the orders named with --order-id as Query Order showed them before any refund
+    refund_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def is_sandbox(self) -> bool:
@@ -168,8 +170,9 @@ def _refusal(order: dict[str, Any]) -> str | None:
 
 def refundable_lines(
     http: httpx.Client, settings: RunSettings
-) -> dict[str, tuple[RefundableLine, ...]]:
-    """The lines of each order the user allowed, read through Query Order; each must qualify."""
+) -> tuple[dict[str, tuple[RefundableLine, ...]], dict[str, dict[str, Any]]]:
+    """The lines of each order the user allowed, and the orders as Query Order shows them;
+    each must qualify."""
     assert settings.base_url is not None
     url = settings.base_url + QUERY_ORDERS
     ids = ",".join(settings.refund_order_ids)
@@ -209,7 +212,7 @@ def refundable_lines(
                 f"order {order_id} (--order-id) cannot be refunded: no line is left to refund"
             )
         lines[order_id] = candidates
-    return lines
+    return lines, {order_id: found[order_id] for order_id in settings.refund_order_ids}
 
 
 def run(http: httpx.Client, settings: RunSettings) -> TargetFacts:
@@ -217,6 +220,7 @@ def run(http: httpx.Client, settings: RunSettings) -> TargetFacts:
     check_api(http, settings)
     info = sandbox_info(http, settings)
     lines: dict[str, tuple[RefundableLine, ...]] = {}
+    orders: dict[str, dict[str, Any]] = {}
     if info is None and settings.allow_refunds:
-        lines = refundable_lines(http, settings)
-    return TargetFacts(sandbox_info=info, refundable_lines=lines)
+        lines, orders = refundable_lines(http, settings)
+    return TargetFacts(sandbox_info=info, refundable_lines=lines, refund_orders=orders)

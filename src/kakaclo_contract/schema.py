@@ -8,7 +8,7 @@ import schemathesis
 from kakaclo_client import spec_facts
 from schemathesis.config import SchemathesisConfig
 
-from kakaclo_contract import checks as _checks  # noqa: F401  (registers the suite's checks)
+from kakaclo_contract import checks as _checks  # registers the suite's own checks too
 from kakaclo_contract import spec_coverage, summary
 from kakaclo_contract.spec_check import SPEC
 from kakaclo_contract.target import Target
@@ -56,6 +56,8 @@ def load_schema(target: Target) -> Any:
     )
     if target.in_process:
         schema.app = target.app
+    if target.guarded:
+        _checks.GUARDED[:] = [target]
     if not target.may_refund:
         schema = schema.exclude(operation_id=spec_facts.REFUND_ORDER.operation_id)
 

@@ -50,6 +50,8 @@ class Target:
     facts: TargetFacts = field(default_factory=lambda: TargetFacts(sandbox_info=None))
     traffic: Traffic = field(default_factory=Traffic)
     _lines: Any = None
+    # the lines the guarded refunds named so far, by order (refund mode on a real service)
+    named: dict[str, set[RefundableLine]] = field(default_factory=dict)
     _session: Any = None
     _build: Any = None  # in-process: makes a new app (see renew)
 
@@ -159,7 +161,34 @@ class Target:
                 order: itertools.cycle(lines)
                 for order, lines in self.facts.refundable_lines.items()
             }
-        return next(self._lines[order_id])  # type: ignore[no-any-return]
+        line: RefundableLine = next(self._lines[order_id])
+        self.named.setdefault(order_id, set()).add(line)
+        return line
+
+    def lines_changed_unasked(self, order: dict[str, Any]) -> list[str]:
+        """The lines of an order named with --order-id whose ``refundStatus`` changed since
+        the preflight although no guarded refund named them (a refund that took more)."""
+        before = self.facts.refund_orders.get(str(order.get("id")), {})
+        was = {
+            line.get("id"): line.get("refundStatus")
+            for line in before.get("orderItems") or []
+            if isinstance(line, dict)
+        }
+        named = {
+            (n.item_id, n.sku_code, n.country_code)
+            for n in self.named.get(str(order.get("id")), ())
+        }
+        changed = []
+        for line in order.get("orderItems") or []:
+            if not isinstance(line, dict) or line.get("id") not in was:
+                continue
+            key = (str(line.get("itemId")), str(line.get("skuCode")), str(line.get("countryCode")))
+            if line.get("refundStatus") != was[line.get("id")] and key not in named:
+                changed.append(
+                    f"line {line.get('id')} ({key[0]} {key[1]} {key[2]}) went from "
+                    f"{was[line.get('id')]!r} to {line.get('refundStatus')!r}"
+                )
+        return changed
 
     # -- sandbox control ----------------------------------------------------------
 
