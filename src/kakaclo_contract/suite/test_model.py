@@ -40,7 +40,8 @@ from kakaclo_client.models import (
 )
 
 from kakaclo_contract import model
-from kakaclo_contract.spec_check import SPEC, operation_of
+from kakaclo_contract.account import model_order
+from kakaclo_contract.spec_check import SPEC, envelope_problem, operation_of
 from kakaclo_contract.target import Target, select_target
 
 TARGET = select_target()
@@ -128,29 +129,6 @@ def _seconds_text(seconds: float) -> str:
     return f"{seconds:.9f}".rstrip("0").rstrip(".")
 
 
-def model_order(body: dict[str, Any]) -> model.Order:
-    """The model's view of an order as Query Order answered it (the starting point only)."""
-    return model.Order(
-        id=body["id"],
-        status=body.get("status") or "",
-        financial_status=body.get("financialStatus") or "",
-        fulfillment_status=body.get("fulfillmentStatus") or "",
-        freight_e4=model.e4(body.get("freightAmount")),
-        coupon_e4=model.e4(body.get("couponAmount")),
-        lines=[
-            model.Line(
-                id=line["id"],
-                item_id=line.get("itemId") or "",
-                sku_code=line.get("skuCode") or "",
-                country_code=line.get("countryCode"),
-                amount_e4=model.e4(line.get("amount")),
-                pieces=line.get("productNum") or 0,
-            )
-            for line in body.get("orderItems") or []
-        ],
-    )
-
-
 class ModelMachine(RuleBasedStateMachine):
     """The target and the model, side by side."""
 
@@ -197,6 +175,8 @@ class ModelMachine(RuleBasedStateMachine):
         self._check(str(answer.status_code) in operation["responses"], f"{where}: undocumented")
         errors = SPEC.response_schema(operation_id, answer.status_code).errors(answer.json())
         self._check(not errors, f"{where}: the body breaks the spec: {errors}")
+        broken = envelope_problem(operation_id, answer.status_code, answer.json())
+        self._check(broken is None, f"{where}: {broken}")
 
     def _check(self, condition: bool, what: str) -> None:
         if not condition:
