@@ -22,7 +22,7 @@ CONTRACT_VARS := KAKACLO_BASE_URL KAKACLO_TOKEN KAKACLO_ALLOW_REFUNDS KAKACLO_RE
 export $(CONTRACT_VARS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate check-generated lint spec-lint api-diff release test wheel-check contract mutation mutation-http peers fuzz serve bench profile bench-tools clean
+.PHONY: help setup generate check-generated lint spec-lint api-diff docs release test wheel-check contract mutation mutation-http peers fuzz serve bench profile bench-tools clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -69,12 +69,17 @@ release: $(STAMP) $(TOOLS)/node_modules/api-smart-diff/package.json ## Move the 
 	@$(PY) tools/api_diff.py release
 	@$(PY) tools/codegen.py generate
 
-lint: $(STAMP) spec-lint api-diff ## ruff, mypy (strict), import-linter (ARCHITECTURE.md), spec validation, Spectral, api-diff
+lint: $(STAMP) spec-lint api-diff docs ## ruff, mypy (strict), import-linter (ARCHITECTURE.md), spec validation, Spectral, api-diff, docs site
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest -q -p no:cacheprovider tests/test_spec.py
+
+# The documentation site (docs/, mkdocs.yml) into site/ (git-ignored); --strict turns every
+# warning (a broken link or anchor, a page missing from nav, a reference that fails) into an error.
+docs: $(STAMP) ## Build the documentation site into site/ with mkdocs --strict (about 2 s)
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 # make test checks this project in-process: a URL the user exported for the
 # tour or for make contract must not turn it into a run against that server.
@@ -155,4 +160,4 @@ profile: $(GEN_STAMP) bench-tools ## py-spy's top frames of the sandbox under wr
 	@$(PY) -m bench.profile $(PROFILE_ARGS)
 
 clean: ## Remove the virtualenv, tools and caches
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache reports
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache reports site

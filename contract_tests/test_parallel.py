@@ -120,7 +120,7 @@ def _contract(tmp_path: Path, name: str, workers: str) -> dict[str, Any]:
 
 def test_two_workers_give_the_cases_and_verdict_of_one_process(tmp_path: Path) -> None:
     # Without the stateful phase: schemathesis 4.32.5's linked sequences vary from
-    # one process to the next even in a single-process run (see README, "In parallel").
+    # one process to the next even in a single-process run (see docs/contract.md, "In parallel").
     one = _contract(tmp_path, "one", "1")
     two = _contract(tmp_path, "two", "2")
     for key in ("outcome", "exitCode", "reasons", "operations", "specCoverage", "checkedAnswers"):

@@ -4,7 +4,7 @@ Generation has no error, the package imports, it refunds one piece of a demo
 order, reads the refund and the order, and every error the operations
 produce (and every other ``ErrorCode``) parses through its ``Error`` model
 with ``code`` as a typed value. Its warnings are recorded; the two it still
-gives are explained in the README ("Using the spec with other tools").
+gives are explained in docs/peers.md ("Using the spec with other tools").
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from peers.conftest import ROOT, SPEC, SandboxFactory, need, peers_python, run
 from tests.live import LiveSandbox
 
-# The warnings openapi-generator 7.26 still gives on openapi.yaml, each explained in the README.
+# The warnings openapi-generator 7.26 still gives on openapi.yaml, each explained in docs/peers.md.
 KNOWN_WARNINGS = {
     "OpenAPI 3.1 support is still in beta",
     "Failed to get the schema name: null",

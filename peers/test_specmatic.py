@@ -4,7 +4,7 @@
 the answer of the same name, against a fresh sandbox whose one token holds
 the demo orders and the twins of the vendor's orders (the examples name both).
 Specmatic runs them in the spec's order, the 200s first, which the two
-examples that follow another rely on (README, "Using the spec with other
+examples that follow another rely on (docs/peers.md, "Using the spec with other
 tools"). Then ``kakaclo contract`` against ``specmatic stub``, which answers
 with values made up from the schemas, must fail (exit 1) and name its checks.
 """

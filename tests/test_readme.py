@@ -254,3 +254,95 @@ def test_the_tour_runs_in_order_on_one_sandbox(
     replayed = _bash(local(replay), tour_dir, timeout=120)
     assert replayed.returncode == 0, replayed.stderr
     assert "1 exchange(s) replayed" in replayed.stderr
+
+
+# The docs pages' shell and Python blocks: each is run by a test here, or named with the
+# reason it is not. A new block fails test_every_docs_block_is_run_or_named until it is one.
+DOCS = ROOT / "docs"
+DOCS_RUN: dict[tuple[str, str], str] = {
+    ("sandbox.md", 'curl -i -H "Prefer: code=503'): "test_docs_failures_on_demand_run",
+}
+DOCS_NOT_RUN: dict[tuple[str, str], str] = {
+    ("install.md", "make contract"): (
+        "the two commands themselves: CI runs both (.ci/run), and make test would run this "
+        "test inside itself"
+    ),
+    ("spec.md", "make generate"): (
+        "make targets of the checkout: make generate rewrites generated/, which a test must "
+        "never do; check-generated and lint run in make lint (CI)"
+    ),
+    ("spec.md", "make api-diff"): (
+        "make api-diff runs in make lint (CI); make release moves the released baseline, "
+        "which a test must never do"
+    ),
+}
+
+
+def docs_blocks() -> list[tuple[str, str, str]]:
+    """(page, language, code) of every sh and python block of docs/."""
+    found = []
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text()
+        for language, code in re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S):
+            if language in ("sh", "python"):
+                found.append((str(page.relative_to(DOCS)), language, code))
+    return found
+
+
+def _docs_block(page: str, start: str) -> str:
+    return next(c for p, _, c in docs_blocks() if p == page and c.startswith(start))
+
+
+def test_every_docs_block_is_run_or_named() -> None:
+    keys = set(DOCS_RUN) | set(DOCS_NOT_RUN)
+    blocks = docs_blocks()
+    assert blocks, "docs/ has shell blocks"
+    for page, _, code in blocks:
+        assert any(p == page and code.startswith(s) for p, s in keys), (page, code[:80])
+    for page, start in keys:
+        assert any(p == page and c.startswith(start) for p, _, c in blocks), (page, start)
+    assert set(DOCS_RUN.values()) <= set(globals()), "each run block names its test"
+
+
+def test_docs_failures_on_demand_run(tmp_path: Path) -> None:
+    live = LiveSandbox(db=tmp_path / "failures.db", args=["--rate-limit", "off"]).start()
+    try:
+        block = _docs_block("sandbox.md", 'curl -i -H "Prefer: code=503')
+        first, second = [
+            send_curl(c.replace("http://127.0.0.1:8080", live.root)) for c in commands(block)
+        ]
+        refunds = [
+            httpx.post(
+                live.base_url + "/openapi/v2/order/orders/10007/refund",
+                json={},
+                headers={"Authorization": "Bearer demo-token"},
+            )
+            for _ in range(3)
+        ]
+    finally:
+        live.stop()
+    assert first.status_code == 503 and first.headers["retry-after"] == "2"
+    assert first.headers["preference-applied"] == "code=503, retry-after=2"
+    assert second.status_code == 200, second.text
+    # the next 2 Refund Order calls answer 503, the third is carried out
+    assert [r.status_code for r in refunds] == [503, 503, 200]
+
+
+def test_docs_data_file_example_loads(tmp_path: Path) -> None:
+    page = (DOCS / "sandbox.md").read_text()
+    data = re.findall(r"```yaml\n(.*?)```", page, flags=re.S)[0]
+    (tmp_path / "my-orders.yaml").write_text(data)
+    live = LiveSandbox(
+        db=tmp_path / "data.db", args=["--data", str(tmp_path / "my-orders.yaml")]
+    ).start()
+    try:
+        answer = httpx.get(
+            live.base_url + "/openapi/v2/order/orders",
+            params={"ids": "5001"},
+            headers={"Authorization": "Bearer my-token"},
+        )
+    finally:
+        live.stop()
+    order = answer.json()["data"]["list"][0]
+    assert answer.status_code == 200 and order["id"] == "5001"
+    assert order["refundStatus"] == "partial_refund"  # its settled refund, through the rules
