@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import math
 import signal
 import socket
@@ -129,9 +130,21 @@ def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser
     return parser
 
 
+class _NoCutNotice(logging.Filter):
+    """Drops uvicorn's error line for an answer the proxy cut on purpose (a finding says
+    why: the cap, or an upstream that broke mid-answer)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing response."
+
+
+CUT_NOTICE = _NoCutNotice()
+
+
 def server_config(app: ProxyApp) -> uvicorn.Config:
     """uvicorn's settings for the proxy: no Date or Server header of its own (the
     upstream's pass through), no access log (findings are the proxy's output)."""
+    logging.getLogger("uvicorn.error").addFilter(CUT_NOTICE)
     return uvicorn.Config(
         app,
         loop="uvloop",

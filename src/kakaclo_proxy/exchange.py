@@ -9,6 +9,10 @@ from typing import Literal
 
 Headers = list[tuple[str, str]]
 AnsweredBy = Literal["upstream", "proxy"]
+# Who cut an answer short: the client left; only the recording stopped at the cap (the
+# client got it all); the proxy cut the client's answer at the cap; the upstream broke.
+CutBy = Literal["client", "recording", "cap", "upstream"]
+CUT_BY: tuple[CutBy, ...] = ("client", "recording", "cap", "upstream")
 
 
 def header(headers: Headers, name: str) -> str | None:
@@ -42,6 +46,19 @@ def decoded(body: bytes, content_encoding: str | None) -> bytes:
     return body
 
 
+@dataclass(frozen=True)
+class Cut:
+    """Why the answer's body an exchange holds is not the whole answer."""
+
+    by: CutBy
+    reason: str
+
+    @property
+    def broken(self) -> bool:
+        """Whether the client got a broken answer (the cap, or the upstream, cut it)."""
+        return self.by in ("cap", "upstream")
+
+
 @dataclass
 class Exchange:
     """A request, its answer, who answered (the upstream, or the proxy itself), and when."""
@@ -58,6 +75,7 @@ class Exchange:
     duration: float  # seconds until the whole answer was in
     answered_by: AnsweredBy = "upstream"
     merchant: str = ""  # who sent it (a digest of the token, never the token)
+    cut: Cut | None = None  # the answer's body is only its start (streamed, then cut)
     index: int = field(default=0)
 
     @property

@@ -23,7 +23,7 @@ CHECKS: dict[str, str] = {
     "settled-final": "a settled refund never changes status",
     "amounts": "refundedAmount + refundableAmount = finalAmount",
     "paging": "a page echoes the pageNumber and pageSize asked for",
-    "upstream": "the upstream answers (else the proxy answers 502 itself)",
+    "upstream": "the upstream answers, whole and within the caps (else a 502 or a cut answer)",
 }
 # Checks that look at more than one exchange: a warning when the proxy may not have seen
 # everything (refunds of the order that other clients made).

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from kakaclo_proxy.exchange import Exchange, Headers, header
+from kakaclo_proxy.exchange import CUT_BY, Cut, Exchange, Headers, header
 from kakaclo_proxy.redaction import Redactor
 
 CLOSING = "\n]}}\n"
@@ -90,6 +90,8 @@ class HarRecorder:
         }
         if encoding:
             content["encoding"] = encoding
+        if exchange.cut is not None:  # the text is only the answer's start
+            content["_cut"] = {"by": exchange.cut.by, "reason": r.scrub(exchange.cut.reason)}
         query = r.scrub(query)
         request["url"] = f"{self._origin}{r.scrub(exchange.path)}" + (f"?{query}" if query else "")
         request["queryString"] = [
@@ -212,9 +214,17 @@ def _exchange(entry: dict[str, Any], index: int) -> Exchange:
         started=started.timestamp(),
         duration=float(entry.get("time") or 0) / 1000,
         answered_by="proxy" if entry.get("_answeredBy") == "proxy" else "upstream",
+        cut=_cut(content.get("_cut")),
         merchant=header(request_headers, "authorization") or "",
         index=index,
     )
+
+
+def _cut(cut: Any) -> Cut | None:
+    """Why a recorded answer is only its start (the proxy's ``_cut``), if it is."""
+    if not isinstance(cut, dict) or cut.get("by") not in CUT_BY:
+        return None
+    return Cut(cut["by"], str(cut.get("reason", "")))
 
 
 def _bytes(text: str, encoding: str | None) -> bytes:

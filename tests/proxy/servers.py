@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,3 +137,36 @@ def through_proxy(
         httpx.Client(base_url=running.base_url + "/", headers=headers, timeout=10) as http,
     ):
         yield running, http
+
+
+@contextmanager
+def raw_upstream(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A TCP server that reads one request head per connection and runs ``answer``."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # closed: the test is over
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    data = connection.recv(65536)
+                    if not data:
+                        break
+                    head += data
+                with contextlib.suppress(OSError):  # the proxy hung up: what a cap does
+                    answer(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/openapi"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept()
+        listener.close()
+        thread.join(10)
+        assert not thread.is_alive()
