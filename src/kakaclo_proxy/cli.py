@@ -19,11 +19,17 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from kakaclo_proxy.app import ProxyApp, create_proxy
+from kakaclo_proxy.app import DEFAULT_MAX_REQUEST_BODY, ProxyApp, create_proxy
 from kakaclo_proxy.findings import Finding
 from kakaclo_proxy.redaction import Redactor
 from kakaclo_proxy.reports import FAIL_ON, summary_table
-from kakaclo_proxy.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from kakaclo_proxy.serving import DEFAULT_HEAD_TIMEOUT, bounded_http
+from kakaclo_proxy.upstream import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_HEAD,
+    DEFAULT_READ_TIMEOUT,
+)
 from kakaclo_sandbox.__main__ import OneLineErrors, _port
 from kakaclo_sandbox.collector import prepare_for_serving
 from kakaclo_sandbox.listening import listen
@@ -32,6 +38,7 @@ from kakaclo_sandbox.version import __version__
 DEFAULT_PORT = 8081
 DEFAULT_REPORT = Path("reports/proxy")
 MAX_TIMEOUT = 600.0
+MAX_SIZE = 1 << 30  # bytes: the largest cap a flag takes
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
@@ -62,6 +69,18 @@ def _timeout(text: str) -> float:
     if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
         raise argparse.ArgumentTypeError(
             f"must be a number of seconds above 0 up to {MAX_TIMEOUT:g}, not {text!r}"
+        )
+    return value
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1024 <= value <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of bytes from 1024 up to {MAX_SIZE}, not {text!r}"
         )
     return value
 
@@ -99,7 +118,8 @@ def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser
         "--record",
         type=Path,
         metavar="FILE.har",
-        help="record the exchanges as HAR 1.2, credentials redacted",
+        help="record the exchanges as HAR 1.2, secrets redacted (as in every output), "
+        "each body up to its cap",
     )
     parser.add_argument(
         "--fail-on",
@@ -119,7 +139,42 @@ def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser
         type=_timeout,
         default=DEFAULT_READ_TIMEOUT,
         metavar="SECONDS",
-        help="to wait for the upstream's answer (default: %(default)s); then 502",
+        help="to wait for the head of the upstream's answer, then 502; and then between two "
+        "reads of its body, then the answer is cut (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--head-timeout",
+        type=_timeout,
+        default=DEFAULT_HEAD_TIMEOUT,
+        metavar="SECONDS",
+        help="for a client's request head (line and headers) to arrive whole, from the "
+        "connection or the request's first byte; then the connection is closed unanswered "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-head",
+        type=_size,
+        default=DEFAULT_MAX_HEAD,
+        metavar="BYTES",
+        help="cap on a request's head (else its connection is closed unanswered) and on an "
+        "answer's head (else 502 UPSTREAM_UNAVAILABLE) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-request-body",
+        type=_size,
+        default=DEFAULT_MAX_REQUEST_BODY,
+        metavar="BYTES",
+        help="cap on a request's body: over it the proxy answers 413 PAYLOAD_TOO_LARGE itself "
+        "and forwards nothing (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-answer-body",
+        type=_size,
+        default=DEFAULT_MAX_BODY,
+        metavar="BYTES",
+        help="cap on an answer's body: 502 UPSTREAM_UNAVAILABLE when its Content-Length is "
+        "over it, else the streamed answer is cut there; an event stream is never cut, only "
+        "recorded up to it (default: %(default)s)",
     )
     parser.add_argument(
         "--quiet",
@@ -141,14 +196,20 @@ class _NoCutNotice(logging.Filter):
 CUT_NOTICE = _NoCutNotice()
 
 
-def server_config(app: ProxyApp) -> uvicorn.Config:
+def server_config(
+    app: ProxyApp,
+    *,
+    head_timeout: float = DEFAULT_HEAD_TIMEOUT,
+    max_request_head: int = DEFAULT_MAX_HEAD,
+) -> uvicorn.Config:
     """uvicorn's settings for the proxy: no Date or Server header of its own (the
-    upstream's pass through), no access log (findings are the proxy's output)."""
+    upstream's pass through), no access log (findings are the proxy's output), and
+    bounds on each request head (:mod:`kakaclo_proxy.serving`)."""
     logging.getLogger("uvicorn.error").addFilter(CUT_NOTICE)
     return uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=bounded_http(head_timeout, max_request_head),
         lifespan="on",
         access_log=False,
         log_level="warning",
@@ -179,6 +240,9 @@ def serve(args: argparse.Namespace) -> int:
             connect_timeout=args.connect_timeout,
             read_timeout=args.timeout,
             on_finding=None if args.quiet else _print_finding,
+            max_request_body=args.max_request_body,
+            max_answer_body=args.max_answer_body,
+            max_head=args.max_head,
         )
     except OSError as error:
         sock.close()
@@ -196,7 +260,8 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     prepare_for_serving()
-    _Server(server_config(app)).run(sockets=[sock])
+    config = server_config(app, head_timeout=args.head_timeout, max_request_head=args.max_head)
+    _Server(config).run(sockets=[sock])
     print(summary_table(reports), file=sys.stderr)
     failed = reports.failed(args.fail_on)
     print(

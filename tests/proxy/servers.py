@@ -84,8 +84,11 @@ class Proxy:
 @contextmanager
 def proxy(upstream_url: str, report: Path, **options: Any) -> Iterator[Proxy]:
     """A proxy in front of ``upstream_url``, with the CLI's server settings."""
+    server = {
+        key: options.pop(key) for key in ("head_timeout", "max_request_head") if key in options
+    }
     app = create_proxy(upstream_url, report, **options)
-    with serving(server_config(app)) as port:
+    with serving(server_config(app, **server)) as port:
         yield Proxy(app, f"http://127.0.0.1:{port}/openapi", report)
 
 
