@@ -57,7 +57,7 @@ def load_schema(target: Target) -> Any:
     if target.in_process:
         schema.app = target.app
     if target.guarded:
-        _checks.GUARDED[:] = [target]
+        _checks.GUARDED[target.base_url] = target
     if not target.may_refund:
         schema = schema.exclude(operation_id=spec_facts.REFUND_ORDER.operation_id)
 
