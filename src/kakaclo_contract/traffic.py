@@ -41,6 +41,7 @@ from requests.adapters import HTTPAdapter
 
 from kakaclo_contract.settings import DEFAULT_MAX_RETRY_AFTER, Rate
 from kakaclo_contract.spec_check import label_of, operation_of
+from kakaclo_refunds.bounds import BoundedTransport
 
 # Shares of the drain rate (``--rate``'s PER_SECOND) the pace moves between.
 # Below the drain rate, a bucket another run left full still empties; the
@@ -356,7 +357,8 @@ class PacedTransport(httpx.BaseTransport):
 
     def __init__(self, traffic: Traffic, inner: httpx.BaseTransport | None = None) -> None:
         self.traffic = traffic
-        self.inner = inner or httpx.HTTPTransport()
+        # Each answer whole within --timeout, at most 8 MiB, JSON at most 64 deep (bounds.py).
+        self.inner = inner or BoundedTransport(deadline=traffic.timeout)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send (resending while the answer is 429), pacing and counting each attempt."""

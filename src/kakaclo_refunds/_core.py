@@ -27,7 +27,7 @@ from kakaclo_client.models import (
 )
 from kakaclo_client.types import Response
 
-from kakaclo_refunds import _wire
+from kakaclo_refunds import _wire, bounds
 from kakaclo_refunds.errors import (
     SUCCESS_CODE,
     ErrorAnswer,
@@ -166,6 +166,10 @@ def checked(response: Response[Any], expected: type[T], request: RequestInfo) ->
 
 def transport_failure(error: httpx.HTTPError, request: RequestInfo) -> Exception:
     """An httpx failure as this package's error."""
+    if isinstance(error, bounds.AnswerDeadlineExceeded):
+        return RequestTimeoutError(f"no answer in time: {error}", request)
+    if isinstance(error, (bounds.AnswerTooLarge, bounds.AnswerTooDeep)):
+        return UnexpectedResponseError(0, None, f"answer refused: {error}", request)
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeoutError(f"no answer in time: {error.__class__.__name__}", request)
     return TransportError(f"no answer: {error.__class__.__name__}: {error}", request)
@@ -179,6 +183,7 @@ def generated_client(
     transport: Any,
     *,
     asynchronous: bool = False,
+    deadline: float | None = None,
 ) -> AuthenticatedClient:
     """The generated client both clients wrap, with the raw-answer hook installed.
 
@@ -194,6 +199,10 @@ def generated_client(
     }
     if transport is not None:
         http_args["transport"] = transport
+    elif not asynchronous:  # the answer deadline, size cap and depth limit (bounds.py)
+        http_args["transport"] = bounds.BoundedTransport(
+            deadline=bounds.ANSWER_DEADLINE if deadline is None else deadline
+        )
     if asynchronous:
         api.set_async_httpx_client(_wire.AsyncJoinedURLClient(**http_args))
     else:

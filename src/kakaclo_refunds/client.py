@@ -55,6 +55,7 @@ class KakacloClient(BaseClient):
         base_url: str | None = None,
         *,
         timeout: float = 10.0,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
@@ -65,8 +66,12 @@ class KakacloClient(BaseClient):
     ) -> None:
         """Build a client.
 
-        ``base_url`` defaults to ``KAKACLO_BASE_URL``, then production; ``token``
-        to ``KAKACLO_TOKEN``. ``transport`` or ``http_client`` replace httpx's
+        ``timeout`` bounds each read; ``deadline`` each whole answer, connect to last
+        byte (default :data:`kakaclo_refunds.bounds.ANSWER_DEADLINE`, 30 s), which
+        is also capped in size and JSON depth (:mod:`kakaclo_refunds.bounds`; not
+        with your own ``transport`` or ``http_client``).
+        ``base_url`` defaults to ``KAKACLO_BASE_URL``, then production; ``token`` to
+        ``KAKACLO_TOKEN``. ``transport`` or ``http_client`` replace httpx's
         defaults (tests, proxies). ``honours_idempotency_key`` says whether the
         server replays ``Idempotency-Key``; unknown (None) asks ``/_sandbox/info``
         once. ``sleep`` and ``clock`` are injectable for tests. ``on_retry`` hears
@@ -76,7 +81,7 @@ class KakacloClient(BaseClient):
         token = _core.token_from(token)
         self._sleep = sleep
         self._api = _core.generated_client(
-            self.base_url, token, timeout, _core.remember_response, transport
+            self.base_url, token, timeout, _core.remember_response, transport, deadline=deadline
         )
         if http_client is not None:
             _core.adopt_http_client(http_client, token, _core.remember_response)
