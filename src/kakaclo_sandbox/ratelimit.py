@@ -1,4 +1,5 @@
-"""Leaky-bucket rate limit per bearer token, on the sandbox's clock."""
+"""Leaky-bucket rate limit per bearer token, draining on the real time (a frozen or advanced
+sandbox clock neither stops nor empties it)."""
 
 from __future__ import annotations
 
