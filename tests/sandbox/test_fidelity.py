@@ -79,9 +79,7 @@ def differences(vendor: Any, ours: Any, path: str = "") -> set[tuple[str, str]]:
 def allowed_differences() -> set[tuple[str, str, str]]:
     """(body, field, difference) rows of docs/sandbox.md's table."""
     page = (ROOT / "docs" / "sandbox.md").read_text()
-    table = page.split("<!-- allowed-differences -->")[1].split("<!-- /allowed-differences -->")[
-        0
-    ]
+    table = page.split("<!-- allowed-differences -->")[1].split("<!-- /allowed-differences -->")[0]
     rows = set()
     for line in table.strip().splitlines()[2:]:
         body, field, difference, reason = (cell.strip() for cell in line.strip("|").split("|"))
