@@ -42,6 +42,7 @@ from kakaclo_refunds.cli_output import (
     json_value,
     print_json,
     print_table,
+    terminal_safe,
 )
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import (
@@ -130,9 +131,9 @@ def _fail(
     if as_json:
         print_json(error_json(message, hint, error))
     else:
-        line = Text("error", style="bold red") + Text(f": {message}")
+        line = Text("error", style="bold red") + Text(f": {terminal_safe(message)}")
         if hint:
-            line += Text(f" (hint: {hint})", style="dim")
+            line += Text(f" (hint: {terminal_safe(hint)})", style="dim")
         err.print(line, soft_wrap=True)
     return typer.Exit(code)
 

@@ -1,7 +1,10 @@
 """What ``kakaclo`` prints: data never read as markup, keys never cut, JSON in one shape.
 
 - Every value from a server is printed as plain text (``rich.text.Text``), so a
-  remark such as ``[fail] on purpose`` shows as written.
+  remark such as ``[fail] on purpose`` shows as written, and terminal-safe: the
+  C0 controls other than tab and newline (ESC among them), DEL and the C1
+  controls are shown escaped (``\\x1b``, ``\\x9b``), on a terminal and piped,
+  so a server cannot set the title, clear the screen or colour the text.
 - Tables never truncate their key columns (ids, SKUs, refund numbers), and
   never break a word of the others (``processing``): they wrap between words;
   when even that cannot fit the terminal, each row is printed as
@@ -17,9 +20,10 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -27,6 +31,7 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.segment import Segment
 from rich.status import Status
 from rich.table import Table
 from rich.text import Text
@@ -38,12 +43,38 @@ BORDERS_PER_COLUMN = 3  # "│ " before a cell and the space after it
 PIPED_WIDTH = 100_000  # piped output is never wrapped or cut
 
 
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f]")  # json.dumps escapes the C0 controls itself
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control a terminal acts on escaped, tab and newline kept."""
+    return _UNSAFE.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+class SafeConsole(Console):
+    """A console that escapes controls in all text it writes (its own styles and moves kept).
+
+    The values are escaped before layout where they become cells
+    (:func:`cell`); this is the net under everything else printed.
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        safe = (
+            segment
+            if segment.control
+            else Segment(terminal_safe(segment.text), segment.style, segment.control)
+            for segment in buffer
+        )
+        return super()._render_buffer(safe)
+
+
 def console(stderr: bool = False) -> Console:
     """A console for stdout (or stderr); a pipe or a file gets lines of any length."""
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
-        return Console(stderr=stderr, highlight=False)
-    return Console(stderr=stderr, highlight=False, width=PIPED_WIDTH, no_color=True)
+        return SafeConsole(stderr=stderr, highlight=False)
+    return SafeConsole(stderr=stderr, highlight=False, width=PIPED_WIDTH, no_color=True)
 
 
 def json_value(value: Any) -> Any:
@@ -64,7 +95,9 @@ def json_value(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     """One JSON document on stdout."""
-    sys.stdout.write(json.dumps(json_value(data), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(json_value(data), indent=2, ensure_ascii=False)
+    text = _UNSAFE_IN_JSON.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    sys.stdout.write(text + "\n")
 
 
 def error_json(message: str, hint: str = "", error: KakacloError | None = None) -> dict[str, Any]:
@@ -82,7 +115,7 @@ def cell(value: object) -> Text:
     if value is None:
         return Text("-")
     shown = json_value(value)
-    return Text(shown if isinstance(shown, str) else str(shown))
+    return Text(terminal_safe(shown if isinstance(shown, str) else str(shown)))
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,20 @@ def fixed(body: bytes) -> Behaviour:
     return answer
 
 
+def by_path(answers: dict[bytes, Behaviour], server: list[HostileServer]) -> Behaviour:
+    """The answer whose path fragment the last request's target holds (first match)."""
+
+    async def answer(writer: asyncio.StreamWriter) -> None:
+        target = server[0].heads[-1].split(b" ", 2)[1]
+        for fragment, behaviour in answers.items():
+            if fragment in target:
+                await behaviour(writer)
+                return
+        await fixed(b'{"code": 40400, "message": "not found", "data": null}')(writer)
+
+    return answer
+
+
 DEEP = fixed(b'{"code": 10000, "message": "ok", "data": ' + b"[" * 100_000 + b"}")
 
 
@@ -62,6 +76,7 @@ class HostileServer:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.port = 0
         self._server: asyncio.Server | None = None
+        self.heads: list[bytes] = []
 
     @property
     def base_url(self) -> str:
@@ -72,7 +87,8 @@ class HostileServer:
         try:
             with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
                 while True:
-                    await reader.readuntil(b"\r\n\r\n")  # these tests' requests have no body
+                    head = await reader.readuntil(b"\r\n\r\n")  # the requests have no body
+                    self.heads.append(head)
                     await self.behaviour(writer)
         finally:
             writer.close()
