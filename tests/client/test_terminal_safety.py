@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 from kakaclo_refunds.cli import app
 from kakaclo_refunds.cli_output import terminal_safe
 from tests.client.hostile import HostileServer, by_path, fixed
+from tests.terminal import pane
 
 VENDOR = Path(__file__).resolve().parents[1] / "fixtures" / "vendor"
 TITLE, CLEAR, RED, CSI = "\x1b]0;pwned\x07", "\x1b[2J\x1b[H", "\x1b[31m", "\x9b31m"
@@ -78,3 +81,17 @@ def test_errors_and_json_print_no_control() -> None:
         code, stdout, stderr = _run(server, "orders", "show", "1", "--json")
         assert not any(raw in stdout for raw in RAW), stdout
         assert json.loads(stdout)["error"]["message"].startswith("A\x1b]0;pwned")
+
+
+def test_a_real_terminal_keeps_its_title_screen_and_colours() -> None:
+    """On a tmux terminal: the title stays, nothing is cleared, the escapes show as text."""
+    with _serve() as server:
+        env = {"KAKACLO_BASE_URL": server.base_url, "KAKACLO_TOKEN": "t", "TERM": "xterm"}
+        command = [sys.executable, "-m", "kakaclo_refunds.cli", "orders", "show", "1"]
+        with pane(["sh", "-c", f"echo BEFORE; {shlex.join(command)}"], env, 200) as running:
+            shown = running.finished()
+            title = running._tmux("display-message", "-p", "-t", running._session, "#T")
+    assert "[exit 0]" in shown, shown
+    assert "BEFORE" in shown  # no clear screen
+    assert "\\x1b]0;pwned\\x07" in shown, shown
+    assert "pwned" not in title, title
