@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,7 +173,29 @@ def iter_entries(path: Path) -> Iterator[Exchange]:
     yield from read_har(path)[1]
 
 
+MAX_DEPTH = 64  # a recording nests about 6 deep; bodies are strings in it
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _too_deep(text: str) -> bool:
+    """Whether ``text`` nests JSON arrays and objects deeper than :data:`MAX_DEPTH`."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
 def _parse(text: str) -> Any:
+    if _too_deep(text):
+        raise NotARecording(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(text)
     except ValueError:
