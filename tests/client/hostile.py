@@ -85,7 +85,9 @@ class HostileServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            with contextlib.suppress(
+                ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError
+            ):
                 while True:
                     head = await reader.readuntil(b"\r\n\r\n")  # the requests have no body
                     self.heads.append(head)
