@@ -23,9 +23,11 @@ a 429 of a second or more is printed as one line on stderr when it starts.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import math
 import os
+import socket
 import sys
 import threading
 import time
@@ -36,12 +38,18 @@ from typing import Any
 
 import httpx
 import requests
+import urllib3
 from kakaclo_client import spec_facts
 from requests.adapters import HTTPAdapter
 
 from kakaclo_contract.settings import DEFAULT_MAX_RETRY_AFTER, Rate
 from kakaclo_contract.spec_check import label_of, operation_of
-from kakaclo_refunds.bounds import BoundedTransport
+from kakaclo_refunds.bounds import (
+    MAX_ANSWER_BYTES,
+    MAX_DEPTH,
+    BoundedTransport,
+    json_depth_exceeds,
+)
 
 # Shares of the drain rate (``--rate``'s PER_SECOND) the pace moves between.
 # Below the drain rate, a bucket another run left full still empties; the
@@ -307,12 +315,81 @@ def _seconds(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+class AnswerRefused(AssertionError):
+    """An answer broke the size cap or the depth limit (a contract violation)."""
+
+
+class _Timers(list[threading.Timer]):
+    """The watchdogs armed for one answer, and its deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+
+_WATCHDOG: contextvars.ContextVar[_Timers | None] = contextvars.ContextVar(
+    "kakaclo_answer_watchdog", default=None
+)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: nothing left to end
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _DeadlineMixin:
+    """A urllib3 connection whose answer the running send's deadline ends (the socket shut)."""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        """Arm the watchdog of the running :meth:`PacedAdapter.send`, then read the head."""
+        timers = _WATCHDOG.get()
+        if timers is not None and self.sock is not None:
+            left = max(timers.deadline - time.monotonic(), 0.0)
+            timer = threading.Timer(left, _shut, (self.sock,))
+            timer.daemon = True
+            timer.start()
+            timers.append(timer)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _DeadlineHTTPConnection(_DeadlineMixin, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _DeadlineHTTPSConnection(_DeadlineMixin, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _DeadlineHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
 class PacedAdapter(HTTPAdapter):
-    """requests adapter of the schemathesis session: every request goes through Traffic."""
+    """requests adapter of the schemathesis session: every request goes through Traffic.
+
+    Each answer is read whole within the run's timeout (a watchdog shuts the
+    socket at the deadline, so a drip in the head ends too), at most
+    ``MAX_ANSWER_BYTES`` long and nested at most ``MAX_DEPTH`` deep
+    (:mod:`kakaclo_refunds.bounds`).
+    """
 
     def __init__(self, traffic: Traffic) -> None:
         super().__init__()
         self.traffic = traffic
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """As requests', with connections that keep the answer deadline."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _DeadlineHTTPPool,
+            "https": _DeadlineHTTPSPool,
+        }
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         """Pace, send, count."""
@@ -321,10 +398,20 @@ class PacedAdapter(HTTPAdapter):
         if isinstance(authorization, bytes):
             authorization = authorization.decode("latin-1")
         self.traffic.before(method, path, authorization)
+        timers = _Timers(time.monotonic() + self.traffic.timeout)
+        token = _WATCHDOG.set(timers)
         try:
-            response = super().send(request, *args, **kwargs)
-        except requests.Timeout:
-            raise self.traffic.timed_out(method, path) from None
+            response = super().send(request, *args, **{**kwargs, "stream": True})
+            response._content = self._body(response, method, path)  # read here, bounded
+            response._content_consumed = True
+        except (requests.Timeout, requests.ConnectionError, urllib3.exceptions.HTTPError) as error:
+            if isinstance(error, requests.Timeout) or time.monotonic() >= timers.deadline:
+                raise self.traffic.timed_out(method, path) from None
+            raise
+        finally:
+            _WATCHDOG.reset(token)
+            for timer in timers:
+                timer.cancel()
         self.traffic.after(
             method,
             path,
@@ -334,6 +421,28 @@ class PacedAdapter(HTTPAdapter):
             authorization,
         )
         return response
+
+    def _body(self, response: requests.Response, method: str, path: str) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.raw.stream(65536, decode_content=True):
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise AnswerRefused(
+                        f"{self.traffic._label(method, path)}: the answer is larger than "
+                        f"{MAX_ANSWER_BYTES // 2**20} MiB (the size cap)"
+                    )
+                chunks.append(chunk)
+        finally:
+            response.close()
+        body = b"".join(chunks)
+        if json_depth_exceeds(body):
+            raise AnswerRefused(
+                f"{self.traffic._label(method, path)}: the answer nests JSON deeper than "
+                f"{MAX_DEPTH} levels"
+            )
+        return body
 
 
 def paced_session(traffic: Traffic) -> requests.Session:
