@@ -26,6 +26,7 @@ from kakaclo_contract import preflight, spec_coverage
 from kakaclo_contract.preflight import PreflightFailed, RefundableLine, TargetFacts
 from kakaclo_contract.settings import APP_ENV, RunSettings, SettingsError
 from kakaclo_contract.traffic import Traffic, paced_session
+from kakaclo_refunds.bounds import AsyncBoundedTransport
 
 IN_PROCESS_BASE = "http://sandbox.local/openapi"
 # The in-process sandbox's clock stands still unless the suite advances it, so
@@ -127,7 +128,12 @@ class Target:
 
     def async_http(self) -> httpx.AsyncClient:
         """An async httpx client for the server root (concurrent requests), counted alike."""
-        transport = httpx.ASGITransport(app=self.app) if self.in_process else None
+        # over the network, each answer whole within --timeout, 8 MiB, JSON 64 deep (bounds.py)
+        transport: httpx.AsyncBaseTransport = (
+            httpx.ASGITransport(app=self.app)
+            if self.in_process
+            else AsyncBoundedTransport(deadline=self.settings.timeout)
+        )
         return httpx.AsyncClient(
             base_url=self.root,
             transport=transport,

@@ -199,9 +199,12 @@ def generated_client(
     }
     if transport is not None:
         http_args["transport"] = transport
-    elif not asynchronous:  # the answer deadline, size cap and depth limit (bounds.py)
-        http_args["transport"] = bounds.BoundedTransport(
-            deadline=bounds.ANSWER_DEADLINE if deadline is None else deadline
+    else:  # the answer deadline, size cap and depth limit (bounds.py)
+        deadline = bounds.ANSWER_DEADLINE if deadline is None else deadline
+        http_args["transport"] = (
+            bounds.AsyncBoundedTransport(deadline=deadline)
+            if asynchronous
+            else bounds.BoundedTransport(deadline=deadline)
         )
     if asynchronous:
         api.set_async_httpx_client(_wire.AsyncJoinedURLClient(**http_args))

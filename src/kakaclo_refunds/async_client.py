@@ -46,6 +46,7 @@ class AsyncKakacloClient(BaseClient):
         base_url: str | None = None,
         *,
         timeout: float = 10.0,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -56,6 +57,10 @@ class AsyncKakacloClient(BaseClient):
     ) -> None:
         """Build a client.
 
+        ``timeout`` bounds each read; ``deadline`` each whole answer, connect to last
+        byte (default :data:`kakaclo_refunds.bounds.ANSWER_DEADLINE`, 30 s), which
+        is also capped in size and JSON depth (:mod:`kakaclo_refunds.bounds`; not
+        with your own ``transport`` or ``http_client``).
         ``base_url`` defaults to ``KAKACLO_BASE_URL``, then production; ``token``
         to ``KAKACLO_TOKEN``. ``transport`` or ``http_client`` replace httpx's
         defaults (tests, proxies). ``honours_idempotency_key`` says whether the
@@ -73,6 +78,7 @@ class AsyncKakacloClient(BaseClient):
             _core.remember_response_async,
             transport,
             asynchronous=True,
+            deadline=deadline,
         )
         if http_client is not None:
             _core.adopt_http_client(http_client, token, _core.remember_response_async)

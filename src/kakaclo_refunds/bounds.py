@@ -5,14 +5,16 @@ half second keeps a request open for ever. :class:`BoundedTransport` gives
 each answer one deadline, from the connection to its last byte
 (:data:`ANSWER_DEADLINE`, 30 s by default), caps its body at
 :data:`MAX_ANSWER_BYTES` (8 MiB, far above a page of 250 orders, a few hundred
-KB) and refuses JSON nested deeper than :data:`MAX_DEPTH` levels (the spec's
-deepest answer nests 5). Each broken bound is an ``httpx`` error with a
+KB) and refuses JSON nested deeper than :data:`MAX_DEPTH` levels (the vendor's
+own Query Order answers nest 8, with fulfillments). Each broken bound is an ``httpx`` error with a
 one-line message: :class:`AnswerDeadlineExceeded` (a timeout),
 :class:`AnswerTooLarge` and :class:`AnswerTooDeep` (transport errors).
 
 The deadline reaches every read and write of the socket through the
 connection pool's network backend (:class:`DeadlineBackend`), so it holds
 for a drip in the head as well as in the body, and for reused connections.
+:class:`AsyncBoundedTransport` does the same for the async client, with a
+cancel scope around the whole answer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 import typing
 from typing import Any
 
+import anyio
 import httpcore
 import httpx
 
@@ -156,6 +159,76 @@ def network_transport(**kwargs: Any) -> httpx.HTTPTransport:
     return transport
 
 
+def _refused(body: bytes, max_depth: int, request: httpx.Request) -> None:
+    if json_depth_exceeds(body, max_depth):
+        raise AnswerTooDeep(
+            f"the answer nests JSON deeper than {max_depth} levels", request=request
+        )
+
+
+def _too_large(max_bytes: int, request: httpx.Request) -> AnswerTooLarge:
+    return AnswerTooLarge(
+        f"the answer is larger than {max_bytes // 2**20} MiB (the size cap)", request=request
+    )
+
+
+def _whole(response: httpx.Response, body: bytes, request: httpx.Request) -> httpx.Response:
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(body),
+        extensions=response.extensions,
+        request=request,
+    )
+
+
+class AsyncBoundedTransport(httpx.AsyncBaseTransport):
+    """:class:`BoundedTransport` for ``httpx.AsyncClient``: the deadline is a cancel scope."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        deadline: float = ANSWER_DEADLINE,
+        max_bytes: int = MAX_ANSWER_BYTES,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send, and read the answer whole, or raise the bound it broke."""
+        try:
+            with anyio.fail_after(self.deadline):
+                response = await self.inner.handle_async_request(request)
+                try:
+                    chunks: list[bytes] = []
+                    size = 0
+                    stream = response.stream
+                    assert isinstance(stream, httpx.AsyncByteStream)
+                    async for chunk in stream:
+                        size += len(chunk)
+                        if size > self.max_bytes:
+                            raise _too_large(self.max_bytes, request)
+                        chunks.append(chunk)
+                finally:
+                    await response.aclose()
+        except TimeoutError as error:
+            raise AnswerDeadlineExceeded(
+                f"no whole answer within {self.deadline:g} s (the answer deadline)",
+                request=request,
+            ) from error
+        body = b"".join(chunks)
+        _refused(body, self.max_depth, request)
+        return _whole(response, body, request)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self.inner.aclose()
+
+
 class BoundedTransport(httpx.BaseTransport):
     """Reads each answer whole within the deadline, the size cap and the depth limit."""
 
@@ -191,17 +264,8 @@ class BoundedTransport(httpx.BaseTransport):
             raise
         finally:
             _DEADLINE.reset(token)
-        if json_depth_exceeds(body, self.max_depth):
-            raise AnswerTooDeep(
-                f"the answer nests JSON deeper than {self.max_depth} levels", request=request
-            )
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=httpx.ByteStream(body),
-            extensions=response.extensions,
-            request=request,
-        )
+        _refused(body, self.max_depth, request)
+        return _whole(response, body, request)
 
     def _body(self, response: httpx.Response, request: httpx.Request) -> bytes:
         chunks: list[bytes] = []
@@ -211,10 +275,7 @@ class BoundedTransport(httpx.BaseTransport):
         for chunk in stream:
             size += len(chunk)
             if size > self.max_bytes:
-                raise AnswerTooLarge(
-                    f"the answer is larger than {self.max_bytes // 2**20} MiB (the size cap)",
-                    request=request,
-                )
+                raise _too_large(self.max_bytes, request)
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 from typer.testing import CliRunner
 
-from kakaclo_refunds import KakacloClient, bounds
+from kakaclo_refunds import AsyncKakacloClient, KakacloClient, bounds
 from kakaclo_refunds.cli import app
 from kakaclo_refunds.errors import RequestTimeoutError, UnexpectedResponseError
 from kakaclo_refunds.retry import RetryPolicy
@@ -84,3 +85,29 @@ def test_depth_scan_ignores_brackets_in_strings() -> None:
     assert not bounds.json_depth_exceeds(b'{"a": "' + b"[" * 500 + b'"}')
     assert bounds.json_depth_exceeds(b"[" * 65)
     assert not bounds.json_depth_exceeds(b"[" * 64 + b"]" * 64)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "error", "words"),
+    [
+        (drip_head, RequestTimeoutError, "answer deadline"),
+        (drip_body, RequestTimeoutError, "answer deadline"),
+        (endless_chunks, UnexpectedResponseError, "size cap"),
+        (DEEP, UnexpectedResponseError, "deeper than 64"),
+    ],
+    ids=["drip-head", "drip-body", "endless", "deep"],
+)
+def test_the_async_client_keeps_the_same_bounds(
+    behaviour: Behaviour, error: type[Exception], words: str
+) -> None:
+    async def main(base_url: str) -> None:
+        async with AsyncKakacloClient(
+            "t", base_url, deadline=DEADLINE, retry=RetryPolicy(attempts=1)
+        ) as kk:
+            await kk.get_order("1")
+
+    with HostileServer(behaviour) as server:
+        started = time.monotonic()
+        with pytest.raises(error, match=words):
+            asyncio.run(main(server.base_url))
+        assert time.monotonic() - started < DEADLINE + 1.5
