@@ -4,7 +4,10 @@ Exit codes: 0 success; 1 an API or network error; 2 bad usage; 3 the refund
 settled as ``refund_failed``; 4 a wait or watch timed out; 5 ``refund create``
 got no answer it can trust and the refund may exist (it prints the
 Idempotency-Key it sent and the command that finishes safely); 130
-interrupted (Ctrl-C).
+interrupted (Ctrl-C). An answer the server does not finish within the
+answer deadline (30 s), longer than 8 MiB or nested deeper than 64 levels
+is an API or network error: one line, exit 1 (``kakaclo_refunds.bounds``).
+Every value a server sends is printed terminal-safe (``cli_output``).
 """
 
 from __future__ import annotations
@@ -784,7 +787,10 @@ def contract(
         typer.Option("--max-429-share", help="Fail when more answers were 429 (default 0.2)."),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds to wait for one answer (default 10).")
+        float | None,
+        typer.Option(
+            "--timeout", help="Seconds for one whole answer, connect to last byte (default 10)."
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed (default 20261126).")] = None,
     phases: Annotated[
