@@ -96,6 +96,18 @@ def test_the_prefer_grammar() -> None:
         parse_prefer("code=")
 
 
+@pytest.mark.parametrize("delay", ["1_0", "1_0.5", "inf", "nan", "1e1", "+1", "-0", "0x1", "1."])
+def test_prefer_reads_a_delay_as_the_clock_endpoint_reads_seconds(
+    client: TestClient, delay: str
+) -> None:
+    # float() reads "1_0" as 10 s; the clock endpoint refuses it, and so does Prefer
+    with pytest.raises(PreferenceError):
+        parse_prefer(f"delay={delay}")
+    answer = client.get(API, headers={**TOKEN_A, "Prefer": f"delay={delay}"})
+    assert answer.status_code == 400 and answer.json()["code"] == 40004
+    assert parse_prefer("delay=0.25") == Failure(delay=0.25)
+
+
 def test_queued_failures_hit_the_next_calls_of_their_operation(client: TestClient) -> None:
     queued = client.post(
         "/_sandbox/failures", json={"operation": "refundOrder", "count": 2, "code": 503}

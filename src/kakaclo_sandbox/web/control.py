@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,9 +30,7 @@ from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
-# ASCII digits with an optional fraction: float() would also take "1_0", " 5 ",
-# "inf" and other scripts' digits.
-PLAIN_SECONDS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
+PLAIN_SECONDS = failures.PLAIN_SECONDS  # one reading of seconds, here and in Prefer: delay=
 
 
 async def reset(request: Request) -> OrjsonResponse:

@@ -142,12 +142,23 @@ def parse_prefer(header: str) -> Failure | None:
     try:
         code = _integer(values, "code")
         retry_after = _integer(values, "retry-after")
-        delay = float(values["delay"] or "x") if "delay" in values else 0.0
+        delay = _seconds(values["delay"] or "") if "delay" in values else 0.0
     except ValueError:
         message = f"Prefer: {header[:80]!r}: code, retry-after and delay take numbers"
         raise PreferenceError(message) from None
     drop = (values["drop"] or "before") if "drop" in values else None
     return make_failure(code, retry_after, delay, drop)
+
+
+# ASCII digits with an optional fraction, as the clock endpoint reads seconds:
+# float() would also take "1_0" (10), " 5 ", "inf" and other scripts' digits.
+PLAIN_SECONDS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
+
+
+def _seconds(text: str) -> float:
+    if not PLAIN_SECONDS.fullmatch(text):
+        raise ValueError(text)
+    return float(text)
 
 
 def _integer(values: dict[str, str | None], name: str) -> int | None:
