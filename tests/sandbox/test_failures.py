@@ -13,9 +13,12 @@ from kakaclo_refunds import Item, KakacloClient, RetryPolicy, ServerError
 from kakaclo_sandbox import create_app
 from kakaclo_sandbox.web.failures import (
     ANY_OPERATION,
+    MAX_COUNT,
+    MAX_QUEUED,
     Failure,
     FailurePlan,
     PreferenceError,
+    QueueFull,
     parse_prefer,
 )
 from tests.live import LiveSandbox
@@ -113,7 +116,10 @@ def test_queued_failures_hit_the_next_calls_of_their_operation(client: TestClien
         "/_sandbox/failures", json={"operation": "refundOrder", "count": 2, "code": 503}
     )
     assert queued.status_code == 200
-    assert [f["code"] for f in queued.json()["data"]["queued"]] == [503, 503]
+    assert [f["code"] for f in client.get("/_sandbox/failures").json()["data"]["queued"]] == [
+        503,
+        503,
+    ]
     assert client.get(API, headers=TOKEN_A).status_code == 200  # another operation
     statuses = [
         client.post(refund_url("10007"), json=ONE_PIECE, headers=TOKEN_A).status_code
@@ -122,6 +128,60 @@ def test_queued_failures_hit_the_next_calls_of_their_operation(client: TestClien
     assert statuses == [503, 503, 200]
     assert _refund_count(client) == 1
     assert client.get("/_sandbox/failures").json()["data"]["queued"] == []
+
+
+def test_posting_failures_answers_what_was_added_and_the_length_not_the_queue(
+    client: TestClient,
+) -> None:
+    first = client.post("/_sandbox/failures", json={"count": 900, "code": 500})
+    second = client.post(
+        "/_sandbox/failures", json={"operation": "queryRefund", "count": 2, "drop": "after"}
+    )
+    assert first.json()["data"] == {
+        "added": {
+            "operation": None,
+            "count": 900,
+            "code": 500,
+            "retryAfter": None,
+            "delay": 0.0,
+            "drop": None,
+        },
+        "queueLength": 900,
+    }
+    assert second.json()["data"]["queueLength"] == 902
+    assert second.json()["data"]["added"]["operation"] == "queryRefund"
+    assert len(second.content) < 300  # the 902 queued failures are not in it
+
+
+def test_the_failures_queue_is_bounded_and_a_refusal_queues_nothing(client: TestClient) -> None:
+    for _ in range(MAX_QUEUED // MAX_COUNT):
+        assert client.post("/_sandbox/failures", json={"count": MAX_COUNT, "code": 503}).is_success
+    before = client.get("/_sandbox/failures").json()["data"]["queued"]
+    assert len(before) == MAX_QUEUED
+    refused = client.post("/_sandbox/failures", json={"operation": "queryOrders", "code": 500})
+    assert (refused.status_code, refused.json()["code"]) == (400, 40002)
+    assert f"at most {MAX_QUEUED}" in refused.json()["message"]
+    assert refused.json()["data"] is None
+    assert client.get("/_sandbox/failures").json()["data"]["queued"] == before  # unchanged
+    assert client.get(API, headers=TOKEN_A).status_code == 503  # one taken: room for one
+    assert client.post("/_sandbox/failures", json={"code": 500}).json()["data"] == {
+        "added": {
+            "operation": None,
+            "count": 1,
+            "code": 500,
+            "retryAfter": None,
+            "delay": 0.0,
+            "drop": None,
+        },
+        "queueLength": MAX_QUEUED,
+    }
+    plan = FailurePlan()
+    plan.add("refundOrder", Failure(code=503), MAX_QUEUED)
+    with pytest.raises(QueueFull):
+        plan.add("refundOrder", Failure(code=503), 1)
+    assert len(plan) == MAX_QUEUED
+    plan.clear()
+    assert len(plan) == 0 and plan.add("refundOrder", Failure(code=503), 1) == 1
 
 
 def test_a_plan_is_empty_once_its_failures_are_taken() -> None:

@@ -178,14 +178,16 @@ async def add_failures(request: Request) -> OrjsonResponse:
     failure = failures.make_failure(
         body.get("code"), body.get("retryAfter"), float(body.get("delay", 0)), body.get("drop")
     )
-    sandbox.failures.add(
-        body.get("operation", failures.ANY_OPERATION), failure, int(body.get("count", 1))
-    )
-    return OrjsonResponse(render.envelope({"queued": sandbox.failures.pending()}, "ok"))
+    operation = body.get("operation", failures.ANY_OPERATION)
+    count = int(body.get("count", 1))
+    length = sandbox.failures.add(operation, failure, count)  # QueueFull: 400, nothing queued
+    added = {"operation": body.get("operation"), "count": count, **failures.public(failure)}
+    # what was added and the queue's length, never the whole queue (GET lists it)
+    return OrjsonResponse(render.envelope({"added": added, "queueLength": length}, "ok"))
 
 
 async def list_failures(request: Request) -> OrjsonResponse:
-    """The failures still queued."""
+    """The failures still queued (at most failures.MAX_QUEUED)."""
     return OrjsonResponse(render.envelope({"queued": sandbox_of(request).failures.pending()}, "ok"))
 
 

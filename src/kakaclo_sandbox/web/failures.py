@@ -15,7 +15,8 @@ Two ways to ask, both part of the control surface (``--no-control`` turns them o
 
 - ``POST /_sandbox/failures`` with ``{"operation": "refundOrder", "count": 3,
   "code": 503}`` (or ``delay``, ``drop``): the next ``count`` calls of the
-  operation (or of any, without ``operation``) fail so.
+  operation (or of any, without ``operation``) fail so. At most MAX_QUEUED
+  failures wait at once; the answer names what was added and the queue's length.
 
 A forced status answers the spec's error envelope (``SERVER_ERROR`` 50001,
 ``UPSTREAM_UNAVAILABLE`` 50201, ``SERVICE_UNAVAILABLE`` 50301, ``RATE_LIMITED``
@@ -55,6 +56,7 @@ FORCED_CODES = {
 MAX_DELAY = 60.0
 MAX_RETRY_AFTER = 3600
 MAX_COUNT = 1000
+MAX_QUEUED = 10_000  # failures queued at once, every operation together
 DROP_MODES = ("before", "after")
 ANY_OPERATION = "*"
 
@@ -170,17 +172,35 @@ def _integer(values: dict[str, str | None], name: str) -> int | None:
     return int(text)
 
 
+class QueueFull(ApiError):
+    """Queuing would pass MAX_QUEUED (answered 400 ``SCHEMA_VIOLATION``; nothing queued)."""
+
+    def __init__(self, queued: int, count: int) -> None:
+        message = (
+            f"the failures queue holds at most {MAX_QUEUED}; {queued} are queued, "
+            f"{count} more asked for (take or DELETE some first)"
+        )
+        super().__init__(400, ErrorCode.SCHEMA_VIOLATION, message)
+
+
 class FailurePlan:
     """Failures queued for the next calls, per operation (or for any)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queued: dict[str, deque[Failure]] = {}
+        self._length = 0
 
-    def add(self, operation: str, failure: Failure, count: int) -> None:
-        """Make the next ``count`` calls of ``operation`` (or ANY_OPERATION) fail so."""
+    def add(self, operation: str, failure: Failure, count: int) -> int:
+        """Make the next ``count`` calls of ``operation`` (or ANY_OPERATION) fail so, and
+        answer how many failures are queued now; QueueFull (nothing queued) past MAX_QUEUED."""
         with self._lock:
+            queued = self._length
+            if queued + count > MAX_QUEUED:
+                raise QueueFull(queued, count)
             self._queued.setdefault(operation, deque()).extend([failure] * count)
+            self._length += count
+            return self._length
 
     def take(self, operation: str) -> Failure | None:
         """The failure for this call, if one is queued (the operation's own first)."""
@@ -189,6 +209,7 @@ class FailurePlan:
                 queue = self._queued.get(key)
                 if queue:
                     failure = queue.popleft()
+                    self._length -= 1
                     if not queue:
                         del self._queued[key]
                     return failure
@@ -202,18 +223,24 @@ class FailurePlan:
         """Forget every queued failure."""
         with self._lock:
             self._queued.clear()
+            self._length = 0
+
+    def __len__(self) -> int:
+        """How many failures are queued."""
+        return self._length
 
     def pending(self) -> list[dict[str, Any]]:
         """What is queued, per operation, in the order it will apply."""
         with self._lock:
             return [
-                {"operation": None if key == ANY_OPERATION else key, **_public(failure)}
+                {"operation": None if key == ANY_OPERATION else key, **public(failure)}
                 for key, queue in self._queued.items()
                 for failure in queue
             ]
 
 
-def _public(failure: Failure) -> dict[str, Any]:
+def public(failure: Failure) -> dict[str, Any]:
+    """A failure as the control surface answers it (camelCase)."""
     body = asdict(failure)
     body["retryAfter"] = body.pop("retry_after")
     return body
