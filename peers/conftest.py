@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests.live import LiveSandbox
 from tests.tools import missing
@@ -106,6 +108,79 @@ def serving(
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+KAKACLO = str(ROOT / ".venv" / "bin" / "kakaclo")
+# What each error of the operations answers when a generated client's flow produces it.
+ERROR_STATUSES = {
+    "UNAUTHORIZED": 401,
+    "ORDER_NOT_FOUND": 404,
+    "SCHEMA_VIOLATION": 400,
+    "MALFORMED_JSON": 400,
+    "UNSUPPORTED_CONTENT_TYPE": 400,
+    "UNSUPPORTED_PREFERENCE": 400,
+    "PAYLOAD_TOO_LARGE": 413,
+    "ORDER_NOT_REFUNDABLE": 409,
+    "ITEM_NOT_IN_ORDER": 409,
+    "DUPLICATE_ITEM": 409,
+    "QUANTITY_EXCEEDS_REFUNDABLE": 409,
+    "NOTHING_TO_REFUND": 409,
+    "IDEMPOTENCY_KEY_REUSED": 409,
+    "RATE_LIMITED": 429,
+    "SERVER_ERROR": 500,
+    "UPSTREAM_UNAVAILABLE": 502,
+    "SERVICE_UNAVAILABLE": 503,
+    "UNKNOWN_PATH": 404,
+    "METHOD_NOT_ALLOWED": 405,
+}
+
+
+def error_codes() -> dict[str, int]:
+    """ErrorCode's names and values as the spec states them (x-enum-varnames)."""
+    schema = yaml.safe_load(SPEC.read_text())["components"]["schemas"]["ErrorCode"]
+    return dict(zip(schema["x-enum-varnames"], schema["enum"], strict=True))
+
+
+def check_client_flow(seen: dict[str, Any]) -> None:
+    """What a generated client's flow program printed: the refund it made and read, and every
+    error, live or written out, parsed through its Error model with a typed code."""
+    refund = seen["refund"]
+    assert refund["code"] == 10000 and refund["number"].isdigit()
+    assert refund["listed"] == [[refund["number"], "pending_review"]]
+    assert refund["orderRefundStatus"] == "refunding"
+    assert seen["errorsViaTheClient"] == {"404": 40401}
+    assert seen["keyedWholeOrderRefund"] == 200
+    codes = error_codes()
+    assert seen["live"] == {
+        name: [status, codes[name], True] for name, status in ERROR_STATUSES.items()
+    }
+    # the one code no single request produces: a key still in flight
+    assert seen["parsedOthers"] == {"IDEMPOTENCY_REQUEST_IN_FLIGHT": True}
+    assert set(codes) == {"SUCCESS", *ERROR_STATUSES, *seen["parsedOthers"]}
+
+
+def contract_against(root: str, token: str, tmp_path: Path) -> Ran:
+    """``kakaclo contract`` against a foreign server's root: it must fail in named checks,
+    exit 1 and no traceback; returns the run for more."""
+    ran = run(
+        [
+            KAKACLO,
+            "contract",
+            "--base-url",
+            root,
+            "--timeout",
+            "5",
+            "--summary",
+            str(tmp_path / "summary.json"),
+        ],
+        cwd=tmp_path,
+        env={"KAKACLO_TOKEN": token},
+    )
+    assert ran.code == 1, ran.output[-4000:]
+    assert "Traceback" not in ran.output, ran.output[-4000:]
+    assert "kakaclo contract: violations (exit 1)" in ran.output
+    assert "FAILED" in ran.output and "test_account.py" in ran.output, ran.output[-4000:]
+    return ran
 
 
 SandboxFactory = Callable[..., LiveSandbox]

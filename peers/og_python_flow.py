@@ -11,11 +11,12 @@ used, as an integrator's script would.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import importlib
 import json
 import sys
-import urllib.error
-import urllib.request
+import urllib.parse
 from typing import Any
 
 API = "/openapi/v2/order/orders"
@@ -27,18 +28,30 @@ def _item(item_id: str, quantity: int, country: str = "CN") -> dict[str, Any]:
 
 
 def raw(base: str, token: str, method: str, path: str, **options: Any) -> tuple[int, bytes]:
-    """One request over plain HTTP: (status, body)."""
+    """One request over plain HTTP: (status, body).
+
+    http.client rather than urllib: a server may answer (413) and close before a large
+    body is sent whole, and the answer must still be read after the broken pipe.
+    """
     headers = {"Authorization": f"Bearer {token}", **options.get("headers", {})}
     body = options.get("body")
     if isinstance(body, dict):
         body = json.dumps(body).encode()
         headers.setdefault("Content-Type", "application/json")
-    request = urllib.request.Request(base + path, data=body, method=method, headers=headers)
+    url = urllib.parse.urlsplit(base + path)
+    connection = http.client.HTTPConnection(url.netloc, timeout=10)
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        connection.putrequest(method, url.path + (f"?{url.query}" if url.query else ""))
+        for name, value in {**headers, "Content-Length": str(len(body or b""))}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        # answered before the whole body arrived: the answer is what counts
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.send(body or b"")
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
 
 
 def main(package_dir: str, base: str, token: str) -> dict[str, Any]:

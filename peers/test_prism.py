@@ -22,11 +22,10 @@ import pytest
 
 from contract_tests.servers import RewriteResponses, ThreadServer
 from kakaclo_sandbox import create_app
-from peers.conftest import ROOT, SPEC, SandboxFactory, npm_tool, run, serving
+from peers.conftest import SPEC, SandboxFactory, contract_against, npm_tool, serving
 from tests.live import free_port
 
 API = "/openapi/v2/order/orders"
-KAKACLO = str(ROOT / ".venv" / "bin" / "kakaclo")
 VENDOR_EXAMPLE = {
     "remark": "test",
     "refundReason": "Other",
@@ -120,21 +119,4 @@ def mock(tmp_path: Path) -> Iterator[str]:
 
 
 def test_our_suite_fails_prisms_mock_naming_its_checks(mock: str, tmp_path: Path) -> None:
-    ran = run(
-        [
-            KAKACLO,
-            "contract",
-            "--base-url",
-            mock,
-            "--timeout",
-            "5",
-            "--summary",
-            str(tmp_path / "summary.json"),
-        ],
-        cwd=tmp_path,
-        env={"KAKACLO_TOKEN": "demo-token"},
-    )
-    assert ran.code == 1, ran.output[-4000:]
-    assert "Traceback" not in ran.output, ran.output[-4000:]
-    assert "kakaclo contract: violations (exit 1)" in ran.output
-    assert "FAILED" in ran.output and "test_account.py" in ran.output, ran.output[-4000:]
+    contract_against(mock, "demo-token", tmp_path)
