@@ -25,27 +25,13 @@ from kakaclo_contract.traffic import (
     asked_wait,
 )
 from kakaclo_sandbox.ratelimit import LeakyBucket, RateLimit
+from tests.client.conftest import Time as Clock  # sleeping moves it, nothing waits
 
 TOKEN = "demo-token"
 AUTH = f"Bearer {TOKEN}"
 ORDERS = spec_facts.SERVER_ROOT + spec_facts.QUERY_ORDERS.path  # as a request's URL has it
 ORDERS_LABEL = f"GET {spec_facts.QUERY_ORDERS.path}"
 VENDOR = Rate(spec_facts.RATE_LIMIT_BURST, spec_facts.RATE_LIMIT_PER_SECOND)
-
-
-@dataclass
-class Clock:
-    """A clock that moves only when the code under test sleeps."""
-
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def paced(
