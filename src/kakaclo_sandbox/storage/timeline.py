@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 from kakaclo_sandbox.storage.queries import refund_no
+
+Connection = sqlite3.Connection  # what the web layer names without speaking SQL
 
 
 @dataclass(frozen=True)
@@ -25,13 +29,27 @@ class TimelineRefund:
     settled_at: float | None
 
 
-def merchant_refunds(db: sqlite3.Connection, merchant: str) -> list[TimelineRefund]:
-    """Every refund of the merchant's orders, newest first."""
+def open_reader(path: str) -> sqlite3.Connection | None:
+    """A read-only connection of its own to the database file, for the console's worker
+    thread (WAL: it never waits for the writer, nor the writer for it); None for
+    ``:memory:``, which no second connection can see."""
+    if path == ":memory:":
+        return None
+    uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10.0)
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def merchant_refunds(
+    db: sqlite3.Connection, merchant: str, limit: int | None = None
+) -> list[TimelineRefund]:
+    """The refunds of the merchant's orders, newest first (at most ``limit``)."""
     rows = db.execute(
         "SELECT r.seq, r.order_id, r.status, r.remark, r.created_at, r.settled_at "
         "FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.merchant = ? "
-        "ORDER BY r.seq DESC",
-        (merchant,),
+        "ORDER BY r.seq DESC LIMIT ?",
+        (merchant, -1 if limit is None else limit),
     )
     return [
         TimelineRefund(

@@ -114,6 +114,7 @@ def create_app(
     if overrides:
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     sandbox = Sandbox(settings, clock, rules or RefundRules())
+    sandbox.feeds.compute = functools.partial(console.feed_state, sandbox)
 
     # The operations are answered by the Operations middleware (web/operations.py).
     # Their routes here serve what it passes on: HEAD of a GET operation, and the

@@ -1,47 +1,32 @@
-"""Change notices for the control surface's live feed: a version that every change bumps.
+"""Change notices for the control surface's live feed.
 
-Refunds created, refunds settled (by the clock or on the way), resets, clock
-moves and new orders call :meth:`Changes.changed`; each open feed waits for the
-next version. :meth:`Changes.close` ends every wait when the server stops, so
-an open console never holds the shutdown up.
+Refunds created and new orders call :meth:`Changes.changed` with the merchant
+they touched; resets and clock moves call it without one (every merchant).
+The notice goes to :class:`~kakaclo_sandbox.web.feeds.Feeds`, which computes
+each touched merchant's state once, off the event loop, for its open feeds.
+:meth:`Changes.close` ends every feed when the server stops, so an open
+console never holds the shutdown up.
 """
 
 from __future__ import annotations
 
-import asyncio
+from kakaclo_sandbox.web.feeds import Feeds
 
 
 class Changes:
-    """A version counter with waiters (all on the server's event loop)."""
+    """A version counter that tells the feeds what changed (on the server's event loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, feeds: Feeds) -> None:
         self.version = 0
         self.closed = False
-        self._waiters: set[asyncio.Event] = set()
+        self.feeds = feeds
 
-    def changed(self) -> None:
-        """Something a console shows has changed."""
+    def changed(self, merchant: str | None = None) -> None:
+        """Something a console shows has changed: for ``merchant``, or for every one."""
         self.version += 1
-        for waiter in self._waiters:
-            waiter.set()
+        self.feeds.changed(None if merchant is None else {merchant})
 
     def close(self) -> None:
-        """The server stops: every waiting feed ends."""
+        """The server stops: every feed ends."""
         self.closed = True
-        for waiter in self._waiters:
-            waiter.set()
-
-    async def wait(self, seen: int, timeout: float) -> bool:
-        """Wait until the version moves past ``seen`` (True) or ``timeout`` passes (False)."""
-        if self.version != seen or self.closed:
-            return True
-        waiter = asyncio.Event()
-        self._waiters.add(waiter)
-        try:
-            async with asyncio.timeout(timeout):
-                await waiter.wait()
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self._waiters.discard(waiter)
+        self.feeds.close()

@@ -15,27 +15,32 @@ turns the page and the feed off.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
 from importlib import resources
 from typing import Any
 
 import orjson
 from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from kakaclo_sandbox.clock import iso
 from kakaclo_sandbox.domain.errors import RuleViolation
 from kakaclo_sandbox.domain.orders import Line, OrderState
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.storage import queries, timeline
+from kakaclo_sandbox.storage.timeline import Connection
 from kakaclo_sandbox.web import render
-from kakaclo_sandbox.web.errors import ApiError
+from kakaclo_sandbox.web.errors import ApiError, error_body
+from kakaclo_sandbox.web.feeds import KEEP_ALIVE, MAX_FEEDS, Feeds, FeedsFull, Subscriber
 from kakaclo_sandbox.web.handlers import sandbox_of
+from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 
 MAX_ORDERS = 1000  # orders a console shows (the demo merchant has ten)
-KEEP_ALIVE = 15.0  # seconds between comments on a quiet feed (proxies drop silent streams)
+MAX_REFUNDS = 5000  # refunds a console shows, newest first
 RETRY_MS = 1000  # how soon a browser reconnects a dropped feed
 STATIC = resources.files("kakaclo_sandbox").joinpath("static")
 ASSETS = {
@@ -48,17 +53,35 @@ def state(sandbox: Sandbox, merchant: str) -> dict[str, Any]:
     """What the console shows: the clock, the orders with their lines and refunds."""
     now = sandbox.now()
     with sandbox.settlement.view(now) as db:  # every refund due by now is settled
-        _, rows = queries.find_orders(
-            db,
-            merchant,
-            ids=None,
-            created=(None, None),
-            modified=(None, None),
-            limit=MAX_ORDERS,
-            offset=0,
-        )
-        lines = queries.lines_of(db, [row["id"] for row in rows])
-        refunds = timeline.merchant_refunds(db, merchant)
+        return state_in(db, sandbox, merchant, now)
+
+
+def feed_state(sandbox: Sandbox, db: Connection | None, merchant: str) -> bytes:
+    """A feed's ``event: state``, read through ``db`` (the feeds' worker thread's own
+    connection; None for an in-memory database: the store's, under its lock). The
+    feeds settle what is due before they compute."""
+    now = sandbox.now()
+    if db is None:
+        with sandbox.store.reading() as shared:
+            body = state_in(shared, sandbox, merchant, now)
+    else:
+        body = state_in(db, sandbox, merchant, now)
+    return b"event: state\ndata: " + orjson.dumps(body) + b"\n\n"
+
+
+def state_in(db: Connection, sandbox: Sandbox, merchant: str, now: float) -> dict[str, Any]:
+    """The console's state read through ``db`` (at most MAX_ORDERS orders, MAX_REFUNDS refunds)."""
+    _, rows = queries.find_orders(
+        db,
+        merchant,
+        ids=None,
+        created=(None, None),
+        modified=(None, None),
+        limit=MAX_ORDERS,
+        offset=0,
+    )
+    lines = queries.lines_of(db, [row["id"] for row in rows])
+    refunds = timeline.merchant_refunds(db, merchant, limit=MAX_REFUNDS)
     orders = []
     for row in reversed(rows):  # oldest first: the demo's 10001 leads
         order = render.order(row, lines[row["id"]], vendor=False)
@@ -120,30 +143,81 @@ def taken(line: Any) -> str | None:
     return f"{line['refunded']} refunded, {pending} in a pending refund"
 
 
-async def events(request: Request) -> StreamingResponse:
+async def events(request: Request) -> Response:
     """The live feed: an ``event: state`` now and after every change, until the client
-    leaves or the server stops."""
+    leaves, reads too slowly (web/feeds.py) or the server stops."""
     sandbox = sandbox_of(request)
     token = request.query_params.get("token", "")
     merchant = sandbox.store.merchant_of(token)
     if merchant is None:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "query parameter token: unknown token")
+    return FeedResponse(sandbox.feeds, merchant)
 
-    async def feed() -> AsyncIterator[bytes]:
-        yield f"retry: {RETRY_MS}\n\n".encode()
-        changes = sandbox.changes
-        while not changes.closed:
-            seen = changes.version
-            yield b"event: state\ndata: " + orjson.dumps(state(sandbox, merchant)) + b"\n\n"
-            while not changes.closed:
-                due = sandbox.settlement.earliest
-                wait = KEEP_ALIVE if due is None else min(KEEP_ALIVE, max(0.0, due - sandbox.now()))
-                if await changes.wait(seen, wait) or sandbox.settlement.due(sandbox.now()):
-                    break  # a change, or a refund fell due: send the state again
-                yield b": keep-alive\n\n"
 
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(feed(), media_type="text/event-stream", headers=headers)
+class FeedResponse(Response):
+    """Server-sent events of one merchant's feed, fed by :class:`Feeds`."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, feeds: Feeds, merchant: str) -> None:
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = [
+            (b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-store"),
+            (b"x-accel-buffering", b"no"),
+        ]
+        self.feeds = feeds
+        self.merchant = merchant
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Stream until the client leaves, the feed is dropped or the server stops."""
+        try:
+            subscriber = self.feeds.subscribe(self.merchant)
+        except FeedsFull:
+            message = f"{MAX_FEEDS} console feeds are open; close one and retry"
+            answer = OrjsonResponse(
+                error_body(ErrorCode.SERVICE_UNAVAILABLE, message), 503, {"Retry-After": "5"}
+            )
+            await answer(scope, receive, send)
+            return
+        try:
+            streaming = asyncio.create_task(self._stream(subscriber, send))
+            ending = [
+                asyncio.create_task(_disconnected(receive)),
+                asyncio.create_task(subscriber.dropped.wait()),
+            ]
+            await asyncio.wait([streaming, *ending], return_when=asyncio.FIRST_COMPLETED)
+            for task in (streaming, *ending):
+                task.cancel()
+            await asyncio.gather(streaming, *ending, return_exceptions=True)
+            if self.feeds.closed and streaming.cancelled():
+                # the server stops: end the answer properly (a dropped reader gets no more)
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(1.0):
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            self.feeds.unsubscribe(subscriber)
+
+    async def _stream(self, subscriber: Subscriber, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send(_chunk(f"retry: {RETRY_MS}\n\n".encode()))
+        while True:
+            try:
+                async with asyncio.timeout(KEEP_ALIVE):
+                    payload = await subscriber.queue.get()
+            except TimeoutError:
+                payload = b": keep-alive\n\n"
+            await send(_chunk(payload))
+
+
+def _chunk(body: bytes) -> Message:
+    return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def console_page(request: Request) -> HTMLResponse:

@@ -143,7 +143,7 @@ async def create_order(request: Request) -> OrjsonResponse:
     except DataError as error:
         raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, " ".join(str(error).split())) from None
     sandbox.settlement.reload()  # the order's refunds were written through the data path
-    sandbox.changes.changed()
+    sandbox.changes.changed(merchant)
     with sandbox.store.reading() as db:
         row = queries.order_row(db, merchant, seeded.order.id)
         lines = queries.lines_of(db, [seeded.order.id])[seeded.order.id]

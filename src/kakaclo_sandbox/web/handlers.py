@@ -142,7 +142,7 @@ async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
         raise conflict(violation) from None
     except OrderNotFound as missing:
         raise not_found(missing) from None
-    sandbox.changes.changed()  # the console's live feed shows the new refund
+    sandbox.changes.changed(merchant)  # that merchant's console feeds show the new refund
     body = sandbox.checked(operation_id, 200, render.envelope(refund_no, "ok"))
     return OrjsonResponse(body)
 

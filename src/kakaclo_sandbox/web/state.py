@@ -16,11 +16,13 @@ from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.service import Settlement
 from kakaclo_sandbox.settings import Settings
+from kakaclo_sandbox.storage import timeline
 from kakaclo_sandbox.storage.store import Store
 from kakaclo_sandbox.web.answer_cache import AnswerCache
 from kakaclo_sandbox.web.changes import Changes
 from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.failures import FailurePlan
+from kakaclo_sandbox.web.feeds import Feeds
 from kakaclo_sandbox.web.validation import OperationValidator
 from kakaclo_spec import Spec
 
@@ -66,8 +68,17 @@ class Sandbox:
         self.in_flight = InFlight()
         self.settlement = Settlement(self.store)
         self.failures = FailurePlan()
-        self.changes = Changes()
+        self.feeds = Feeds(
+            reader=lambda: timeline.open_reader(settings.db),
+            settle=lambda: self.settlement.settle_now(self.now()),
+            next_due=self._next_due,
+        )  # its compute is the console's (create_app binds it)
+        self.changes = Changes(self.feeds)
         self.answers = AnswerCache() if settings.answer_cache else None
+
+    def _next_due(self) -> float | None:
+        due = self.settlement.earliest
+        return None if due is None else due - self.now()
 
     def now(self) -> float:
         """The sandbox's current time."""
