@@ -203,11 +203,19 @@ def _run(app: Any, args: argparse.Namespace, sock: socket.socket) -> None:
             app.state.sandbox.changes.close()
             await super().shutdown(sockets=sockets)
 
+        async def on_tick(self, counter: int) -> bool:
+            # The database file removed or replaced under us (the store logged it): stop.
+            if not app.state.sandbox.store.still_there():
+                self.should_exit = True
+            return await super().on_tick(counter)
+
     prepare_for_serving()
     try:
         Server(config).run(sockets=[sock])
     finally:
         app.state.sandbox.close()
+    if app.state.sandbox.store.lost is not None:
+        sys.exit(1)
 
 
 def _one_line(text: str) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,6 +20,13 @@ from typing import Any
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.schema import SCHEMA, SCHEMA_VERSION
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
+
+log = logging.getLogger("kakaclo_sandbox")
+
+
+class DatabaseGone(Exception):
+    """The database file was removed or replaced under the running sandbox: nothing
+    written now would be in the database its path names, so nothing is written."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,14 @@ class Store:
     after ``await batch.committed``, so nothing is acknowledged before it is in
     the database, and the commit (a WAL append, and now and then a checkpoint
     with fsync) is paid once per batch.
+
+    The database must stay the file its path names. After every commit (one
+    ``stat`` per batch, none per read) the store checks that the path still
+    names the file it opened; :meth:`still_there` checks it on demand (the
+    command does, ten times a second). Once it does not (the file was deleted
+    or another put in its place), the store is :attr:`lost`: the batch just
+    committed (into a file no path names any more) fails with
+    :class:`DatabaseGone`, and so does every later read and write.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -147,6 +164,37 @@ class Store:
                 )
             self.connection.executescript(SCHEMA)
             self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # What the path named when the database was opened (None: in memory).
+        self._file: tuple[int, int] | None = None
+        if self.path != ":memory:":
+            opened = os.stat(self.path)
+            self._file = (opened.st_dev, opened.st_ino)
+        # Why the database is no longer the file its path names, once it is not.
+        self.lost: str | None = None
+
+    def still_there(self) -> bool:
+        """True while the path names the file the database was opened from (an
+        in-memory database always is); else log it once and mark the store :attr:`lost`."""
+        if self._file is None:
+            return True
+        if self.lost is None:
+            try:
+                now = os.stat(self.path)
+                named: tuple[int, int] | None = (now.st_dev, now.st_ino)
+            except OSError:
+                named = None
+            if named == self._file:
+                return True
+            self.lost = (
+                f"the database file {self.path} was removed or replaced while the sandbox ran; "
+                "writes are refused (503) and the sandbox stops"
+            )
+            log.error("%s", self.lost)
+        return False
+
+    def _refuse_if_lost(self) -> None:
+        if self.lost is not None:
+            raise DatabaseGone(self.lost)
 
     def close(self) -> None:
         """Close the database (committing an open batch)."""
@@ -172,6 +220,7 @@ class Store:
         on an error. Pass ``False`` only for a block that writes no SQL itself.
         """
         with self._lock:
+            self._refuse_if_lost()
             forget = not refund or self.kept_orders.full()
             if self._batch is None:
                 loop = asyncio.get_running_loop()
@@ -218,6 +267,11 @@ class Store:
                 self._roll_back_batch(error)
                 return
             self._batch = None
+            if not self.still_there():
+                # Committed into a file no path names: acknowledge none of it.
+                self._forget_memory()
+                batch.settle(DatabaseGone(self.lost))
+                return
             batch.settle(None)
 
     def _write_staged(self) -> None:
@@ -254,6 +308,7 @@ class Store:
         """
         with self._lock:
             self.commit_batch()
+            self._refuse_if_lost()
             self.connection.execute("BEGIN IMMEDIATE")
             self.version += 1
             self._forget_memory()
@@ -265,6 +320,8 @@ class Store:
             finally:
                 self.version += 1
             self.connection.execute("COMMIT")
+            if not self.still_there():
+                raise DatabaseGone(self.lost)
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -277,6 +334,7 @@ class Store:
         """
         with self._lock:
             self.commit_batch()
+            self._refuse_if_lost()
             yield self.connection
 
     # -- meta -------------------------------------------------------------

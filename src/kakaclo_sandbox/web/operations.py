@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kakaclo_sandbox.storage.store import DatabaseGone
 from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_spec import Spec
@@ -47,6 +48,13 @@ def server_error_answer() -> OrjsonResponse:
         error_body(ErrorCode.SERVER_ERROR, "internal server error; the sandbox's log says why"),
         500,
     )
+
+
+def database_gone_answer(error: DatabaseGone) -> OrjsonResponse:
+    """What an operation answers once the database file was removed or replaced under
+    the sandbox: the spec's 503, nothing carried out (the command stops itself)."""
+    message = "the sandbox's database file was removed or replaced; the sandbox is stopping"
+    return OrjsonResponse(error_body(ErrorCode.SERVICE_UNAVAILABLE, message), 503)
 
 
 def client_gone_answer(request: Request) -> Response:
@@ -90,6 +98,8 @@ class Operations:
             response = api_error_answer(error)
         except ClientDisconnect:
             response = client_gone_answer(request)
+        except DatabaseGone as error:
+            response = database_gone_answer(error)
         except Exception:
             # Nothing was sent yet: answer the spec's envelope, then let the server
             # log the error (and a test client raise it), as Starlette's own 500 does.
