@@ -66,7 +66,11 @@ def _sandbox_bodies(base_url: str, form: str) -> list[list[Any]]:
         }
         created = http.post(f"{API}/10007/refund", json={"orderItems": [item]}).json()
         http.post(f"{API}/10008/refund", json={"remark": "[fail] on purpose"})
-        httpx.post(root + "/_sandbox/clock/advance?seconds=3600", timeout=10).raise_for_status()
+        httpx.post(
+            root + "/_sandbox/clock/advance?seconds=3600",
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        ).raise_for_status()
         http.post(f"{API}/10009/refund", json={})  # still pending
         bodies = [[f"{form}: refund created", "RefundOrderResponse", created]]
         for order_id in ("10007", "10008", "10009", "10001"):

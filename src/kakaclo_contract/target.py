@@ -36,6 +36,10 @@ DEMO_TOKEN = "demo-token"
 OTHER_MERCHANT_TOKEN = "demo-token-2"
 
 
+# every control POST says it, body-less ones too (the sandbox refuses others: CSRF)
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
 class RefundCapReached(Exception):
     """The run already created as many refunds as it may."""
 
@@ -206,7 +210,11 @@ class Target:
     def advance_clock(self, seconds: float) -> None:
         """Move the sandbox's clock (pending refunds settle without waiting)."""
         with self.http() as http:
-            http.post("/_sandbox/clock/advance", params={"seconds": seconds}).raise_for_status()
+            http.post(
+                "/_sandbox/clock/advance",
+                params={"seconds": seconds},
+                headers=JSON_TYPE,
+            ).raise_for_status()
 
     def freeze_clock(self) -> str:
         """Stop the sandbox's clock on a whole second; return that instant (ISO 8601, exact).
@@ -215,14 +223,14 @@ class Target:
         expects over a network never depends on how long its requests took.
         """
         with self.http() as http:
-            answer = http.post("/_sandbox/clock/freeze")
+            answer = http.post("/_sandbox/clock/freeze", headers=JSON_TYPE)
             answer.raise_for_status()
         return str(answer.json()["data"]["now"])
 
     def resume_clock(self) -> None:
         """Let the sandbox's clock run again (``POST /_sandbox/reset`` does that too)."""
         with self.http() as http:
-            http.post("/_sandbox/clock/resume").raise_for_status()
+            http.post("/_sandbox/clock/resume", headers=JSON_TYPE).raise_for_status()
 
     def renew(self) -> None:
         """In-process: a new sandbox app, so its set-up code runs again (a URL target: no-op)."""
@@ -232,7 +240,7 @@ class Target:
     def reset(self) -> None:
         """Back to the demo data (sandbox only)."""
         with self.http() as http:
-            http.post("/_sandbox/reset").raise_for_status()
+            http.post("/_sandbox/reset", headers=JSON_TYPE).raise_for_status()
 
 
 def api_root(base_url: str) -> tuple[str, str]:

@@ -54,6 +54,13 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _host_name(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > 253 or any(c.isspace() or c in "/?#@" for c in name):
+        raise argparse.ArgumentTypeError(f"must be a host name such as sandbox.test, not {text!r}")
+    return name
+
+
 class OneLineErrors(argparse.ArgumentParser):
     """Bad usage prints one line (what is wrong and where to look) and exits 2."""
 
@@ -71,6 +78,15 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         "the validating proxy: %(prog)s proxy --help",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        type=_host_name,
+        metavar="NAME",
+        help="a Host name the control surface and the console answer under, besides the "
+        "--host address and localhost (repeatable; others get 400, against DNS rebinding)",
+    )
     parser.add_argument(
         "--port", type=_port, default=8080, help="port, 1 to 65535 (default: %(default)s)"
     )
@@ -148,6 +164,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         clean=args.clean,
         data=args.data,
         fresh=args.fresh,
+        allowed_hosts=(args.host, "localhost", *args.allowed_host),
     )
 
 

@@ -29,6 +29,9 @@ class Settings:
     data: Path | None = None
     # replace what the database holds with the data (at start)
     fresh: bool = False
+    # Host names the control surface answers under (web/guard.py); None: any.
+    # kakaclo-sandbox passes its listen address, localhost and each --allowed-host.
+    allowed_hosts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.settle_after < 0:

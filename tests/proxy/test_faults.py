@@ -31,7 +31,8 @@ def _refund_then(fault: str, *, settle: bool = False) -> Scenario:
         assert http.post(f"{API}/10001/refund", json=ONE_PIECE).status_code == 200
         if settle:
             advance = f"{_root(http)}/_sandbox/clock/advance?seconds=3600"
-            assert httpx.post(advance).status_code == 200
+            json_type = {"Content-Type": "application/json"}
+            assert httpx.post(advance, headers=json_type).status_code == 200
         assert http.get(f"{API}/refund/10001").status_code == 200
         faulty.fault = fault
         http.get(f"{API}/refund/10001")

@@ -37,7 +37,10 @@ def _vendor_flows(http: httpx.Client, root: str) -> list[httpx.Response]:
         ),  # 400
         http.get(f"{API}/refund/10001", params={"pageSize": 1, "pageNumber": 2}),
         http.get(f"{API}/refund/20001", headers=TOKEN_B),
-        httpx.post(f"{root}/_sandbox/clock/advance?seconds=3600"),
+        httpx.post(
+            f"{root}/_sandbox/clock/advance?seconds=3600",
+            headers={"Content-Type": "application/json"},
+        ),
         http.get(f"{API}/refund/10001"),
         http.get(API, params={"ids": "10001"}),
         http.delete(API),  # 405: a method the path has not

@@ -61,7 +61,10 @@ def _script(client: TestClient, fake_time: FakeTime) -> list[tuple[int, bytes]]:
     read_all()
     fake_time.value += 1.0  # due: the next read settles first
     read_all()
-    assert client.post("/_sandbox/reset").status_code == 200
+    assert (
+        client.post("/_sandbox/reset", headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )
     read_all()
     return seen
 

@@ -43,7 +43,9 @@ def _clock(client: TestClient) -> dict[str, Any]:
 
 
 def _post(client: TestClient, path: str, **params: str) -> dict[str, Any]:
-    answer = client.post(f"{CLOCK}/{path}", params=params)
+    answer = client.post(
+        f"{CLOCK}/{path}", params=params, headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["code"] == 10000
     data: dict[str, Any] = answer.json()["data"]
@@ -103,7 +105,10 @@ def test_reset_leaves_the_clock_running_on_real_time(
 ) -> None:
     _post(sandbox, "freeze")
     _post(sandbox, "advance", seconds="3600")
-    assert sandbox.post("/_sandbox/reset").status_code == 200
+    assert (
+        sandbox.post("/_sandbox/reset", headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )
     assert _clock(sandbox) == {"now": iso(START), "frozen": False}
     quarter_past.value += 2
     assert _clock(sandbox) == {"now": iso(START + 2), "frozen": False}
@@ -130,7 +135,7 @@ def test_the_rate_limit_drains_on_real_time_while_the_clock_is_frozen(
 def test_freeze_and_resume_refuse_parameters_with_the_400_envelope(
     sandbox: TestClient, path: str, query: str
 ) -> None:
-    answer = sandbox.post(f"{CLOCK}/{path}?{query}")
+    answer = sandbox.post(f"{CLOCK}/{path}?{query}", headers={"Content-Type": "application/json"})
     assert answer.status_code == 400
     body = answer.json()
     assert body["code"] == 40002 and body["data"] is None
@@ -143,7 +148,11 @@ def test_advance_of_a_frozen_clock_still_refuses_bad_seconds(
     sandbox: TestClient, seconds: str
 ) -> None:
     _post(sandbox, "freeze")
-    answer = sandbox.post(f"{CLOCK}/advance", params={"seconds": seconds})
+    answer = sandbox.post(
+        f"{CLOCK}/advance",
+        params={"seconds": seconds},
+        headers={"Content-Type": "application/json"},
+    )
     assert (answer.status_code, answer.json()["code"], answer.json()["data"]) == (400, 40002, None)
     assert _clock(sandbox) == {"now": iso(START + 1), "frozen": True}
 

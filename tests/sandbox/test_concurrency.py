@@ -43,7 +43,11 @@ def test_concurrent_partial_refunds_never_over_refund(live: LiveSandbox) -> None
     outcomes = Counter(_fire(live.root, "10007", bodies, TOKEN_A))
     assert outcomes == {(200, 10000): 5, (409, 40904): 7}
     with httpx.Client(base_url=live.root) as http:
-        http.post("/_sandbox/clock/advance", params={"seconds": 10})
+        http.post(
+            "/_sandbox/clock/advance",
+            params={"seconds": 10},
+            headers={"Content-Type": "application/json"},
+        )
         (line, _) = order(http, TOKEN_A, "10007")["orderItems"]
         assert line["refundStatus"] == "refunded"
         assert len(refunds(http, TOKEN_A, "10007")) == 5

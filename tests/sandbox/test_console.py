@@ -55,11 +55,15 @@ def test_the_feed_sends_the_state_now_and_after_each_change() -> None:
                 (number, "pending_review")
             ]
             assert pending["orderItems"][0]["refundable"] == 1
-            http.post("/_sandbox/clock/advance", params={"seconds": 60})
+            http.post(
+                "/_sandbox/clock/advance",
+                params={"seconds": 60},
+                headers={"Content-Type": "application/json"},
+            )
             settled = _order(next(states), "10001")
             assert settled["refunds"][0]["refundStatus"] == "refund_successfully"
             assert settled["refunds"][0]["settledAt"].endswith("Z")
-            http.post("/_sandbox/reset")
+            http.post("/_sandbox/reset", headers={"Content-Type": "application/json"})
             assert _order(next(states), "10001")["refunds"] == []
 
 

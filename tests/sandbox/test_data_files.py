@@ -73,7 +73,7 @@ def test_a_data_file_replaces_the_demo_data(tmp_path: Path, name: str) -> None:
         assert client.get(API, headers=TOKEN_A).status_code == 401  # no demo tokens
         answer = client.post(refund_url("5001"), json={"orderItems": [ONE_PIECE]}, headers=MY_TOKEN)
         assert answer.status_code == 200, answer.text
-        client.post("/_sandbox/reset")
+        client.post("/_sandbox/reset", headers={"Content-Type": "application/json"})
         assert client.get(f"{API}/refund/5001", headers=MY_TOKEN).json()["data"]["total"] == 0
 
 
@@ -242,7 +242,7 @@ def test_an_order_can_be_added_at_runtime(client: TestClient) -> None:
     )
     assert bad.status_code == 400 and bad.json()["message"].startswith("order.status: ")
     assert client.post("/_sandbox/orders", json=ORDER).status_code == 401
-    client.post("/_sandbox/reset")
+    client.post("/_sandbox/reset", headers={"Content-Type": "application/json"})
     assert client.get(API, params={"ids": "5001"}, headers=TOKEN_A).json()["data"]["total"] == 0
 
 

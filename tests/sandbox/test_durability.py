@@ -70,7 +70,11 @@ def test_kill_9_under_load_loses_no_accepted_refund(tmp_path: Path) -> None:
             stored = {r["refundNo"]: r for o in SPARE for r in refunds(http, TOKEN_A, o)}
             assert answered <= set(stored), f"lost: {answered - set(stored)}"
             assert {r["refundStatus"] for r in stored.values()} == {"pending_review"}
-            http.post("/_sandbox/clock/advance", params={"seconds": 3600})
+            http.post(
+                "/_sandbox/clock/advance",
+                params={"seconds": 3600},
+                headers={"Content-Type": "application/json"},
+            )
             settled = {r["refundNo"]: r for o in SPARE for r in refunds(http, TOKEN_A, o)}
             assert set(settled) == set(stored)
             assert {r["refundStatus"] for r in settled.values()} == {"refund_successfully"}
@@ -83,7 +87,11 @@ def test_sigterm_shuts_down_cleanly_and_keeps_the_clock(tmp_path: Path) -> None:
     first = LiveSandbox(db=db, args=["--settle-after", "60"]).start()
     with httpx.Client(base_url=first.root) as http:
         refund_no = http.post(refund_url("10002"), json={}, headers=TOKEN_A).json()["data"]
-        http.post("/_sandbox/clock/advance", params={"seconds": 30})
+        http.post(
+            "/_sandbox/clock/advance",
+            params={"seconds": 30},
+            headers={"Content-Type": "application/json"},
+        )
     # uvicorn shuts down, then re-raises the signal so the exit status tells why it ended
     assert first.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
     assert first.log is not None
@@ -92,7 +100,11 @@ def test_sigterm_shuts_down_cleanly_and_keeps_the_clock(tmp_path: Path) -> None:
     try:
         with httpx.Client(base_url=second.root) as http:
             assert refunds(http, TOKEN_A, "10002")[0]["refundStatus"] == "pending_review"
-            http.post("/_sandbox/clock/advance", params={"seconds": 30})  # 30 + 30 = 60
+            http.post(
+                "/_sandbox/clock/advance",
+                params={"seconds": 30},
+                headers={"Content-Type": "application/json"},
+            )  # 30 + 30 = 60
             assert refunds(http, TOKEN_A, "10002") == [
                 {"refundNo": refund_no, "refundStatus": "refund_successfully", "id": "10002"}
             ]

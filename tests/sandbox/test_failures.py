@@ -218,7 +218,7 @@ def test_failures_for_any_operation_list_clear_and_reset(client: TestClient) -> 
     assert client.delete("/_sandbox/failures").json()["data"]["queued"] == []
     assert client.get(API, headers=TOKEN_A).status_code == 200
     client.post("/_sandbox/failures", json={"code": 500})
-    client.post("/_sandbox/reset")
+    client.post("/_sandbox/reset", headers={"Content-Type": "application/json"})
     assert client.get(API, headers=TOKEN_A).status_code == 200
 
 

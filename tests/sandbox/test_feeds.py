@@ -102,7 +102,11 @@ def test_a_change_nobody_watches_is_not_computed_and_a_clock_move_once_per_merch
         feeds.subscribe(B)
         await feeds.settled()
         feeds.computations.clear()
-        advanced = await client.post("/_sandbox/clock/advance", params={"seconds": 5})
+        advanced = await client.post(
+            "/_sandbox/clock/advance",
+            params={"seconds": 5},
+            headers={"Content-Type": "application/json"},
+        )
         assert advanced.status_code == 200
         await feeds.settled()
         assert sorted(feeds.computations) == [A, B]  # every watched merchant, once each

@@ -85,7 +85,10 @@ def test_a_settlement_on_the_refund_path_is_seen(sandbox: TestClient, fake_time:
 
 def test_a_reset_is_seen(sandbox: TestClient) -> None:
     assert _refund(sandbox, WHOLE) == 200
-    assert sandbox.post("/_sandbox/reset").status_code == 200
+    assert (
+        sandbox.post("/_sandbox/reset", headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )
     assert _refund(sandbox, WHOLE) == 200
 
 

@@ -43,7 +43,11 @@ def test_vendor_curl_examples_over_http(live: LiveSandbox) -> None:
             (whole["data"], "pending_review"),
             (partial["data"], "pending_review"),
         ]
-        http.post("/_sandbox/clock/advance", params={"seconds": 10})
+        http.post(
+            "/_sandbox/clock/advance",
+            params={"seconds": 10},
+            headers={"Content-Type": "application/json"},
+        )
         assert {r["refundStatus"] for r in refunds(http, TOKEN_A, "10001")} == {
             "refund_successfully"
         }
@@ -105,7 +109,11 @@ def test_fail_marker_settles_failed_and_releases_the_quantity(
     again = client.post(refund_url("10001"), json=PARTIAL_BODY, headers=TOKEN_A)
     assert again.status_code == 409
     assert again.json()["code"] == 40904
-    client.post("/_sandbox/clock/advance", params={"seconds": 5})
+    client.post(
+        "/_sandbox/clock/advance",
+        params={"seconds": 5},
+        headers={"Content-Type": "application/json"},
+    )
     assert [r["refundStatus"] for r in refunds(client, TOKEN_A, "10001")] == ["refund_failed"]
     released = order(client, TOKEN_A, "10001")
     # no refund left: the vendor's form of an order without one

@@ -23,15 +23,22 @@ from tests.sandbox.helpers import API, refund_url, refunds, snapshot
 def test_reset_brings_back_the_demo_data(client: TestClient) -> None:
     pristine = snapshot(client, TOKEN_A)
     client.post(refund_url("10002"), json={}, headers=TOKEN_A)
-    client.post("/_sandbox/clock/advance", params={"seconds": 100})
+    client.post(
+        "/_sandbox/clock/advance",
+        params={"seconds": 100},
+        headers={"Content-Type": "application/json"},
+    )
     assert snapshot(client, TOKEN_A) != pristine
-    assert client.post("/_sandbox/reset").status_code == 200
+    assert (
+        client.post("/_sandbox/reset", headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )
     assert snapshot(client, TOKEN_A) == pristine
 
 
 def test_refund_numbers_are_never_reused_after_reset(client: TestClient) -> None:
     first = client.post(refund_url("10002"), json={}, headers=TOKEN_A).json()["data"]
-    client.post("/_sandbox/reset")
+    client.post("/_sandbox/reset", headers={"Content-Type": "application/json"})
     second = client.post(refund_url("10002"), json={}, headers=TOKEN_A).json()["data"]
     assert int(second) > int(first)
     assert len(first) == 19
@@ -39,7 +46,11 @@ def test_refund_numbers_are_never_reused_after_reset(client: TestClient) -> None
 
 @pytest.mark.parametrize("seconds", ["", "abc", "-1", "nan", "inf", "1e12"])
 def test_clock_advance_validates_seconds(client: TestClient, seconds: str) -> None:
-    answer = client.post("/_sandbox/clock/advance", params={"seconds": seconds})
+    answer = client.post(
+        "/_sandbox/clock/advance",
+        params={"seconds": seconds},
+        headers={"Content-Type": "application/json"},
+    )
     assert (answer.status_code, answer.json()["code"]) == (400, 40002)
 
 
@@ -128,7 +139,13 @@ def test_command_line_defaults_and_settings() -> None:
             ["--db", ":memory:", "--rate-limit", "off", "--no-control", "--settle-after", "0"]
         )
     )
-    assert settings == Settings(db=":memory:", rate_limit=None, control=False, settle_after=0.0)
+    assert settings == Settings(
+        db=":memory:",
+        rate_limit=None,
+        control=False,
+        settle_after=0.0,
+        allowed_hosts=("127.0.0.1", "localhost"),
+    )
 
 
 @pytest.mark.parametrize(

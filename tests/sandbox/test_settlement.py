@@ -70,10 +70,22 @@ def test_a_refused_refund_does_not_undo_the_settlement_it_caused(
 def test_the_clock_control_settles_what_fell_due_and_counts_it(client: TestClient) -> None:
     for order_id in ("10001", "10002"):
         assert client.post(f"{API}/{order_id}/refund", json={}, headers=TOKEN_A).status_code == 200
-    early = client.post("/_sandbox/clock/advance", params={"seconds": 1})
+    early = client.post(
+        "/_sandbox/clock/advance",
+        params={"seconds": 1},
+        headers={"Content-Type": "application/json"},
+    )
     assert early.json()["data"]["settled"] == 0  # settle-after is 5 s
-    due = client.post("/_sandbox/clock/advance", params={"seconds": 4})
+    due = client.post(
+        "/_sandbox/clock/advance",
+        params={"seconds": 4},
+        headers={"Content-Type": "application/json"},
+    )
     assert due.json()["data"]["settled"] == 2
     assert _status(client, "10001") == "refund_successfully"
-    again = client.post("/_sandbox/clock/advance", params={"seconds": 60})
+    again = client.post(
+        "/_sandbox/clock/advance",
+        params={"seconds": 60},
+        headers={"Content-Type": "application/json"},
+    )
     assert again.json()["data"]["settled"] == 0

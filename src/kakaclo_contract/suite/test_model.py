@@ -86,6 +86,7 @@ DATES = {"modifyDate", "refundDate", "cancelDate"}
 SENT_ONCE_REFUNDED = ("currencyCode", "couponAmount", "promotionAmount")
 LINE_SENT_ONCE_REFUNDED = ("stockStatus", "fulfillmentStatus")
 CLOCK = "/_sandbox/clock"
+JSON_TYPE = {"Content-Type": "application/json"}  # every control POST says it, body-less too
 # where the clock goes from a time bound the model knows, in seconds
 SIDES = (-1, 1, 0)  # before (then at), after, at
 
@@ -152,7 +153,12 @@ class ModelMachine(RuleBasedStateMachine):
     def _advance(self, seconds: float) -> None:
         """Move the sandbox's clock and the model's by the same seconds."""
         text = _seconds_text(max(0.0, seconds))
-        answer = self._send("POST", f"{CLOCK}/advance", params={"seconds": text})
+        answer = self._send(
+            "POST",
+            f"{CLOCK}/advance",
+            params={"seconds": text},
+            headers={"Content-Type": "application/json"},
+        )
         self._check(answer.status_code == 200, f"clock/advance: {answer.text[:200]}")
         self.model.advance(float(text))
 
@@ -187,10 +193,10 @@ class ModelMachine(RuleBasedStateMachine):
     @initialize()
     def start_from_the_demo_data(self) -> None:
         TARGET.reset()
-        self.transcript.add("POST", "/_sandbox/reset")
+        self.transcript.add("POST", "/_sandbox/reset", headers=JSON_TYPE)
         # from here on the sandbox's time is the model's: it moves only by _advance
         frozen_at = _instant(TARGET.freeze_clock())
-        self.transcript.add("POST", f"{CLOCK}/freeze")
+        self.transcript.add("POST", f"{CLOCK}/freeze", headers=JSON_TYPE)
         added = self._send("POST", "/_sandbox/orders", json=COMPLETED_ORDER)
         self._check(added.status_code == 200, f"POST /_sandbox/orders: {added.text[:200]}")
         info = self.http.get("/_sandbox/info").json()["data"]

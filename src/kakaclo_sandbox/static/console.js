@@ -18,7 +18,8 @@ function say(text, isError = false) {
 async function call(method, url, body, withToken) {
   const headers = {};
   if (withToken) headers["Authorization"] = "Bearer " + token;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // the control surface takes only JSON POSTs, body-less ones included (CSRF)
+  if (body !== undefined || method === "POST") headers["Content-Type"] = "application/json";
   const answer = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   let json = null;
   try { json = await answer.json(); } catch (e) { json = null; }

@@ -24,11 +24,18 @@ from kakaclo_sandbox.clock import Now
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.service import settle_forever
 from kakaclo_sandbox.settings import Settings
+from kakaclo_sandbox.storage.store import DatabaseGone
 from kakaclo_sandbox.web import console, control, docs, handlers
 from kakaclo_sandbox.web.accesslog import AccessLog
 from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.failures import ForcedFailures
-from kakaclo_sandbox.web.operations import Operations, api_error_answer, client_gone_answer
+from kakaclo_sandbox.web.guard import ControlGuard
+from kakaclo_sandbox.web.operations import (
+    Operations,
+    api_error_answer,
+    client_gone_answer,
+    database_gone_answer,
+)
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 
@@ -60,6 +67,12 @@ async def _root(request: Request) -> Response:
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
     return client_gone_answer(request)
+
+
+async def _database_gone(request: Request, exc: Exception) -> OrjsonResponse:
+    # A control call after the database file went: the API's 503, no traceback.
+    assert isinstance(exc, DatabaseGone)
+    return database_gone_answer(exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> OrjsonResponse:
@@ -165,6 +178,7 @@ def create_app(
 
     api_middleware = [Middleware(AccessLog)]
     if settings.control:
+        api_middleware.append(Middleware(ControlGuard, allowed_hosts=settings.allowed_hosts))
         api_middleware.append(Middleware(ForcedFailures, plan=sandbox.failures, spec=spec))
     api_middleware.append(Middleware(Operations, spec=spec, handlers=operation_handlers))
     app = SandboxApp(
@@ -175,6 +189,7 @@ def create_app(
             ApiError: _api_error,
             HTTPException: _http_error,
             ClientDisconnect: _client_gone,
+            DatabaseGone: _database_gone,
         },
     )
     # An unknown path answers 404 with the envelope, never a redirect to the
