@@ -189,7 +189,10 @@ class Feeds:
             await asyncio.sleep(0)
 
     async def _publish(self) -> None:
-        self._settle()
+        try:
+            self._settle()
+        except Exception:  # the database gone, say: the feeds still show what they can
+            log.exception("due refunds could not be settled for the console feeds")
         while self._marked:
             merchant = self._marked.pop()
             if merchant not in self._subscribers:
