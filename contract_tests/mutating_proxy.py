@@ -11,8 +11,6 @@ the root) pass through unchanged.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,10 +18,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tests.live import free_port
+from contract_tests.servers import ThreadServer
 
 API_PREFIX = "/openapi/openapi/v2/order/orders"
 QUERY_ORDER = "Query Order"
@@ -310,44 +307,7 @@ class MutatingProxy:
         await self._send(send, mutated)
 
 
-@dataclass
-class ProxyServer:
-    """A :class:`MutatingProxy` served by uvicorn on a free port, in a thread of this process.
-
-    Like ``contract_tests.servers.ThreadServer``, with the lifespan on: the proxy's
-    httpx client opens and closes in the server's own event loop.
-    """
-
-    proxy: MutatingProxy
-    port: int = field(default_factory=free_port)
-    _server: uvicorn.Server | None = field(default=None, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
-
-    @property
-    def base_url(self) -> str:
-        """The API base URL through the proxy (ends in /openapi)."""
-        return f"http://127.0.0.1:{self.port}/openapi"
-
-    def __enter__(self) -> ProxyServer:
-        config = uvicorn.Config(
-            self.proxy,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"the mutating proxy on port {self.port} did not start")
-            time.sleep(0.01)  # waiting for a thread to bind, not for app timing
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+def ProxyServer(proxy: MutatingProxy) -> ThreadServer:
+    """A :class:`MutatingProxy` served by uvicorn on a free port, in a thread of this process,
+    with the lifespan on: the proxy's httpx client opens and closes in the server's own loop."""
+    return ThreadServer(proxy, lifespan="on")

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -164,6 +164,7 @@ class ThreadServer:
     port: int = field(default_factory=free_port)
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
+    lifespan: Literal["on", "off"] = "off"  # "on": the app opens its clients in the server's loop
 
     @property
     def base_url(self) -> str:
@@ -176,7 +177,7 @@ class ThreadServer:
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            lifespan="off",
+            lifespan=self.lifespan,
             timeout_graceful_shutdown=1,
         )
         self.server = uvicorn.Server(config)
