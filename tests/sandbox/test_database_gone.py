@@ -49,6 +49,9 @@ def test_a_refund_after_the_file_went_is_refused_503_in_process(
         # every later call is refused too, reads included, and nothing more is written
         assert _spare_refund(client).status_code == 503
         assert client.get(API, headers=TOKEN_A).status_code == 503
+        # the control surface's writes too: the envelope, not a traceback
+        reset = client.post("/_sandbox/reset", headers={"Content-Type": "application/json"})
+        assert (reset.status_code, reset.json()["code"]) == (503, 50301)
     lines = [r.getMessage() for r in caplog.records if "removed or replaced" in r.getMessage()]
     assert lines == [
         f"the database file {db} was removed or replaced while the sandbox ran; "
