@@ -714,6 +714,7 @@ def print_table(results: dict[str, Any]) -> None:
 
 def main() -> int:
     """Run every measurement and report."""
+    from bench import feeds as feeds_bench  # it imports this module
     from bench import proxy as proxy_bench  # it imports this module
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -774,6 +775,8 @@ def main() -> int:
         results["scale"] = measure_scale(args, work)
         log("measuring client overhead")
         results["clients"] = measure_clients(work, args.client_calls)
+        log("measuring the console's feeds against another tenant's calls")
+        results["feeds"] = feeds_bench.measure_feeds(work)
         log("measuring the validating proxy against direct")
         results["proxy"] = proxy_bench.measure_proxy(
             argparse.Namespace(**{**vars(args), "duration": args.duration_proxy}), work
@@ -783,6 +786,7 @@ def main() -> int:
     REPORT.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     proxy_bench.print_proxy(results["proxy"])
+    feeds_bench.print_feeds(results["feeds"])
     print(f"\nsaved to {REPORT.relative_to(ROOT)}")
     return 0
 
