@@ -56,7 +56,7 @@ FORCED_CODES = {
 MAX_DELAY = 60.0
 MAX_RETRY_AFTER = 3600
 MAX_COUNT = 1000
-MAX_QUEUED = 10_000  # failures queued at once, every operation together
+MAX_QUEUED = 10 * MAX_COUNT  # 10,000 failures queued at once, every operation together
 DROP_MODES = ("before", "after")
 ANY_OPERATION = "*"
 
