@@ -6,7 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from kakaclo_sandbox.data import DEMO_DATA, Dataset, load, seed
+from kakaclo_sandbox.data import DEMO_DATA, Dataset, load
+from kakaclo_sandbox.seeding import seed
 from kakaclo_sandbox.storage.store import Store
 from kakaclo_spec import Spec
 

@@ -20,7 +20,8 @@ from kakaclo_client.models import ErrorCode
 from starlette.requests import Request
 
 from kakaclo_sandbox.clock import LATEST, iso
-from kakaclo_sandbox.data import DataError, add_order, check_order
+from kakaclo_sandbox.data import DataError, check_order
+from kakaclo_sandbox.seeding import add_order
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.version import __version__
 from kakaclo_sandbox.web import failures, render
