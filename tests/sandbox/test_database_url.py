@@ -6,7 +6,6 @@ import importlib.util
 
 import pytest
 
-from kakaclo_sandbox import database_url
 from kakaclo_sandbox.database_url import PostgresUrl, SqliteFile, parse, shown
 
 
@@ -46,7 +45,7 @@ def test_a_refused_url_never_shows_its_password() -> None:
 def test_postgresql_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        database_url.importlib.util,
+        importlib.util,
         "find_spec",
         lambda name, *a: None if name == "psycopg" else real(name, *a),
     )
