@@ -8,6 +8,7 @@ first, stops on a failed preflight (exit 2), and ends with the verdict of
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 import time
@@ -26,6 +27,7 @@ from kakaclo_contract.spec_check import SETTLED
 from kakaclo_contract.target import Target, settings, url_target
 from kakaclo_contract.traffic import Traffic
 from kakaclo_contract.verdict import Verdict, decide
+from kakaclo_refunds.cli_output import terminal_safe
 
 SETTLEMENT_POLL = 10.0  # seconds between Query Refund polls while waiting for settlement
 
@@ -131,6 +133,30 @@ def one_line(where: str, error: BaseException) -> str:
     return f"{where}: unexpected {type(error).__name__}: {message} (last request: {during})"
 
 
+def _made_safe(value: Any) -> Any:
+    """``value`` with every string in it terminal-safe: a failure's report (pytest's
+    ``TerminalRepr`` dataclasses, lists, tuples) carries the server's values, and a
+    terminal must show their controls, not obey them. The same object, changed in place."""
+    if isinstance(value, str):
+        return terminal_safe(value)
+    if isinstance(value, list):
+        value[:] = [_made_safe(item) for item in value]
+        return value
+    if isinstance(value, tuple):
+        return tuple(_made_safe(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for each in dataclasses.fields(value):
+            setattr(value, each.name, _made_safe(getattr(value, each.name)))
+    return value
+
+
+def _printed_safe(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """A failed report's text (its traceback or line, and captured output) terminal-safe."""
+    if report.failed:
+        report.longrepr = _made_safe(report.longrepr)
+        report.sections = [_made_safe(section) for section in report.sections]
+
+
 def _unexpected(config: pytest.Config, excinfo: Any) -> BaseException | None:
     if not _is_run(config) or excinfo is None:
         return None
@@ -155,6 +181,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     error = _unexpected(item.config, call.excinfo)
     if error is not None and report.failed:
         report.longrepr = one_line(item.nodeid, error)
+    if _is_run(item.config):
+        _printed_safe(report)
 
 
 @pytest.hookimpl(trylast=True)
@@ -166,6 +194,8 @@ def pytest_exception_interact(
     found = call.excinfo.value if call.excinfo is not None else None
     if _is_run(node.config) and isinstance(found, BaseExceptionGroup) and _is_check_failure(found):
         report.longrepr = f"{node.nodeid}: {found.message}"
+    if _is_run(node.config):
+        _printed_safe(report)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -180,6 +210,8 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
         if not message.startswith("AssertionError"):
             during = spec_coverage.LAST_ANSWER[0] if spec_coverage.LAST_ANSWER else "none"
             report.longrepr = f"{collector.nodeid}: unexpected {message} (last request: {during})"
+    if _is_run(collector.config):
+        _printed_safe(report)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

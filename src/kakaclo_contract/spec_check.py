@@ -14,6 +14,7 @@ import httpx
 from kakaclo_client.models import RefundStatus
 
 from kakaclo_contract import summary
+from kakaclo_refunds.cli_output import terminal_safe
 from kakaclo_spec import Spec
 
 SPEC = Spec.load()
@@ -59,6 +60,22 @@ def label_of(operation_id: str) -> str:
     return f"{method} {path}"
 
 
+def _problems(operation_id: str, response: httpx.Response) -> list[str]:
+    """How one answer breaks the spec (the server's values in it as they came)."""
+    _, _, operation = SPEC.operation(operation_id)
+    if str(response.status_code) not in operation["responses"]:
+        return ["status not documented"]
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return [f"content-type {response.headers.get('content-type')}"]
+    try:
+        body = json.loads(response.content)
+    except ValueError as error:
+        return [f"the body is not JSON ({error})"]
+    errors = SPEC.response_schema(operation_id, response.status_code).errors(body)
+    broken = envelope_problem(operation_id, response.status_code, body)
+    return [str(problem) for problem in [*errors, *([broken] if broken else [])]]
+
+
 @dataclass
 class ResponseAudit:
     """Collects every spec violation seen in responses."""
@@ -86,23 +103,10 @@ class ResponseAudit:
                 response.content,
             )
         where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
-        _, _, operation = SPEC.operation(operation_id)
-        if str(response.status_code) not in operation["responses"]:
-            self.problems.append(f"{where}: status not documented")
-            return
-        if not response.headers.get("content-type", "").startswith("application/json"):
-            self.problems.append(f"{where}: content-type {response.headers.get('content-type')}")
-            return
-        try:
-            body = json.loads(response.content)
-        except ValueError as error:
-            self.problems.append(f"{where}: the body is not JSON ({error})")
-            return
-        errors = SPEC.response_schema(operation_id, response.status_code).errors(body)
-        self.problems.extend(f"{where}: {error}" for error in errors)
-        broken = envelope_problem(operation_id, response.status_code, body)
-        if broken:
-            self.problems.append(f"{where}: {broken}")
+        # The lines carry the server's values: a terminal must show its controls, not obey them.
+        self.problems.extend(
+            terminal_safe(f"{where}: {problem}") for problem in _problems(operation_id, response)
+        )
 
     def assert_clean(self) -> None:
         """Fail with every problem seen."""
