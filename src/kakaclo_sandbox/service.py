@@ -59,8 +59,8 @@ def create_refund(
     pieces = rules.plan(order, request.items)
     seq = staged.add(
         db,
-        order_id,
-        pieces,
+        order.key,
+        {line.key: pieces[line.id] for line in order.lines if line.id in pieces},
         reason=request.reason,
         remark=request.remark,
         now=now,
@@ -102,8 +102,8 @@ def settle(db: Connection, refund: PendingRefund, status: str) -> None:
         queries.release_pieces(db, refund)
         return
     queries.refund_pieces(db, refund)
-    if fully_refunded(queries.line_counts(db, refund.order_id)):
-        queries.cancel_order(db, refund.order_id, refund.settle_at)
+    if fully_refunded(queries.line_counts(db, refund.order_key)):
+        queries.cancel_order(db, refund.order_key, refund.settle_at)
 
 
 class Settlement:

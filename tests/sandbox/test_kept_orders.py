@@ -135,8 +135,8 @@ def test_kept_states_say_when_they_reach_their_bound() -> None:
 
 
 def _order(order_id: str) -> OrderState:
-    line = Line("l", "item", "sku", "CN", product_num=5, reserved=1)
-    return OrderState(order_id, "processing", "paid", "waiting_to_ship", (line,))
+    line = Line("l", "item", "sku", "CN", product_num=5, reserved=1, key=1)
+    return OrderState(order_id, "processing", "paid", "waiting_to_ship", (line,), key=1)
 
 
 def _item(item_id: str, quantity: int) -> dict[str, Any]:
@@ -146,5 +146,8 @@ def _item(item_id: str, quantity: int) -> dict[str, Any]:
 
 def _reserved_in_database(client: TestClient) -> dict[str, int]:
     with _store(client).reading() as db:
-        rows = db.execute("SELECT id, reserved FROM order_lines WHERE order_id = '10007'")
+        rows = db.execute(
+            "SELECT l.id, l.reserved FROM order_lines l JOIN orders o ON o.pk = l.order_pk "
+            "WHERE o.id = '10007'"
+        )
         return {row["id"]: row["reserved"] for row in rows}

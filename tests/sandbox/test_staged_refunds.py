@@ -81,14 +81,18 @@ def _stage_then_fail(sandbox: Sandbox, order_id: str, request: RefundRequest) ->
 
 def _row(store: Store, number: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = store.connection.execute(
-        "SELECT * FROM refunds WHERE seq = ?", (queries.seq_of(number),)
+        "SELECT r.*, o.id AS order_id FROM refunds r JOIN orders o ON o.pk = r.order_pk "
+        "WHERE r.seq = ?",
+        (queries.seq_of(number),),
     ).fetchone()
     return row
 
 
 def _reserved(store: Store, order_id: str) -> dict[str, int]:
     rows = store.connection.execute(
-        "SELECT id, reserved FROM order_lines WHERE order_id = ?", (order_id,)
+        "SELECT l.id, l.reserved FROM order_lines l JOIN orders o ON o.pk = l.order_pk "
+        "WHERE o.id = ?",
+        (order_id,),
     )
     return {row["id"]: row["reserved"] for row in rows}
 

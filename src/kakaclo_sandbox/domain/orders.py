@@ -17,6 +17,7 @@ class Line:
     country_code: str | None
     product_num: int
     reserved: int  # pieces in pending or successful refunds
+    key: int  # storage's own key of the line (its id is unique only within a merchant)
 
     @property
     def refundable(self) -> int:
@@ -34,17 +35,19 @@ class OrderState:
     financial_status: str
     fulfillment_status: str
     lines: tuple[Line, ...]
+    key: int  # storage's own key of the order (its id is unique only within a merchant)
 
 
 @dataclass(frozen=True)
 class PendingRefund:
-    """A refund waiting for settlement, with the pieces it holds (line id -> quantity)."""
+    """A refund waiting for settlement, with the pieces it holds (line key -> quantity),
+    its order and lines named by storage's keys."""
 
     seq: int
-    order_id: str
+    order_key: int
     remark: str | None
     settle_at: float
-    pieces: tuple[tuple[str, int], ...]
+    pieces: tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class KeptOrders:
                 country_code=line.country_code,
                 product_num=line.product_num,
                 reserved=line.reserved + pieces.get(line.id, 0),
+                key=line.key,
             )
             for line in order.lines
         )
@@ -58,6 +59,7 @@ class KeptOrders:
             financial_status=order.financial_status,
             fulfillment_status=order.fulfillment_status,
             lines=lines,
+            key=order.key,
         )
 
     def full(self) -> bool:

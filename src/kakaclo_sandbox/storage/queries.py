@@ -43,13 +43,13 @@ class StoredRefund:
 
 
 def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderState | None:
-    """The order with its lines, if it belongs to ``merchant`` (one statement)."""
+    """The merchant's order with this id, with its lines (one statement)."""
     rows = db.execute(
-        "SELECT o.status, o.financial_status, o.fulfillment_status, l.id AS line_id, "
-        "l.item_id, l.sku_code, l.country_code, l.product_num, l.reserved "
-        "FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id "
-        "WHERE o.id = ? AND o.merchant = ? ORDER BY l.position",
-        (order_id, merchant),
+        "SELECT o.pk, o.status, o.financial_status, o.fulfillment_status, l.pk AS line_pk, "
+        "l.id AS line_id, l.item_id, l.sku_code, l.country_code, l.product_num, l.reserved "
+        "FROM orders o LEFT JOIN order_lines l ON l.order_pk = o.pk "
+        "WHERE o.merchant = ? AND o.id = ? ORDER BY l.position",
+        (merchant, order_id),
     ).fetchall()
     if not rows:
         return None
@@ -67,10 +67,12 @@ def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderSt
                 country_code=row["country_code"],
                 product_num=row["product_num"],
                 reserved=row["reserved"],
+                key=row["line_pk"],
             )
             for row in rows
-            if row["line_id"] is not None
+            if row["line_pk"] is not None
         ),
+        key=first["pk"],
     )
 
 
@@ -107,41 +109,56 @@ def find_orders(
     return int(total), rows
 
 
-def lines_of(db: sqlite3.Connection, order_ids: Sequence[str]) -> dict[str, list[Row]]:
-    """The lines of several orders, by order id, in their order."""
-    by_order: dict[str, list[Row]] = {order_id: [] for order_id in order_ids}
-    if order_ids:
+def lines_of(db: sqlite3.Connection, orders: Sequence[Row]) -> dict[int, list[Row]]:
+    """The lines of several orders (rows of :func:`find_orders` or :func:`order_row`), by
+    the order's key (``row["pk"]``), in their order."""
+    by_order: dict[int, list[Row]] = {order["pk"]: [] for order in orders}
+    if by_order:
         rows = db.execute(
-            f"SELECT * FROM order_lines WHERE order_id IN ({','.join('?' * len(order_ids))}) "
-            "ORDER BY order_id, position",
-            list(order_ids),
+            f"SELECT * FROM order_lines WHERE order_pk IN ({','.join('?' * len(by_order))}) "
+            "ORDER BY order_pk, position",
+            list(by_order),
         )
         for row in rows:
-            by_order[row["order_id"]].append(row)
+            by_order[row["order_pk"]].append(row)
     return by_order
 
 
 def order_row(db: sqlite3.Connection, merchant: str, order_id: str) -> Row | None:
-    """One order's row, if it belongs to ``merchant``."""
+    """The row of the merchant's order with this id, if any."""
     row: Row | None = db.execute(
-        "SELECT * FROM orders WHERE id = ? AND merchant = ?", (order_id, merchant)
+        "SELECT * FROM orders WHERE merchant = ? AND id = ?", (merchant, order_id)
     ).fetchone()
     return row
 
 
-def line_counts(db: sqlite3.Connection, order_id: str) -> list[tuple[int, int]]:
-    """(pieces, refunded pieces) of each line of an order."""
+def taken_line_ids(
+    db: sqlite3.Connection, merchant: str, line_ids: Sequence[str]
+) -> dict[str, str]:
+    """Which of ``line_ids`` a line of the merchant's orders already has, and that order's id."""
+    if not line_ids:
+        return {}
     rows = db.execute(
-        "SELECT product_num, refunded FROM order_lines WHERE order_id = ?", (order_id,)
+        "SELECT l.id, o.id AS order_id FROM order_lines l JOIN orders o ON o.pk = l.order_pk "
+        f"WHERE l.merchant = ? AND l.id IN ({','.join('?' * len(line_ids))})",
+        [merchant, *line_ids],
+    )
+    return {row["id"]: row["order_id"] for row in rows}
+
+
+def line_counts(db: sqlite3.Connection, order_key: int) -> list[tuple[int, int]]:
+    """(pieces, refunded pieces) of each line of an order (by its key)."""
+    rows = db.execute(
+        "SELECT product_num, refunded FROM order_lines WHERE order_pk = ?", (order_key,)
     )
     return [(row["product_num"], row["refunded"]) for row in rows]
 
 
-def cancel_order(db: sqlite3.Connection, order_id: str, at: float) -> None:
-    """Mark an order cancelled at ``at``."""
+def cancel_order(db: sqlite3.Connection, order_key: int, at: float) -> None:
+    """Mark an order (by its key) cancelled at ``at``."""
     db.execute(
-        "UPDATE orders SET status = ?, cancel_date = ? WHERE id = ?",
-        (OrderStatus.CANCEL.value, at, order_id),
+        "UPDATE orders SET status = ?, cancel_date = ? WHERE pk = ?",
+        (OrderStatus.CANCEL.value, at, order_key),
     )
 
 
@@ -151,11 +168,11 @@ def cancel_order(db: sqlite3.Connection, order_id: str, at: float) -> None:
 # slots, not frozen, as the rules' values: one is built on every refund.
 @dataclass(slots=True)
 class NewRefund:
-    """A pending refund to store: ``pieces`` (line id -> quantity) of one order."""
+    """A pending refund to store: ``pieces`` (line key -> quantity) of one order (by its key)."""
 
     seq: int
-    order_id: str
-    pieces: dict[str, int]
+    order_key: int
+    pieces: dict[int, int]
     reason: str
     remark: str | None
     created_at: float
@@ -176,54 +193,54 @@ def last_refund_seq(db: sqlite3.Connection) -> int:
 def insert_refunds(db: sqlite3.Connection, refunds: Sequence[NewRefund]) -> None:
     """Store pending refunds and reserve their pieces, one statement per table for all."""
     pending = RefundStatus.PENDING_REVIEW.value
-    pieces = [(r.seq, line_id, quantity) for r in refunds for line_id, quantity in r.pieces.items()]
+    pieces = [(r.seq, line, quantity) for r in refunds for line, quantity in r.pieces.items()]
     db.executemany(
-        "INSERT INTO refunds (seq, order_id, status, reason, remark, created_at, settle_at)"
+        "INSERT INTO refunds (seq, order_pk, status, reason, remark, created_at, settle_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
-            (r.seq, r.order_id, pending, r.reason, r.remark, r.created_at, r.settle_at)
+            (r.seq, r.order_key, pending, r.reason, r.remark, r.created_at, r.settle_at)
             for r in refunds
         ],
     )
     db.executemany(
-        "INSERT INTO refund_lines (refund_seq, line_id, quantity) VALUES (?, ?, ?)", pieces
+        "INSERT INTO refund_lines (refund_seq, line_pk, quantity) VALUES (?, ?, ?)", pieces
     )
     # One update per line and per order, however many of the refunds touch it: the
     # sums, and the last refund's time (what one update per refund would leave).
-    reserved: dict[str, int] = {}
-    for _, line_id, quantity in pieces:
-        reserved[line_id] = reserved.get(line_id, 0) + quantity
-    orders: dict[str, tuple[int, float]] = {}
+    reserved: dict[int, int] = {}
+    for _, line, quantity in pieces:
+        reserved[line] = reserved.get(line, 0) + quantity
+    orders: dict[int, tuple[int, float]] = {}
     for r in refunds:
-        count = orders[r.order_id][0] if r.order_id in orders else 0
-        orders[r.order_id] = (count + 1, r.created_at)
+        count = orders[r.order_key][0] if r.order_key in orders else 0
+        orders[r.order_key] = (count + 1, r.created_at)
     db.executemany(
-        "UPDATE order_lines SET reserved = reserved + ? WHERE id = ?",
-        [(quantity, line_id) for line_id, quantity in reserved.items()],
+        "UPDATE order_lines SET reserved = reserved + ? WHERE pk = ?",
+        [(quantity, line) for line, quantity in reserved.items()],
     )
     db.executemany(
-        "UPDATE orders SET pending_refunds = pending_refunds + ?, modify_date = ? WHERE id = ?",
-        [(count, at, order_id) for order_id, (count, at) in orders.items()],
+        "UPDATE orders SET pending_refunds = pending_refunds + ?, modify_date = ? WHERE pk = ?",
+        [(count, at, order) for order, (count, at) in orders.items()],
     )
 
 
 def _pending(db: sqlite3.Connection, row: Row) -> PendingRefund:
     pieces = db.execute(
-        "SELECT line_id, quantity FROM refund_lines WHERE refund_seq = ?", (row["seq"],)
+        "SELECT line_pk, quantity FROM refund_lines WHERE refund_seq = ?", (row["seq"],)
     )
     return PendingRefund(
         seq=row["seq"],
-        order_id=row["order_id"],
+        order_key=row["order_pk"],
         remark=row["remark"],
         settle_at=row["settle_at"],
-        pieces=tuple((piece["line_id"], piece["quantity"]) for piece in pieces),
+        pieces=tuple((piece["line_pk"], piece["quantity"]) for piece in pieces),
     )
 
 
 def due_refunds(db: sqlite3.Connection, now: float) -> list[PendingRefund]:
     """Pending refunds whose time has come, earliest first."""
     rows = db.execute(
-        f"SELECT seq, order_id, remark, settle_at FROM refunds WHERE {IS_PENDING} "
+        f"SELECT seq, order_pk, remark, settle_at FROM refunds WHERE {IS_PENDING} "
         "AND settle_at <= ? ORDER BY settle_at",
         (now,),
     ).fetchall()
@@ -233,7 +250,7 @@ def due_refunds(db: sqlite3.Connection, now: float) -> list[PendingRefund]:
 def pending_refund(db: sqlite3.Connection, number: str) -> PendingRefund:
     """The refund with this number (data files settle each one they seed)."""
     row = db.execute(
-        "SELECT seq, order_id, remark, settle_at FROM refunds WHERE seq = ?", (seq_of(number),)
+        "SELECT seq, order_pk, remark, settle_at FROM refunds WHERE seq = ?", (seq_of(number),)
     ).fetchone()
     return _pending(db, row)
 
@@ -255,26 +272,26 @@ def mark_settled(db: sqlite3.Connection, refund: PendingRefund, status: str) -> 
 def release_pieces(db: sqlite3.Connection, refund: PendingRefund) -> None:
     """Give a failed refund's pieces back to their lines."""
     db.executemany(
-        "UPDATE order_lines SET reserved = reserved - ? WHERE id = ?",
-        [(quantity, line_id) for line_id, quantity in refund.pieces],
+        "UPDATE order_lines SET reserved = reserved - ? WHERE pk = ?",
+        [(quantity, line) for line, quantity in refund.pieces],
     )
     db.execute(
         "UPDATE orders SET pending_refunds = pending_refunds - 1, "
-        "modify_date = max(modify_date, ?) WHERE id = ?",
-        (refund.settle_at, refund.order_id),
+        "modify_date = max(modify_date, ?) WHERE pk = ?",
+        (refund.settle_at, refund.order_key),
     )
 
 
 def refund_pieces(db: sqlite3.Connection, refund: PendingRefund) -> None:
     """Count a successful refund's pieces as refunded; the order's refund date is its due time."""
     db.executemany(
-        "UPDATE order_lines SET refunded = refunded + ? WHERE id = ?",
-        [(quantity, line_id) for line_id, quantity in refund.pieces],
+        "UPDATE order_lines SET refunded = refunded + ? WHERE pk = ?",
+        [(quantity, line) for line, quantity in refund.pieces],
     )
     db.execute(
         "UPDATE orders SET pending_refunds = pending_refunds - 1, "
-        "modify_date = max(modify_date, ?), refund_date = ? WHERE id = ?",
-        (refund.settle_at, refund.settle_at, refund.order_id),
+        "modify_date = max(modify_date, ?), refund_date = ? WHERE pk = ?",
+        (refund.settle_at, refund.settle_at, refund.order_key),
     )
 
 
@@ -284,23 +301,22 @@ def refunds_page(
     """A page of an order's refunds, newest first, and their total; None when ``merchant``
     has no order with this id."""
     owned = db.execute(
-        "SELECT (SELECT COUNT(*) FROM refunds WHERE order_id = orders.id) FROM orders "
-        "WHERE id = ? AND merchant = ?",
-        (order_id, merchant),
+        "SELECT pk, (SELECT COUNT(*) FROM refunds WHERE order_pk = orders.pk) FROM orders "
+        "WHERE merchant = ? AND id = ?",
+        (merchant, order_id),
     ).fetchone()
     if owned is None:
         return None
-    total = int(owned[0])
+    order_key, total = int(owned[0]), int(owned[1])
     if offset >= total:
         return total, []
     rows = db.execute(
-        "SELECT seq, order_id, status, remark FROM refunds WHERE order_id = ? "
+        "SELECT seq, status, remark FROM refunds WHERE order_pk = ? "
         "ORDER BY seq DESC LIMIT ? OFFSET ?",
-        (order_id, limit, offset),
+        (order_key, limit, offset),
     )
     page = [
-        StoredRefund(refund_no(row["seq"]), row["order_id"], row["status"], row["remark"])
-        for row in rows
+        StoredRefund(refund_no(row["seq"]), order_id, row["status"], row["remark"]) for row in rows
     ]
     return total, page
 

@@ -37,21 +37,22 @@ class StagedRefunds:
     def add(
         self,
         db: Connection,
-        order_id: str,
-        pieces: dict[str, int],
+        order_key: int,
+        pieces: dict[int, int],
         *,
         reason: str,
         remark: str | None,
         now: float,
         settle_at: float,
     ) -> int:
-        """Stage a pending refund of ``pieces`` (line id -> quantity); its ``seq``."""
+        """Stage a pending refund of ``pieces`` (line key -> quantity) of an order (by its
+        key); its ``seq``."""
         last = self._last_seq
         if last is None:
             last = queries.last_refund_seq(db)
         seq = self._last_seq = last + 1
         self._refunds.append(
-            queries.NewRefund(seq, order_id, pieces, reason, remark, now, settle_at)
+            queries.NewRefund(seq, order_key, pieces, reason, remark, now, settle_at)
         )
         return seq
 

@@ -398,14 +398,22 @@ class Store:
         self._merchants = None
 
     @staticmethod
-    def order_exists(db: sqlite3.Connection, order_id: str) -> bool:
-        """True when any merchant has an order with this id."""
-        return db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone() is not None
+    def order_exists(db: sqlite3.Connection, merchant: str, order_id: str) -> bool:
+        """True when the merchant has an order with this id (another merchant's does not
+        count: ids are each merchant's own)."""
+        found = db.execute(
+            "SELECT 1 FROM orders WHERE merchant = ? AND id = ?", (merchant, order_id)
+        ).fetchone()
+        return found is not None
 
     @staticmethod
     def insert_order(db: sqlite3.Connection, order: NewOrder) -> None:
-        """Insert one order and its lines (inside a transaction)."""
-        db.execute(
+        """Insert one order and its lines (inside a transaction).
+
+        Ids taken within the merchant break a UNIQUE constraint (sqlite3.IntegrityError):
+        check them first (:meth:`order_exists`, :func:`~.queries.taken_line_ids`).
+        """
+        inserted = db.execute(
             "INSERT INTO orders (id, merchant, custom_order_id, remark, status, financial_status, "
             "fulfillment_status, warehouse_id, currency_code, freight_e4, coupon_e4, "
             "promotion_e4, purchase_date, pay_date, create_date, modify_date, cancel_date, "
@@ -434,13 +442,14 @@ class Store:
             ),
         )
         db.executemany(
-            "INSERT INTO order_lines (id, order_id, position, item_id, sku_code, country_code, "
-            "product_name, image_url, option1, option2, option3, amount_e4, product_num, "
-            "stock_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO order_lines (id, order_pk, merchant, position, item_id, sku_code, "
+            "country_code, product_name, image_url, option1, option2, option3, amount_e4, "
+            "product_num, stock_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     line.id,
-                    order.id,
+                    inserted.lastrowid,
+                    order.merchant,
                     position,
                     line.item_id,
                     line.sku_code,

@@ -46,8 +46,8 @@ def merchant_refunds(
 ) -> list[TimelineRefund]:
     """The refunds of the merchant's orders, newest first (at most ``limit``)."""
     rows = db.execute(
-        "SELECT r.seq, r.order_id, r.status, r.remark, r.created_at, r.settled_at "
-        "FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.merchant = ? "
+        "SELECT r.seq, o.id AS order_id, r.status, r.remark, r.created_at, r.settled_at "
+        "FROM refunds r JOIN orders o ON o.pk = r.order_pk WHERE o.merchant = ? "
         "ORDER BY r.seq DESC LIMIT ?",
         (merchant, -1 if limit is None else limit),
     )

@@ -80,14 +80,15 @@ def state_in(db: Connection, sandbox: Sandbox, merchant: str, now: float) -> dic
         limit=MAX_ORDERS,
         offset=0,
     )
-    lines = queries.lines_of(db, [row["id"] for row in rows])
+    lines = queries.lines_of(db, rows)
     refunds = timeline.merchant_refunds(db, merchant, limit=MAX_REFUNDS)
     orders = []
     for row in reversed(rows):  # oldest first: the demo's 10001 leads
-        order = render.order(row, lines[row["id"]], vendor=False)
-        refused = refusal(sandbox.rules, row, lines[row["id"]])
+        order_lines = lines[row["pk"]]
+        order = render.order(row, order_lines, vendor=False)
+        refused = refusal(sandbox.rules, row, order_lines)
         order["notRefundable"] = refused
-        for line, stored in zip(order["orderItems"], lines[row["id"]], strict=True):
+        for line, stored in zip(order["orderItems"], order_lines, strict=True):
             line["refundable"] = 0 if refused else stored["product_num"] - stored["reserved"]
             line["notRefundable"] = refused or taken(stored)
         order["refunds"] = [
@@ -120,9 +121,11 @@ def refusal(rules: RefundRules, row: Any, lines: list[Any]) -> str | None:
                 country_code=line["country_code"],
                 product_num=line["product_num"],
                 reserved=line["reserved"],
+                key=line["pk"],
             )
             for line in lines
         ),
+        key=row["pk"],
     )
     try:
         rules.check_refundable(state)

@@ -147,8 +147,8 @@ async def create_order(request: Request) -> OrjsonResponse:
     sandbox.changes.changed(merchant)
     with sandbox.store.reading() as db:
         row = queries.order_row(db, merchant, seeded.order.id)
-        lines = queries.lines_of(db, [seeded.order.id])[seeded.order.id]
-    assert row is not None
+        assert row is not None
+        lines = queries.lines_of(db, [row])[row["pk"]]
     rendered = render.order(row, lines, vendor=not sandbox.settings.clean)
     return OrjsonResponse(render.envelope(rendered, "ok"))
 

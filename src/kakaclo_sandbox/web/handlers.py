@@ -270,8 +270,8 @@ async def query_orders(request: Request, operation_id: str) -> Response:
             limit=size,
             offset=(number - 1) * size,
         )
-        lines = queries.lines_of(db, [row["id"] for row in rows])
+        lines = queries.lines_of(db, rows)
     vendor = not sandbox.settings.clean
-    orders = [render.order(row, lines[row["id"]], vendor=vendor) for row in rows]
+    orders = [render.order(row, lines[row["pk"]], vendor=vendor) for row in rows]
     data = render.page(total, number, size, orders, vendor_keys=vendor)
     return _answer(sandbox, operation_id, key, version, data)
