@@ -184,14 +184,23 @@ def _dataset(spec: Spec, orders: list[tuple[str, dict[str, Any]]]) -> Dataset:
     )
 
 
-def _refund_one(store: Store, merchant: str, order_id: str) -> str:
+ONE_OF_MY_FIRST_LINE = (RequestedItem("770", "MY_SKU", 1, "CN"),)
+
+
+def _refund_one(
+    store: Store,
+    merchant: str,
+    order_id: str,
+    items: tuple[RequestedItem, ...] | None = ONE_OF_MY_FIRST_LINE,
+) -> str:
+    """Stage and write one refund (of ``items``; None: all that is left) as a data file's."""
     with store.transaction() as db:
         staged = StagedRefunds()
         number = create_refund(
             db,
             merchant,
             order_id,
-            RefundRequest((RequestedItem("770", "MY_SKU", 1, "CN"),), "Other"),
+            RefundRequest(items, "Other"),
             rules=RefundRules(),
             now=0,
             settle_at=0,
@@ -316,3 +325,28 @@ def test_the_same_idempotency_key_on_the_same_order_id_is_each_merchants_own(
         numbers[name] = first.json()["data"]
     assert numbers["a"] != numbers["b"]
     assert [r["refundNo"] for r in refunds(client, TOKEN_B, SHARED_ORDER)] == [numbers["b"]]
+
+
+def test_fresh_replaces_a_database_of_schema_3(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE orders (id TEXT PRIMARY KEY, merchant TEXT);"
+        "CREATE TABLE refunds (seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT "
+        "REFERENCES orders (id));"
+        "INSERT INTO orders VALUES ('10001', 'merchant-a');"
+        "INSERT INTO refunds (order_id) VALUES ('10001');"
+        "PRAGMA user_version = 3;"
+    )
+    old.close()
+    store = Store(path, fresh=True)
+    assert store.is_empty()
+    demo.reset(store, demo.dataset(None, Spec.load()))
+    number = _refund_one(store, "merchant-a", "10007", None)
+    with store.reading() as db:
+        page = queries.refunds_page(db, "merchant-a", "10007", limit=10, offset=0)
+    assert page is not None and [r.refund_no for r in page[1]] == [number]
+    store.close()
+    again = Store(path)  # now of this schema: opened as it is, without --fresh
+    assert not again.is_empty()
+    again.close()

@@ -126,6 +126,20 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 SCHEMA_VERSION = 4
 
+# Every table of this or an older schema, children first (for ``--fresh`` on an older
+# database; dropping a table drops its indexes).
+DROP_TABLES = """
+BEGIN;
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS refund_lines;
+DROP TABLE IF EXISTS refunds;
+DROP TABLE IF EXISTS order_lines;
+DROP TABLE IF EXISTS orders;
+DROP TABLE IF EXISTS merchants;
+DROP TABLE IF EXISTS meta;
+COMMIT;
+"""
+
 
 Row = sqlite3.Row
 Connection = sqlite3.Connection  # what the layers above pass through, never open

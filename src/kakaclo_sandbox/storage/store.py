@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
-from kakaclo_sandbox.storage.schema import SCHEMA, SCHEMA_VERSION
+from kakaclo_sandbox.storage.schema import DROP_TABLES, SCHEMA, SCHEMA_VERSION
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 
 log = logging.getLogger("kakaclo_sandbox")
@@ -122,7 +122,13 @@ class Store:
     :class:`DatabaseGone`, and so does every later read and write.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, fresh: bool = False) -> None:
+        """Open (or create) the database at ``path``.
+
+        A database of another schema version is refused (ValueError), unless
+        ``fresh``: then its tables are dropped first (``--fresh`` replaces the
+        data anyway).
+        """
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +161,10 @@ class Store:
             has_tables = self.connection.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = 'refunds'"
             ).fetchone()
-            if has_tables and version != SCHEMA_VERSION:
+            if has_tables and version != SCHEMA_VERSION and fresh:
+                log.warning("%s: dropping the tables of schema %s (--fresh)", self.path, version)
+                self.connection.executescript(DROP_TABLES)
+            elif has_tables and version != SCHEMA_VERSION:
                 self.connection.close()
                 raise ValueError(
                     f"{self.path} was made by another version of kakaclo-sandbox "
