@@ -3,7 +3,10 @@
 Entries are appended as they happen, each flushed, so a crash loses none: the
 file then lacks only its closing brackets, and :func:`read_har` accepts it.
 Bodies are kept as the wire carried them (base64 when they are compressed or
-not UTF-8). Every secret is masked by the proxy's one rule
+not UTF-8); one that held a secret is masked in its text and then encoded again
+as it came, and one whose text the proxy cannot read (a ``br`` coding, a corrupt
+or over-large one) is left out, with a ``comment`` saying why. Every secret is
+masked by the proxy's one rule
 (:mod:`kakaclo_proxy.redaction`): credential headers, query parameters and
 JSON or form fields, the upstream URL's password, and any later occurrence of
 one of them elsewhere, in its encoded forms too.
@@ -21,7 +24,7 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kakaclo_proxy.exchange import CUT_BY, Cut, Exchange, Headers, header
-from kakaclo_proxy.redaction import Redactor
+from kakaclo_proxy.redaction import Redactor, Unreadable, readable
 
 CLOSING = "\n]}}\n"
 
@@ -77,13 +80,14 @@ class HarRecorder:
             "bodySize": len(exchange.request_body),
         }
         if exchange.request_body:
-            text, encoding = _body(exchange.request_body, exchange.request_headers, r)
+            text, encoding, comment = _body(exchange.request_body, exchange.request_headers, r)
             request["postData"] = {
                 "mimeType": header(exchange.request_headers, "content-type") or "",
                 "text": text,
                 **({"_encoding": encoding} if encoding else {}),
+                **({"comment": comment} if comment else {}),
             }
-        text, encoding = _body(exchange.response_body, exchange.response_headers, r)
+        text, encoding, comment = _body(exchange.response_body, exchange.response_headers, r)
         content: dict[str, Any] = {
             "size": len(exchange.response_body),
             "mimeType": header(exchange.response_headers, "content-type") or "",
@@ -91,6 +95,8 @@ class HarRecorder:
         }
         if encoding:
             content["encoding"] = encoding
+        if comment:
+            content["comment"] = comment
         if exchange.cut is not None:  # the text is only the answer's start
             content["_cut"] = {"by": exchange.cut.by, "reason": r.scrub(exchange.cut.reason)}
         query = r.scrub(query)
@@ -127,14 +133,26 @@ def _headers(headers: Headers, redactor: Redactor) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in redactor.headers(headers)]
 
 
-def _body(body: bytes, headers: Headers, redactor: Redactor) -> tuple[str, str | None]:
-    """The body as HAR text: UTF-8 text (secrets scrubbed) or base64 when it is not text."""
+def _body(body: bytes, headers: Headers, redactor: Redactor) -> tuple[str, str | None, str | None]:
+    """The body as HAR text, its encoding and a comment: UTF-8 text with its secrets masked;
+    else base64 of the bytes as they came, or, when they held a secret, of the masked text
+    encoded as they were; or nothing, when the proxy cannot read the body to mask it."""
+    content_type = header(headers, "content-type")
     if not header(headers, "content-encoding"):
         try:
-            return redactor.body(body.decode("utf-8"), header(headers, "content-type")), None
+            return redactor.body(body.decode("utf-8"), content_type), None, None
         except UnicodeDecodeError:
             pass
-    return base64.b64encode(body).decode("ascii"), "base64"
+    try:
+        read = readable(body, headers)
+    except Unreadable as why:
+        return "", None, f"body left out: {why} (it may hold a secret)"
+    masked = redactor.body(read.text, content_type)
+    if masked == read.text:
+        return base64.b64encode(body).decode("ascii"), "base64", None
+    carried = read.carried(masked)
+    how = ", ".join((*read.codings, read.charset))
+    return base64.b64encode(carried).decode("ascii"), "base64", f"secrets masked ({how})"
 
 
 class NotARecording(ValueError):

@@ -10,21 +10,33 @@ merchants stay apart on replay, and the digest reveals neither). Once seen, a
 secret is also masked wherever else it appears, in the forms it travels in:
 as is, percent-encoded (either hex case, ``+`` or ``%20`` for a space), in base64,
 and inside a Basic credential (``user:password``, and the password alone).
+
+A body is read before it is masked (:func:`readable`): its content coding undone
+(gzip, deflate; at most the proxy's answer cap of text) and its charset read (the
+declared one, a byte order mark, UTF-8, UTF-16, else Latin-1), so a secret in a
+compressed or non-UTF-8 body is found too. Such a body, once masked, is written
+encoded again as it came; one the proxy cannot read (``br``, corrupt, over the cap)
+is not written at all.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
+import gzip
 import hashlib
 import hmac
 import json
 import re
 import secrets
+import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
 from kakaclo_proxy.exchange import Exchange, Headers, header
+from kakaclo_proxy.upstream import DEFAULT_MAX_BODY
 
 # Headers that carry nothing but a credential, whatever their name's words.
 SECRET_HEADERS = frozenset(
@@ -65,6 +77,15 @@ _JSON_STRING = re.compile(
     r'(?P<key>"(?:[^"\\]|\\.)*")(?:(?P<colon>\s*:\s*)(?P<value>"(?:[^"\\]|\\.)*"))?'
 )
 _HEX = re.compile(r"%[0-9A-F]{2}")
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_GZIP, _ZLIB = 31, 15  # zlib's window bits for a gzip member and a zlib stream
 
 
 def secret_name(name: str) -> bool:
@@ -82,6 +103,75 @@ def _forms(secret: str) -> Iterator[str]:
     raw = secret.encode()
     yield base64.b64encode(raw).decode().rstrip("=")
     yield base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class Unreadable(ValueError):
+    """A body whose text the proxy cannot read, so cannot search for secrets."""
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A body's text, and how it was carried: its content codings and its charset."""
+
+    text: str
+    codings: tuple[str, ...]  # as applied, first to last
+    charset: str
+
+    def carried(self, text: str) -> bytes:
+        """``text`` (the body masked) carried as the body was: same charset, same codings."""
+        body = text.encode(self.charset)
+        for coding in self.codings:
+            body = gzip.compress(body, mtime=0) if "gzip" in coding else zlib.compress(body)
+        return body
+
+
+def readable(body: bytes, headers: Headers, limit: int = DEFAULT_MAX_BODY) -> Readable:
+    """A body's text: its content codings undone (at most ``limit`` bytes come out) and its
+    charset read; :class:`Unreadable` when that cannot be done."""
+    codings = tuple(
+        c.strip().lower()
+        for c in (header(headers, "content-encoding") or "").split(",")
+        if c.strip() and c.strip().lower() != "identity"
+    )
+    for coding in reversed(codings):  # the last coding applied is undone first
+        body = _undone(body, coding, limit)
+    text, charset = _text(body, header(headers, "content-type"))
+    return Readable(text, codings, charset)
+
+
+def _undone(body: bytes, coding: str, limit: int) -> bytes:
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        raise Unreadable(f"a {coding}-encoded body, which the proxy cannot read")
+    out = b""
+    try:
+        while body:  # gzip may hold several members, one after another
+            inflater = zlib.decompressobj(_GZIP if coding != "deflate" else _ZLIB)
+            out += inflater.decompress(body, limit + 1 - len(out))
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise Unreadable(f"a {coding} body of more than {limit} bytes once decoded")
+            if not inflater.eof:
+                raise Unreadable(f"a {coding} body cut short")
+            body = inflater.unused_data if coding != "deflate" else b""
+    except zlib.error as error:
+        raise Unreadable(f"a corrupt {coding} body ({error})") from None
+    return out
+
+
+def _text(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """The body's text and charset: a byte order mark's, the declared one, UTF-8, UTF-16
+    (JSON without a mark: a zero byte in its first two), else Latin-1 (any bytes read)."""
+    candidates = [charset for mark, charset in _BOMS if body.startswith(mark)][:1]
+    declared = _CHARSET.search(content_type or "")
+    candidates += [declared.group(1)] if declared else []
+    candidates.append("utf-8")
+    if b"\x00" in body[:2] and len(body) % 2 == 0:
+        candidates.append("utf-16-be" if body[:1] == b"\x00" else "utf-16-le")
+    for charset in candidates:
+        try:
+            return body.decode(charset), codecs.lookup(charset).name
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("latin-1"), "latin-1"
 
 
 class Redactor:
@@ -208,6 +298,14 @@ class Redactor:
             if name.lower() in SECRET_HEADERS or secret_name(name):
                 self.header(name, value)
         self.query(exchange.query)
+        for body, headers in (
+            (exchange.request_body, exchange.request_headers),
+            (exchange.response_body, exchange.response_headers),
+        ):
+            try:
+                self.body(readable(body, headers).text, header(headers, "content-type"))
+            except Unreadable:
+                continue  # a body the proxy cannot read is never written either
 
     def merchant(self, headers: Headers) -> str:
         """Who sent a request: its masked Authorization (the same for the same token)."""
