@@ -41,13 +41,22 @@ ORDER: dict[str, Any] = {
         }
     ],
 }
-DATA = {"merchants": [{"merchant": "my-shop", "tokens": ["my-token"], "orders": [ORDER]}]}
+DATA: dict[str, Any] = {
+    "merchants": [{"merchant": "my-shop", "tokens": ["my-token"], "orders": [ORDER]}]
+}
 ONE_PIECE = {"itemId": "777", "skuCode": "MY_SKU", "countryCode": "CN", "quantity": 1}
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Objects the test shares are written out each time: data files refuse aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _write(tmp_path: Path, data: Any, name: str = "data.yaml") -> Path:
     path = tmp_path / name
-    text = json.dumps(data) if name.endswith(".json") else yaml.safe_dump(data)
+    text = json.dumps(data) if name.endswith(".json") else yaml.dump(data, Dumper=_NoAliases)
     path.write_text(text)
     return path
 
@@ -161,8 +170,34 @@ def test_duplicates_across_the_file_are_refused(tmp_path: Path) -> None:
     data["merchants"].append({"merchant": "other", "tokens": ["my-token"], "orders": []})
     with pytest.raises(DataError, match=r"merchants\[1\]\.tokens\[0\]: token 'my-token'"):
         load(_write(tmp_path, data), Spec.load())
-    data["merchants"][1] = {"merchant": "other", "tokens": ["t2"], "orders": [ORDER]}
-    with pytest.raises(DataError, match=r"merchants\[1\]\.orders\[0\]\.id: order 5001 is already"):
+    data["merchants"][1] = {"merchant": "other", "tokens": ["t2"], "orders": []}
+    data["merchants"][0]["orders"].append(
+        {**ORDER, "orderItems": [{**ORDER["orderItems"][0], "id": "1"}]}
+    )
+    with pytest.raises(
+        DataError,
+        match=r"merchants\[0\]\.orders\[1\]\.id: order 5001 of merchant 'my-shop' is already "
+        r"merchants\[0\]\.orders\[0\]$",
+    ):
+        load(_write(tmp_path, data), Spec.load())
+
+
+def test_ids_are_a_merchants_own_in_the_file(tmp_path: Path) -> None:
+    """The same order id and line id under two merchants: two orders (issue 30)."""
+    data = copy.deepcopy(DATA)
+    data["merchants"].append({"merchant": "other", "tokens": ["t2"], "orders": [ORDER]})
+    dataset = load(_write(tmp_path, data), Spec.load())
+    assert [(s.order.merchant, s.order.id) for s in dataset.orders] == [
+        ("my-shop", "5001"),
+        ("other", "5001"),
+    ]
+    twin = {**ORDER, "id": "5002", "orderItems": [ORDER["orderItems"][0]]}
+    data["merchants"][0]["orders"].append(twin)
+    with pytest.raises(
+        DataError,
+        match=r"merchants\[0\]\.orders\[1\]\.orderItems\[0\]\.id: line id 50011 is already "
+        r"a line of order 5001 \(merchants\[0\]\.orders\[0\]\) of merchant 'my-shop'$",
+    ):
         load(_write(tmp_path, data), Spec.load())
 
 

@@ -96,19 +96,68 @@ class Order:
     currency_code: None | str | Unset = UNSET
     """ The currency of every amount; `USD`. """
     sub_total_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     freight_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     coupon_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     promotion_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     final_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     refunded_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     refundable_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     shipping_address: None | ShippingAddress | Unset = UNSET
     fulfillments: list[Fulfillment] | None | Unset = UNSET
     """ The parcels of the order; null before anything ships. """

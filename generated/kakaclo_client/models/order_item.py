@@ -40,13 +40,34 @@ class OrderItem:
     option3: None | str | Unset = UNSET
     """ A text the real service may send as null. """
     amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     product_num: int | None | Unset = UNSET
     """ Pieces ordered on this line. """
     total: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     promotion_amount: float | None | Unset = UNSET
-    """ A money amount in the order's currency, up to 4 decimals, sent as a JSON number. """
+    """ A money amount in the order's currency, up to 4 decimals, sent as a
+    JSON number. **The bound is not documented by the vendor**: each amount
+    up to it is exact as a JSON number and as ten-thousandths in a 64-bit
+    integer. Derived amounts keep to it too: a line's `total` (`amount` ×
+    `productNum`), `subTotalAmount` and `finalAmount` (`subTotalAmount` +
+    `freightAmount` − `couponAmount`; a larger coupon is refused), so
+    `refundedAmount` and `refundableAmount` (0 to `finalAmount`).
+     """
     stock_status: None | StockStatus | Unset = UNSET
     fulfillment_status: FulfillmentStatus | None | Unset = UNSET
     refund_status: ItemRefundStatus | None | Unset = UNSET
