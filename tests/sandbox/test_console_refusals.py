@@ -12,6 +12,7 @@ from kakaclo_sandbox.web.console import refusal, taken
 
 def _line(product_num: int = 2, reserved: int = 0, refunded: int = 0) -> dict[str, Any]:
     return {
+        "pk": 1,
         "id": "1",
         "item_id": "120001",
         "sku_code": "SKU",
@@ -35,6 +36,7 @@ def test_an_order_the_rules_refuse_says_their_reason(
     status: str, financial: str, fulfillment: str, why: str | None
 ) -> None:
     row = {
+        "pk": 1,
         "id": "10001",
         "status": status,
         "financial_status": financial,
