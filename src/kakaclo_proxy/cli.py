@@ -23,7 +23,7 @@ from kakaclo_proxy.app import DEFAULT_MAX_REQUEST_BODY, ProxyApp, create_proxy
 from kakaclo_proxy.findings import Finding
 from kakaclo_proxy.redaction import Redactor
 from kakaclo_proxy.reports import FAIL_ON, summary_table
-from kakaclo_proxy.serving import DEFAULT_HEAD_TIMEOUT, bounded_http
+from kakaclo_proxy.serving import DEFAULT_BODY_TIMEOUT, DEFAULT_HEAD_TIMEOUT, bounded_http
 from kakaclo_proxy.upstream import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY,
@@ -152,6 +152,14 @@ def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--body-timeout",
+        type=_timeout,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SECONDS",
+        help="for a client's request body to arrive whole, from the end of its head; then the "
+        "connection is closed unanswered and nothing is forwarded (default: %(default)s)",
+    )
+    parser.add_argument(
         "--max-head",
         type=_size,
         default=DEFAULT_MAX_HEAD,
@@ -201,15 +209,16 @@ def server_config(
     *,
     head_timeout: float = DEFAULT_HEAD_TIMEOUT,
     max_request_head: int = DEFAULT_MAX_HEAD,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> uvicorn.Config:
     """uvicorn's settings for the proxy: no Date or Server header of its own (the
     upstream's pass through), no access log (findings are the proxy's output), and
-    bounds on each request head (:mod:`kakaclo_proxy.serving`)."""
+    bounds on each request's head and body (:mod:`kakaclo_proxy.serving`)."""
     logging.getLogger("uvicorn.error").addFilter(CUT_NOTICE)
     return uvicorn.Config(
         app,
         loop="uvloop",
-        http=bounded_http(head_timeout, max_request_head),
+        http=bounded_http(head_timeout, max_request_head, body_timeout),
         lifespan="on",
         access_log=False,
         log_level="warning",
@@ -260,7 +269,12 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     prepare_for_serving()
-    config = server_config(app, head_timeout=args.head_timeout, max_request_head=args.max_head)
+    config = server_config(
+        app,
+        head_timeout=args.head_timeout,
+        max_request_head=args.max_head,
+        body_timeout=args.body_timeout,
+    )
     _Server(config).run(sockets=[sock])
     print(summary_table(reports), file=sys.stderr)
     failed = reports.failed(args.fail_on)
