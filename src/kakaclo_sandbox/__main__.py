@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import socket
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, NoReturn
 from kakaclo_sandbox import process_lock
 from kakaclo_sandbox.banner import banner
 from kakaclo_sandbox.collector import prepare_for_serving
-from kakaclo_sandbox.listening import listen
+from kakaclo_sandbox.listening import bind, start_listening
 from kakaclo_sandbox.ratelimit import MAX_RATE, RateLimit, vendor_limit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
 from kakaclo_sandbox.version import __version__
@@ -33,6 +34,7 @@ def _rate_limit(text: str) -> RateLimit | None:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+LOUD_DATA_BYTES = 1_000_000  # a data file this large takes a moment to load: say so first
 MAX_SETTLE_AFTER = 7 * 24 * 3600  # the vendor settles within 24 h; a week is plenty
 
 
@@ -172,8 +174,11 @@ def serve(args: argparse.Namespace) -> None:
     """Run the sandbox until SIGINT or SIGTERM (uvicorn shuts down cleanly on both).
 
     In this order, each failing in one line with exit 2 before anything claims
-    readiness: the database is locked, the port is bound and listening, the app
-    is built; then the banner says where everything is.
+    readiness: the database is locked, the port is bound (claimed, a busy one
+    fails at once), the app is built (the data loaded: slow for a large file,
+    with progress on stderr), the port listens; then the banner says where
+    everything is. Until it listens, a client's connection is refused, never
+    left hanging on a server that cannot answer yet.
     """
     from kakaclo_sandbox.web.app import create_app
 
@@ -184,8 +189,12 @@ def serve(args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(process_lock.held(settings.db))
-            sock = stack.enter_context(listen(args.host, args.port))
+            sock = stack.enter_context(bind(args.host, args.port))
+            loading = _loading_line(settings.data, args.port)
+            if loading is not None:
+                print(loading, file=sys.stderr, flush=True)
             app = create_app(settings)
+            start_listening(sock)
         except (ValueError, OSError) as error:  # in use, bad data, a foreign database, a port
             print(_one_line(f"kakaclo-sandbox: {error}"), file=sys.stderr)
             sys.exit(2)
@@ -197,6 +206,25 @@ def serve(args: argparse.Namespace) -> None:
             flush=True,
         )
         _run(app, args, sock)
+
+
+def _loading_line(data: Path | None, port: int) -> str | None:
+    """What to say before loading a data file that takes a moment (a large file, or a
+    pipe); None for the others (and the demo data), whose errors stay one line."""
+    if data is None:
+        return None
+    try:
+        found = data.stat()
+    except OSError:
+        return None  # loading it says why
+    regular = stat.S_ISREG(found.st_mode)
+    if regular and found.st_size < LOUD_DATA_BYTES:
+        return None
+    size = f"{found.st_size / 1e6:.1f} MB" if regular else "not a regular file"
+    return (
+        f"kakaclo-sandbox: loading {data} ({size}); port {port} refuses connections "
+        "until it is loaded"
+    )
 
 
 def _run(app: Any, args: argparse.Namespace, sock: socket.socket) -> None:

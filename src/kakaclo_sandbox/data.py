@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from kakaclo_client.models import OrderRefundStatus, RefundStatus, StockStatus
@@ -189,16 +191,32 @@ def load(path: Path, spec: Spec) -> Dataset:
     """Read and check a data file: JSON when it ends in ``.json`` or starts with ``{``,
     else YAML (without anchors, aliases, duplicate keys or implicit dates)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_DATA_BYTES:
-            raise DataError(f"{path}: {size} bytes is more than {MAX_DATA_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = _read_to_bound(file, path)
+        text = raw.decode("utf-8")
+        del raw
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot read it: {error}") from None
     as_json = path.suffix.lower() == ".json" or re.match(r"\s*\{", text) is not None
     document = read_json(text, str(path)) if as_json else read_yaml(text, str(path))
     del text
     return parse(document, spec, str(path))
+
+
+def _read_to_bound(file: BinaryIO, path: Path) -> bytes:
+    """The file's bytes, never more than MAX_DATA_BYTES of them (a pipe's size is unknown)."""
+    found = os.fstat(file.fileno())
+    if stat.S_ISREG(found.st_mode):
+        if found.st_size > MAX_DATA_BYTES:
+            raise DataError(f"{path}: {found.st_size} bytes is more than {MAX_DATA_BYTES} bytes")
+        return file.read()
+    chunks, size = [], 0
+    while chunk := file.read(1 << 20):
+        size += len(chunk)
+        if size > MAX_DATA_BYTES:
+            raise DataError(f"{path}: more than {MAX_DATA_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def read_json(text: str, source: str) -> Any:
