@@ -18,7 +18,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox import demo
+from kakaclo_sandbox import create_app, demo
 from kakaclo_sandbox.data import DataError, Dataset, check_order
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, RequestedItem
 from kakaclo_sandbox.seeding import seed
@@ -30,7 +30,7 @@ from kakaclo_sandbox.storage.store import Store
 from kakaclo_sandbox.web import console
 from kakaclo_sandbox.web.state import Sandbox
 from kakaclo_spec import Spec
-from tests.sandbox.conftest import TOKEN_A, TOKEN_B
+from tests.sandbox.conftest import TOKEN_A, TOKEN_B, FakeTime
 from tests.sandbox.helpers import API, order, refund_url, refunds, snapshot
 
 # merchant-a's demo order 10001 and its two lines, which merchant-b adds as its own
@@ -350,3 +350,26 @@ def test_fresh_replaces_a_database_of_schema_3(tmp_path: Path) -> None:
     again = Store(path)  # now of this schema: opened as it is, without --fresh
     assert not again.is_empty()
     again.close()
+
+
+def test_a_data_file_of_two_merchants_with_the_same_ids_serves_each_its_own(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data.yaml"
+    merchants = [
+        {"merchant": name, "tokens": [f"{name}-token"], "orders": [_order("5001", ("50011",), a)]}
+        for name, a in (("m1", 1.0), ("m2", 2.0))
+    ]
+    path.write_text(yaml.safe_dump({"merchants": merchants}))
+    app = create_app(db=":memory:", rate_limit=None, data=path, clock=FakeTime())
+    with TestClient(app) as client:
+        seen = {}
+        for name in ("m1", "m2"):
+            headers = {"Authorization": f"Bearer {name}-token"}
+            refunded = client.post(refund_url("5001"), json={}, headers=headers)
+            assert refunded.status_code == 200, refunded.text
+            listed = client.get(API, headers=headers).json()["data"]["list"]
+            final = {"m1": 2.0, "m2": 4.0}[name]  # two pieces of the merchant's own amount
+            assert [(o["id"], o["finalAmount"]) for o in listed] == [("5001", final)]
+            seen[name] = [r["refundNo"] for r in refunds(client, headers, "5001")]
+        assert len(seen["m1"]) == len(seen["m2"]) == 1 and seen["m1"] != seen["m2"]
