@@ -53,6 +53,8 @@ SERVERS = ("sandbox", "uncached", "prism", "floor")
 SCALES = (1_000, 100_000, 1_000_000)
 REFUNDS_PER_ORDER = 10
 PRELOAD_ORDER_BASE = 200_000_000  # preloaded orders are 200000001, 200000002, ...
+# Order ids are each merchant's own: the template order 10001 is merchant-a's.
+TEMPLATE_OWNER = "merchant = 'merchant-a'"
 
 
 def log(message: str) -> None:
@@ -162,7 +164,7 @@ def peak_rss_mb(pid: int) -> float:
 
 def seed_bench_db(path: Path) -> None:
     """The demo data plus one order whose line has enough pieces for every request."""
-    from kakaclo_sandbox import data, demo
+    from kakaclo_sandbox import data, demo, seeding
     from kakaclo_sandbox.storage.store import Store
     from kakaclo_spec import Spec
 
@@ -189,7 +191,7 @@ def seed_bench_db(path: Path) -> None:
         ],
     }
     with store.transaction() as db:
-        data.add_order(db, data.check_order(spec, order, "merchant-a", "bench order"))
+        seeding.add_order(db, data.check_order(spec, order, "merchant-a", "bench order"))
     store.close()
 
 
@@ -256,13 +258,16 @@ def preload_refunds(path: Path, total: int) -> int:
         line_columns = [row[1] for row in db.execute("PRAGMA table_info(order_lines)")]
         overrides = {
             "orders": {
+                "pk": "NULL",
                 "id": f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT)",
                 "pending_refunds": "0",
                 "refund_date": "create_date + 60",
             },
             "order_lines": {
+                "pk": "NULL",
                 "id": f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT) || '1'",
-                "order_id": f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT)",
+                "order_pk": f"(SELECT pk FROM orders WHERE {TEMPLATE_OWNER} "
+                f"AND id = CAST({PRELOAD_ORDER_BASE} + n AS TEXT))",
                 "position": "0",
                 "product_num": str(2 * REFUNDS_PER_ORDER),
                 "reserved": str(REFUNDS_PER_ORDER),
@@ -279,24 +284,27 @@ def preload_refunds(path: Path, total: int) -> int:
             )
 
         db.execute("BEGIN")
-        db.execute(copy("orders", order_columns, "id = '10001'"))
-        db.execute(copy("order_lines", line_columns, "order_id = '10001' AND position = 0"))
+        db.execute(copy("orders", order_columns, f"{TEMPLATE_OWNER} AND id = '10001'"))
+        template = f"(SELECT pk FROM orders WHERE {TEMPLATE_OWNER} AND id = '10001')"
+        db.execute(copy("order_lines", line_columns, f"order_pk = {template} AND position = 0"))
         seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM refunds").fetchone()[0]
         settled = db.execute("SELECT create_date FROM orders WHERE id = '10001'").fetchone()[0] + 60
         db.execute(
             f"WITH RECURSIVE numbers(n) AS (SELECT {first} UNION ALL SELECT n + 1 "
             f"FROM numbers WHERE n < {last}), copies(k) AS (SELECT 0 UNION ALL SELECT k + 1 "
             f"FROM copies WHERE k < {REFUNDS_PER_ORDER - 1}) "
-            "INSERT INTO refunds (seq, order_id, status, reason, remark, created_at, settle_at, "
+            "INSERT INTO refunds (seq, order_pk, status, reason, remark, created_at, settle_at, "
             "settled_at) SELECT ? + (n - ?) * ? + k + 1, "
-            f"CAST({PRELOAD_ORDER_BASE} + n AS TEXT), ?, 'Other', NULL, ?, ?, ? "
+            f"(SELECT pk FROM orders WHERE {TEMPLATE_OWNER} "
+            f"AND id = CAST({PRELOAD_ORDER_BASE} + n AS TEXT)), ?, 'Other', NULL, ?, ?, ? "
             "FROM numbers, copies",
             (seq, first, REFUNDS_PER_ORDER, RefundStatus.REFUND_SUCCESSFULLY.value)
             + (settled,) * 3,
         )
         db.execute(
-            "INSERT INTO refund_lines (refund_seq, line_id, quantity) "
-            "SELECT seq, order_id || '1', 1 FROM refunds WHERE seq > ?",
+            "INSERT INTO refund_lines (refund_seq, line_pk, quantity) "
+            "SELECT r.seq, l.pk, 1 FROM refunds r JOIN order_lines l ON l.order_pk = r.order_pk "
+            "WHERE r.seq > ?",
             (seq,),
         )
         db.execute("COMMIT")

@@ -46,7 +46,7 @@ class Sandbox:
         self.default_reason = str(self.spec.default_of("RefundRequest", "refundReason"))
         self.validators = {op: OperationValidator(self.spec, op) for op in self.spec.operation_ids}
         self.data = demo.dataset(settings.data, self.spec)
-        self.store = Store(settings.db)
+        self.store = Store(settings.db, fresh=settings.fresh)
         try:
             if settings.fresh or self.store.is_empty():
                 demo.reset(self.store, self.data)
