@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox import create_app
+from kakaclo_sandbox import create_app, data
 from kakaclo_sandbox.data import DEMO_DATA, DataError, load
 from kakaclo_spec import Spec
 from tests.live import LiveSandbox
@@ -305,3 +306,22 @@ def test_a_value_outside_an_enumeration_lists_the_allowed_ones(
         load(path, Spec.load())
     assert str(raised.value) == f"{path}: merchants[0].{says}"
     assert "oneOf" not in str(raised.value)
+
+
+def test_a_large_file_logs_its_progress_and_the_demo_data_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(data, "PROGRESS_EVERY", 2)
+    orders = [
+        {**ORDER, "id": str(6000 + n), "orderItems": [{**ORDER["orderItems"][0], "id": str(n)}]}
+        for n in range(5)
+    ]
+    path = _write(tmp_path, {"merchants": [{"merchant": "m", "tokens": ["t"], "orders": orders}]})
+    with caplog.at_level(logging.INFO, logger=data.__name__):
+        load(path, Spec.load())
+    assert caplog.messages == [f"{path}: 2 of 5 orders checked", f"{path}: 4 of 5 orders checked"]
+    caplog.clear()
+    monkeypatch.setattr(data, "PROGRESS_EVERY", 10_000)
+    with caplog.at_level(logging.INFO, logger=data.__name__):
+        load(DEMO_DATA, Spec.load())
+    assert caplog.messages == []

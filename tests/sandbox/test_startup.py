@@ -3,12 +3,16 @@ nothing claimed ready on a busy port, and ``GET /`` leading to the docs."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import IO
 
 import httpx
+import pytest
 from starlette.testclient import TestClient
 
 from kakaclo_sandbox.version import __version__
@@ -85,3 +89,78 @@ def test_the_banner_says_when_reads_run_every_query() -> None:
     uncached = banner("http://127.0.0.1:8080", "/openapi", Settings(answer_cache=False), data)
     assert "answer cache" not in cached
     assert "rate limit 120/2; answer cache off\n" in uncached
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _line_starting(stream: IO[str], start: str) -> str:
+    """The first line of ``stream`` that starts with ``start`` (AssertionError at its end)."""
+    seen = []
+    for line in stream:
+        if line.startswith(start):
+            return line
+        seen.append(line)
+    raise AssertionError(f"no line starting {start!r} in:\n{''.join(seen)}")
+
+
+def test_the_port_refuses_connections_until_the_data_is_loaded(tmp_path: Path) -> None:
+    """Issue 30: the port listened during a 192 s load, so clients hung. The data file is a
+    pipe here: the load waits until the test writes it, so "during the load" needs no timing."""
+    data = tmp_path / "data.yaml"
+    os.mkfifo(data)
+    port = _free_port()
+    command = [sys.executable, "-m", "kakaclo_sandbox", "--port", str(port), "--data", str(data)]
+    process = subprocess.Popen(
+        [*command, "--db", str(tmp_path / "slow.db")], stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    # A guard, not a measure: a sandbox that never says it is loading ends the test as a
+    # failure (its stderr closes) instead of hanging it on the pipe.
+    guard = threading.Timer(60, process.kill)
+    guard.start()
+    try:
+        said = _line_starting(process.stderr, "kakaclo-sandbox: loading")
+        assert said == (
+            f"kakaclo-sandbox: loading {data} (not a regular file); port {port} refuses "
+            "connections until it is loaded\n"
+        )
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=30).close()
+        data.write_text(  # opens the pipe: waits for the sandbox to open it too
+            "merchants:\n- merchant: m\n  tokens: [slow-token]\n  orders: []\n"
+        )
+        _line_starting(process.stderr, f"kakaclo-sandbox {__version__} on http://127.0.0.1:{port}")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            assert client.get("/openapi.yaml").status_code == 200
+    finally:
+        guard.cancel()
+        process.terminate()
+        process.wait(timeout=60)
+        process.stderr.close()
+
+
+def test_a_busy_port_fails_before_the_data_is_read(tmp_path: Path) -> None:
+    data = tmp_path / "never-written.yaml"
+    os.mkfifo(data)  # reading it would wait for ever: the port is checked first
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "kakaclo_sandbox", "--port", str(port)),
+                *("--data", str(data), "--db", str(tmp_path / "busy.db")),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == f"kakaclo-sandbox: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
