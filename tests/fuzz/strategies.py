@@ -34,15 +34,14 @@ KEYS = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\n\r"),
 CONTROLS = "\x00\x07\x08\x0b\x0c\x1b\x7f\x85\x9b\u2028\ufeff"
 
 
-def texts() -> st.SearchStrategy[str]:
+def texts(long: bool = True) -> st.SearchStrategy[str]:
     """Short text with controls, escapes and odd characters often; sometimes very long."""
     short = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(CONTROLS), max_size=20)
-    long = st.builds(
+    lengthy = st.builds(
         lambda piece, n: piece * n, st.text(min_size=1, max_size=3), st.integers(1000, 70_000)
     )
-    return st.one_of(
-        short, short, short, long, st.sampled_from(["", "\x1b]0;t\x07", "&a", "*a", "<<"])
-    )
+    odd = st.sampled_from(["", "\x1b]0;t\x07", "&a", "*a", "<<"])
+    return st.one_of(short, short, short, lengthy, odd) if long else st.one_of(short, odd)
 
 
 def leaves() -> st.SearchStrategy[Any]:
