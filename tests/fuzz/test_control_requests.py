@@ -194,7 +194,7 @@ def _order(order_id: str) -> dict[str, Any]:
 def test_the_state_sees_what_an_accepted_request_changes(client: TestClient) -> None:
     """The snapshot is not blind: an accepted clock move, failure and order each show in it."""
     client.delete("/_sandbox/failures", headers=JSON)
-    changes = (
+    changes: tuple[tuple[str, dict[str, str], bytes | None], ...] = (
         ("/_sandbox/clock/advance?seconds=5", {}, None),
         ("/_sandbox/failures", {}, json.dumps(FAILURE).encode()),
         ("/_sandbox/orders", TOKEN_A, json.dumps(_order("79999")).encode()),
