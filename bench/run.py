@@ -722,6 +722,7 @@ def print_table(results: dict[str, Any]) -> None:
 
 def main() -> int:
     """Run every measurement and report."""
+    from bench import data_load as data_load_bench  # it imports this module
     from bench import feeds as feeds_bench  # it imports this module
     from bench import proxy as proxy_bench  # it imports this module
 
@@ -785,6 +786,8 @@ def main() -> int:
         results["clients"] = measure_clients(work, args.client_calls)
         log("measuring the console's feeds against another tenant's calls")
         results["feeds"] = feeds_bench.measure_feeds(work)
+        log("measuring a 100,000-order data file's load against a 10,000-order one")
+        results["data_load"] = data_load_bench.measure_data_load(work)
         log("measuring the validating proxy against direct")
         results["proxy"] = proxy_bench.measure_proxy(
             argparse.Namespace(**{**vars(args), "duration": args.duration_proxy}), work
@@ -795,6 +798,7 @@ def main() -> int:
     print_table(results)
     proxy_bench.print_proxy(results["proxy"])
     feeds_bench.print_feeds(results["feeds"])
+    data_load_bench.print_data_load(results["data_load"])
     print(f"\nsaved to {REPORT.relative_to(ROOT)}")
     return 0
 
