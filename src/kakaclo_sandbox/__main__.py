@@ -34,7 +34,7 @@ def _rate_limit(text: str) -> RateLimit | None:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-LOUD_DATA_BYTES = 1_000_000  # a data file this large takes a moment to load: say so first
+LOUD_DATA_BYTES = 1 << 20  # a data file this large (1 MiB) takes a moment to load: say so first
 MAX_SETTLE_AFTER = 7 * 24 * 3600  # the vendor settles within 24 h; a week is plenty
 
 

@@ -275,3 +275,31 @@ def test_accepted_amounts_round_trip_exactly_and_add_up_at_every_refund() -> Non
 
         check()
     assert outcomes.count(True) >= 10 and outcomes.count(False) >= 10, outcomes
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "message"),
+    [
+        ("[" * 65 + "]" * 65, "deep.json", r": nested deeper than 64 levels$"),
+        ("[" * 300 + "]" * 300, "deep.json", r": nested deeper than 64 levels$"),
+        ("[" * 5000 + "]" * 5000, "deep.json", r": nested deeper than 64 levels$"),
+        ("[" * 65 + "]" * 65, "deep.yaml", r": line 1: nested deeper than 64 levels$"),
+        ('{"a\\nb\\u2028c": null}', "key.json", r": Additional properties .*a\\nb\\u2028c"),
+    ],
+    ids=["json-65", "json-300", "json-5000", "yaml-65", "line-breaks"],
+)
+def test_what_make_fuzz_found_is_one_data_error_line(
+    tmp_path: Path, text: str, name: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(DataError, match=message) as refused:
+        load(path, SPEC)
+    assert len(str(refused.value).splitlines()) == 1
+
+
+def test_an_order_needs_its_lines(tmp_path: Path) -> None:
+    order = _order()
+    del order["orderItems"]
+    with pytest.raises(DataError, match=r"orders\[0\]: \"orderItems\" is a required property"):
+        load(_file(tmp_path, order), SPEC)
