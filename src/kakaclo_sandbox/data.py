@@ -439,6 +439,8 @@ def parse(document: Any, spec: Spec, source: str) -> Dataset:
 
 def check_order(spec: Spec, body: Any, merchant: str, where: str) -> SeedOrder:
     """One order body (the control surface's), checked like an order of a data file."""
+    if _deeper_than(body, MAX_DEPTH):  # before jsonschema-rs, which gives up at 257
+        raise DataError(f"{where}: nested deeper than {MAX_DEPTH} levels")
     _check_schema(spec, ORDER_SCHEMA, body, where, sep=".")  # "order.status: ..."
     return seed_order(spec, body, merchant, where)
 

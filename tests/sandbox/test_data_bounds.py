@@ -303,3 +303,14 @@ def test_an_order_needs_its_lines(tmp_path: Path) -> None:
     del order["orderItems"]
     with pytest.raises(DataError, match=r"orders\[0\]: \"orderItems\" is a required property"):
         load(_file(tmp_path, order), SPEC)
+
+
+def test_a_control_order_nested_too_deep_is_a_400() -> None:
+    """make fuzz: 256 levels answered 500 text/plain (jsonschema-rs's recursion limit)."""
+    deep: Any = None
+    for _ in range(300):
+        deep = [deep]
+    with TestClient(create_app(db=":memory:", rate_limit=None, clock=FakeTime())) as client:
+        answer = client.post("/_sandbox/orders", json=_order(remark=deep), headers=JSON_BODY)
+        assert (answer.status_code, answer.json()["code"]) == (400, 40002), answer.text
+        assert answer.json()["message"] == "order: nested deeper than 64 levels"
