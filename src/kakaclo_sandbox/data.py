@@ -326,8 +326,10 @@ def _build(events: Iterable[Any]) -> Any:
             return
         key = keys[-1]
         if key is _NO_KEY:
-            if isinstance(value, (dict, list)):
-                raise _Refused("a mapping key must be a scalar", _line_of(event))
+            if type(value) is not str:  # as in JSON (1, null, yes and a mapping are not)
+                raise _Refused(
+                    f"a mapping key must be a string, not {_yaml_kind(value)}", _line_of(event)
+                )
             keys[-1] = value
         elif key in into:
             raise _Refused(f"duplicate key {key!r}", _line_of(event))
@@ -371,6 +373,12 @@ def _build(events: Iterable[Any]) -> Any:
                 f"YAML aliases are not allowed in data files (*{event.anchor})", _line_of(event)
             )
     return documents[0] if documents else None
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a sequence"
+    return f"{json.dumps(value)} (quote it)"
 
 
 def _no_anchor(event: Any) -> None:

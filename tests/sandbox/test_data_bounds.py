@@ -314,3 +314,21 @@ def test_a_control_order_nested_too_deep_is_a_400() -> None:
         answer = client.post("/_sandbox/orders", json=_order(remark=deep), headers=JSON_BODY)
         assert (answer.status_code, answer.json()["code"]) == (400, 40002), answer.text
         assert answer.json()["message"] == "order: nested deeper than 64 levels"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1: 1\n", r": line 1: a mapping key must be a string, not 1 \(quote it\)$"),
+        ("merchants:\n- {null: 1}\n", r": line 2: a mapping key must be a string, not null"),
+        ("yes: 1\n", r": line 1: a mapping key must be a string, not true \(quote it\)$"),
+        ("? [a]\n: 1\n", r": line 1: a mapping key must be a string, not a sequence$"),
+    ],
+    ids=["int", "null", "bool", "sequence"],
+)
+def test_yaml_keys_are_strings_as_in_json(tmp_path: Path, text: str, message: str) -> None:
+    """make fuzz: an int or null key escaped as jsonschema-rs's ValueError."""
+    path = tmp_path / "keys.yaml"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message):
+        load(path, SPEC)
