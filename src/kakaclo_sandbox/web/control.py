@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.handlers import read_limited_body, sandbox_of
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
+from kakaclo_sandbox.web.validation import parse_json
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 PLAIN_SECONDS = failures.PLAIN_SECONDS  # one reading of seconds, here and in Prefer: delay=
@@ -124,12 +124,9 @@ async def info(request: Request) -> OrjsonResponse:
 
 
 async def _json_body(request: Request) -> Any:
+    """A control body, parsed as strictly as the API's own (depth, NaN, lone surrogates)."""
     raw = await read_limited_body(request, request.headers)
-    try:
-        return json.loads(raw or b"{}")
-    except ValueError as error:
-        message = f"request body is not valid JSON: {error}"
-        raise ApiError(400, ErrorCode.MALFORMED_JSON, message) from None
+    return parse_json(raw or b"{}")
 
 
 async def create_order(request: Request) -> OrjsonResponse:
