@@ -133,7 +133,7 @@ peers: $(GEN_STAMP) ## openapi-generator, Specmatic, Prism, Redocly, datamodel-c
 	@$(PY) tools/peers.py $(PEERS_ARGS)
 
 FUZZ_ARGS ?=
-fuzz: $(GEN_STAMP) ## schemathesis CLI, every phase and check, 500 examples per operation, vs a started sandbox (<= 15 min)
+fuzz: $(GEN_STAMP) ## schemathesis CLI (every phase and check, 500 examples per operation, vs a started sandbox), then tests/fuzz's properties x20 (<= 15 min)
 	@$(PY) tools/fuzz.py $(FUZZ_ARGS)
 
 SANDBOX_ARGS ?=

@@ -59,6 +59,17 @@ class Answer:
         return codings != ["gzip"]
 
     @property
+    def coded_deep(self) -> bool:
+        """Whether it is gzip-coded JSON nested deep (the open finding gzip-depth: the depth
+        bound reads the bytes before they are decoded), tested on its own."""
+        if ("Content-Encoding", "gzip") not in self.headers:
+            return False
+        try:
+            return b"[[[[[[[[" in gzip.decompress(self.body)
+        except (OSError, EOFError):
+            return False
+
+    @property
     def whole(self) -> bool:
         """Whether the framing ends the answer (the connection may stay open)."""
         return self.framing in ("length", "chunked")
