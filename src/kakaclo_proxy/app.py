@@ -37,7 +37,7 @@ from kakaclo_proxy.upstream import (
     body_too_large,
     end_to_end,
 )
-from kakaclo_sandbox.version import __version__
+from kakaclo_serving.version import __version__
 from kakaclo_spec import shipped_spec
 
 log = logging.getLogger("kakaclo_proxy")

@@ -2,7 +2,7 @@
 
 A request is matched to its operation under the upstream's base path (the
 ``/openapi`` root of the vendor's URL), then checked with the sandbox's
-:class:`~kakaclo_sandbox.web.validation.OperationValidator` (parameters,
+:class:`~kakaclo_spec.validation.OperationValidator` (parameters,
 content type, body) and the spec's compiled response schemas: one spec,
 compiled once. A request the spec refuses is the upstream's problem only when
 the upstream accepts it: a refusal (4xx) is the right answer, not a finding.
@@ -22,9 +22,9 @@ from kakaclo_client.models import ErrorCode
 
 from kakaclo_proxy.exchange import Exchange, UndecodableBody, header
 from kakaclo_proxy.findings import Finding, Severity
-from kakaclo_sandbox.web.errors import ApiError
-from kakaclo_sandbox.web.validation import JSON_MEDIA_TYPE, OperationValidator, parse_json
 from kakaclo_spec import CompiledSchema, Spec
+from kakaclo_spec.errors import ApiError
+from kakaclo_spec.validation import JSON_MEDIA_TYPE, OperationValidator, parse_json
 
 SUCCESS = int(ErrorCode.SUCCESS)
 CONTROL_PREFIX = "/_sandbox/"  # the sandbox's control surface: a known extension

@@ -30,10 +30,11 @@ from kakaclo_proxy.upstream import (
     DEFAULT_MAX_HEAD,
     DEFAULT_READ_TIMEOUT,
 )
-from kakaclo_sandbox.__main__ import OneLineErrors, _port
-from kakaclo_sandbox.collector import prepare_for_serving
-from kakaclo_sandbox.listening import listen
-from kakaclo_sandbox.version import __version__
+from kakaclo_serving import arguments
+from kakaclo_serving.arguments import OneLineErrors
+from kakaclo_serving.collector import prepare_for_serving
+from kakaclo_serving.listening import listen
+from kakaclo_serving.version import __version__
 
 DEFAULT_PORT = 8081
 DEFAULT_REPORT = Path("reports/proxy")
@@ -104,7 +105,10 @@ def build_parser(prog: str = "kakaclo-sandbox proxy") -> argparse.ArgumentParser
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help="port, 1 to 65535 (default: %(default)s)"
+        "--port",
+        type=arguments.port,
+        default=DEFAULT_PORT,
+        help="port, 1 to 65535 (default: %(default)s)",
     )
     parser.add_argument(
         "--report",

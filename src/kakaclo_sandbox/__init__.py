@@ -8,8 +8,8 @@ try:
     from kakaclo_sandbox.clock import SandboxClock
     from kakaclo_sandbox.ratelimit import RateLimit
     from kakaclo_sandbox.settings import Settings
-    from kakaclo_sandbox.version import __version__
     from kakaclo_sandbox.web.app import create_app
+    from kakaclo_serving.version import __version__
 except ModuleNotFoundError as missing:
     top = (missing.name or "").partition(".")[0]
     if top not in EXTRA_MODULES:

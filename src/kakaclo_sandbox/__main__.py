@@ -16,15 +16,17 @@ import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from kakaclo_sandbox import process_lock
 from kakaclo_sandbox.banner import banner
-from kakaclo_sandbox.collector import prepare_for_serving
-from kakaclo_sandbox.listening import bind, start_listening
 from kakaclo_sandbox.ratelimit import MAX_RATE, RateLimit, vendor_limit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
-from kakaclo_sandbox.version import __version__
+from kakaclo_serving import arguments
+from kakaclo_serving.arguments import OneLineErrors
+from kakaclo_serving.collector import prepare_for_serving
+from kakaclo_serving.listening import bind, start_listening
+from kakaclo_serving.version import __version__
 
 
 def _rate_limit(text: str) -> RateLimit | None:
@@ -50,25 +52,11 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _port(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
-    return int(text)
-
-
 def _host_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > 253 or any(c.isspace() or c in "/?#@" for c in name):
         raise argparse.ArgumentTypeError(f"must be a host name such as sandbox.test, not {text!r}")
     return name
-
-
-class OneLineErrors(argparse.ArgumentParser):
-    """Bad usage prints one line (what is wrong and where to look) and exits 2."""
-
-    def error(self, message: str) -> NoReturn:
-        """Print ``prog: error: message (see --help)`` and exit 2."""
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
@@ -90,7 +78,7 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         "--host address and localhost (repeatable; others get 400, against DNS rebinding)",
     )
     parser.add_argument(
-        "--port", type=_port, default=8080, help="port, 1 to 65535 (default: %(default)s)"
+        "--port", type=arguments.port, default=8080, help="port, 1 to 65535 (default: %(default)s)"
     )
     parser.add_argument(
         "--db", default=str(DEFAULT_DB), help="SQLite file, or :memory: (default: %(default)s)"

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from kakaclo_sandbox.data import Dataset
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.version import __version__
+from kakaclo_serving.version import __version__
 
 SHOWN_ORDERS = 4  # order ids named per merchant; the rest are counted
 

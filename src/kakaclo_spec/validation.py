@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 
 from kakaclo_client.models import ErrorCode
 
-from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_spec import CompiledSchema, Spec
+from kakaclo_spec.errors import ApiError
 
 # Above the largest schema-valid Refund Order body (250 items of 64-character
 # ids, every character a \u escaped surrogate pair: about 400 KB), so 413 is

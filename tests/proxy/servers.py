@@ -21,7 +21,7 @@ from kakaclo_proxy.app import ProxyApp, create_proxy
 from kakaclo_proxy.cli import server_config
 from kakaclo_proxy.findings import Finding
 from kakaclo_sandbox import create_app
-from kakaclo_sandbox.listening import listen
+from kakaclo_serving.listening import listen
 from tests.live import free_port
 
 STARTUP = 15.0  # seconds: bounded wait for a thread's server to be listening

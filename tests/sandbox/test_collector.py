@@ -12,7 +12,7 @@ import uvicorn
 
 from kakaclo_sandbox import __main__ as sandbox_command
 from kakaclo_sandbox import create_app
-from kakaclo_sandbox.collector import FIRST_GENERATION_THRESHOLD, prepare_for_serving
+from kakaclo_serving.collector import FIRST_GENERATION_THRESHOLD, prepare_for_serving
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import pytest
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox.web.validation import MAX_BODY_BYTES
+from kakaclo_spec.validation import MAX_BODY_BYTES
 from tests.sandbox.conftest import TOKEN_A
 from tests.sandbox.helpers import refund_url, snapshot
 

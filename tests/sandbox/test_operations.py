@@ -11,7 +11,7 @@ from __future__ import annotations
 from kakaclo_client.models import ErrorCode
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox.web.validation import RequestParameters
+from kakaclo_spec.validation import RequestParameters
 from tests.sandbox.conftest import TOKEN_A
 
 ROOT = "/openapi/openapi/v2/order/orders"

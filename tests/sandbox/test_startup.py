@@ -15,7 +15,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox.version import __version__
+from kakaclo_serving.version import __version__
 from tests.live import LiveSandbox
 
 

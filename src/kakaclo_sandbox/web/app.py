@@ -27,7 +27,6 @@ from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage.store import DatabaseGone
 from kakaclo_sandbox.web import console, control, docs, handlers
 from kakaclo_sandbox.web.accesslog import AccessLog
-from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.failures import ForcedFailures
 from kakaclo_sandbox.web.guard import ControlGuard
 from kakaclo_sandbox.web.operations import (
@@ -38,6 +37,7 @@ from kakaclo_sandbox.web.operations import (
 )
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
+from kakaclo_spec.errors import ApiError, error_body
 
 log = logging.getLogger("kakaclo_sandbox")
 

@@ -33,11 +33,11 @@ from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.storage import queries, timeline
 from kakaclo_sandbox.storage.timeline import Connection
 from kakaclo_sandbox.web import render
-from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.feeds import KEEP_ALIVE, MAX_FEEDS, Feeds, FeedsFull, Subscriber
 from kakaclo_sandbox.web.handlers import sandbox_of
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
+from kakaclo_spec.errors import ApiError, error_body
 
 MAX_ORDERS = 1000  # orders a console shows (the demo merchant has ten)
 MAX_REFUNDS = 5000  # refunds a console shows, newest first

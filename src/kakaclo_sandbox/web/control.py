@@ -22,13 +22,13 @@ from kakaclo_sandbox.clock import LATEST, iso
 from kakaclo_sandbox.data import DataError, check_order
 from kakaclo_sandbox.seeding import add_order
 from kakaclo_sandbox.storage import queries
-from kakaclo_sandbox.version import __version__
 from kakaclo_sandbox.web import failures, render
-from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.handlers import read_limited_body, sandbox_of
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
-from kakaclo_sandbox.web.validation import parse_json
+from kakaclo_serving.version import __version__
+from kakaclo_spec.errors import ApiError
+from kakaclo_spec.validation import parse_json
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 PLAIN_SECONDS = failures.PLAIN_SECONDS  # one reading of seconds, here and in Prefer: delay=

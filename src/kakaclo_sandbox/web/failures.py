@@ -40,10 +40,10 @@ from typing import Any
 from kakaclo_client.models import ErrorCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.responses import OrjsonResponse
-from kakaclo_sandbox.web.validation import MAX_BODY_BYTES
 from kakaclo_spec import Spec
+from kakaclo_spec.errors import ApiError, error_body
+from kakaclo_spec.validation import MAX_BODY_BYTES
 
 log = logging.getLogger("kakaclo_sandbox.web.failures")
 

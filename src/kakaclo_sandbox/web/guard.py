@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 from kakaclo_client.models import ErrorCode
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kakaclo_sandbox.web.errors import error_body
 from kakaclo_sandbox.web.responses import OrjsonResponse
+from kakaclo_spec.errors import error_body
 
 GUARDED = ("/_sandbox/", "/console")
 

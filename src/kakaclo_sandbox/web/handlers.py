@@ -26,10 +26,10 @@ from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.web import render
-from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.responses import JsonBytes, OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
-from kakaclo_sandbox.web.validation import (
+from kakaclo_spec.errors import ApiError
+from kakaclo_spec.validation import (
     MAX_BODY_BYTES,
     OperationValidator,
     RequestParameters,

@@ -26,9 +26,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kakaclo_sandbox.storage.store import DatabaseGone
-from kakaclo_sandbox.web.errors import ApiError, error_body
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_spec import Spec
+from kakaclo_spec.errors import ApiError, error_body
 
 log = logging.getLogger("kakaclo_sandbox")
 

@@ -20,11 +20,11 @@ from kakaclo_sandbox.storage import timeline
 from kakaclo_sandbox.storage.store import Store
 from kakaclo_sandbox.web.answer_cache import AnswerCache
 from kakaclo_sandbox.web.changes import Changes
-from kakaclo_sandbox.web.errors import ApiError
 from kakaclo_sandbox.web.failures import FailurePlan
 from kakaclo_sandbox.web.feeds import Feeds
-from kakaclo_sandbox.web.validation import OperationValidator
 from kakaclo_spec import Spec
+from kakaclo_spec.errors import ApiError
+from kakaclo_spec.validation import OperationValidator
 
 CLOCK_OFFSET = "clock_offset"
 CLOCK_FROZEN_AT = "clock_frozen_at"  # empty while the clock runs
