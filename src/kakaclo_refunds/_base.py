@@ -33,7 +33,12 @@ from kakaclo_client.models import (
 from kakaclo_client.types import Response
 
 from kakaclo_refunds import _core, retry
-from kakaclo_refunds.errors import KakacloError, NotFoundError, RequestInfo
+from kakaclo_refunds.errors import (
+    KakacloError,
+    NotFoundError,
+    RequestInfo,
+    UnexpectedResponseError,
+)
 from kakaclo_refunds.orders import Order, clean_order
 from kakaclo_refunds.retry import RetryableOutcome, RetryNotice, RetryPolicy, is_ambiguous
 
@@ -302,7 +307,13 @@ class BaseClient:
             )
             page = answer.data
             for order in page.list_:
-                yield Emit(clean_order(order))
+                try:
+                    cleaned = clean_order(order)
+                except ValueError as error:
+                    raise UnexpectedResponseError(
+                        200, None, f"order {order.id!r} breaks the spec: {error}", request
+                    ) from None
+                yield Emit(cleaned)
             seen += len(page.list_)
             if not _core.more_pages(seen, len(page.list_), page.total):
                 return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -136,6 +137,15 @@ def _retry_after(response: Response[Any]) -> float | None:
         return None
 
 
+def _whole_number(value: object) -> int | None:
+    """An envelope's ``code`` as an int; None for one that is not a whole number (1e400, NaN)."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
 def _envelope(response: Response[Any]) -> tuple[int | None, str]:
     try:
         body = json.loads(response.content)
@@ -157,7 +167,7 @@ def checked(response: Response[Any], expected: type[T], request: RequestInfo) ->
         if code == SUCCESS_CODE:
             return parsed
     if isinstance(parsed, Error):
-        code, message = int(parsed.code), parsed.message
+        code, message = _whole_number(parsed.code), parsed.message
     else:
         code, message = _envelope(response)
     answer = ErrorAnswer(int(response.status_code), code, message, _retry_after(response))
@@ -168,7 +178,7 @@ def transport_failure(error: httpx.HTTPError, request: RequestInfo) -> Exception
     """An httpx failure as this package's error."""
     if isinstance(error, bounds.AnswerDeadlineExceeded):
         return RequestTimeoutError(f"no answer in time: {error}", request)
-    if isinstance(error, (bounds.AnswerTooLarge, bounds.AnswerTooDeep)):
+    if isinstance(error, (bounds.AnswerTooLarge, bounds.AnswerTooDeep, bounds.AnswerUndecodable)):
         return UnexpectedResponseError(0, None, f"answer refused: {error}", request)
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeoutError(f"no answer in time: {error.__class__.__name__}", request)

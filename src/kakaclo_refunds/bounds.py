@@ -6,9 +6,13 @@ each answer one deadline, from the connection to its last byte
 (:data:`ANSWER_DEADLINE`, 30 s by default), caps its body at
 :data:`MAX_ANSWER_BYTES` (8 MiB, far above a page of 250 orders, a few hundred
 KB) and refuses JSON nested deeper than :data:`MAX_DEPTH` levels (the vendor's
-own Query Order answers nest 8, with fulfillments). Each broken bound is an ``httpx`` error with a
+own Query Order answers nest 8, with fulfillments). A gzip or deflate body is
+decoded here, and the cap holds for what it decodes to as well, so a small
+compressed body cannot hide a huge or deeply nested one (httpx would decode it
+later without a bound). Each broken bound is an ``httpx`` error with a
 one-line message: :class:`AnswerDeadlineExceeded` (a timeout),
-:class:`AnswerTooLarge` and :class:`AnswerTooDeep` (transport errors).
+:class:`AnswerTooLarge`, :class:`AnswerTooDeep` and :class:`AnswerUndecodable`
+(transport errors).
 
 The deadline reaches every read and write of the socket through the
 connection pool's network backend (:class:`DeadlineBackend`), so it holds
@@ -23,6 +27,7 @@ import contextvars
 import re
 import time
 import typing
+import zlib
 from typing import Any
 
 import anyio
@@ -30,7 +35,7 @@ import httpcore
 import httpx
 
 ANSWER_DEADLINE = 30.0  # seconds for one whole answer, connect to last byte
-MAX_ANSWER_BYTES = 8 * 1024 * 1024  # the body as sent (before any decompression)
+MAX_ANSWER_BYTES = 8 * 1024 * 1024  # the body as sent, and as decoded from gzip or deflate
 MAX_DEPTH = 64  # JSON arrays and objects nested in one another
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -49,6 +54,16 @@ class AnswerTooLarge(httpx.TransportError):
 
 class AnswerTooDeep(httpx.TransportError):
     """The answer is JSON nested deeper than the limit."""
+
+
+class AnswerUndecodable(httpx.TransportError):
+    """The answer's ``Content-Encoding`` is one this client cannot decode, or its body is
+    not what it says."""
+
+
+# zlib's window bits: gzip or zlib header, detected; and a raw deflate stream
+_GZIP_OR_ZLIB = zlib.MAX_WBITS | 32
+_RAW_DEFLATE = -zlib.MAX_WBITS
 
 
 def json_depth_exceeds(body: bytes, limit: int = MAX_DEPTH) -> bool:
@@ -172,10 +187,60 @@ def _too_large(max_bytes: int, request: httpx.Request) -> AnswerTooLarge:
     )
 
 
-def _whole(response: httpx.Response, body: bytes, request: httpx.Request) -> httpx.Response:
+def _inflate(body: bytes, wbits: int, max_bytes: int, request: httpx.Request) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    decoded = inflater.decompress(body, max_bytes + 1)  # never more than the cap, plus one
+    if len(decoded) <= max_bytes:
+        decoded += inflater.flush()
+    if len(decoded) > max_bytes:
+        raise AnswerTooLarge(
+            f"the answer decodes to more than {max_bytes // 2**20} MiB (the size cap)",
+            request=request,
+        )
+    return decoded
+
+
+def _decoded(body: bytes, coding: str, max_bytes: int, request: httpx.Request) -> bytes:
+    try:
+        if coding in ("gzip", "x-gzip"):
+            return _inflate(body, _GZIP_OR_ZLIB, max_bytes, request)
+        try:  # deflate: zlib-wrapped as the standard says, or raw as some servers send it
+            return _inflate(body, zlib.MAX_WBITS, max_bytes, request)
+        except zlib.error:
+            return _inflate(body, _RAW_DEFLATE, max_bytes, request)
+    except zlib.error as error:
+        raise AnswerUndecodable(
+            f"the answer's body is not valid {coding} ({error})", request=request
+        ) from None
+
+
+def _whole(
+    response: httpx.Response, body: bytes, request: httpx.Request, max_bytes: int, max_depth: int
+) -> httpx.Response:
+    """The answer with its whole body, decoded within the cap and checked for depth."""
+    headers = response.headers
+    codings = [
+        coding.strip().lower()
+        for coding in headers.get("content-encoding", "").split(",")
+        if coding.strip() and coding.strip().lower() != "identity"
+    ]
+    if codings:
+        for coding in reversed(codings):  # the last applied is undone first
+            if coding not in ("gzip", "x-gzip", "deflate"):
+                raise AnswerUndecodable(
+                    f"the answer's Content-Encoding {coding!r} is not gzip or deflate, the "
+                    "ones this client asks for",
+                    request=request,
+                )
+            body = _decoded(body, coding, max_bytes, request)
+        headers = httpx.Headers(
+            [(k, v) for k, v in headers.multi_items() if k.lower() != "content-encoding"]
+        )
+        headers["content-length"] = str(len(body))
+    _refused(body, max_depth, request)
     return httpx.Response(
         response.status_code,
-        headers=response.headers,
+        headers=headers,
         stream=httpx.ByteStream(body),
         extensions=response.extensions,
         request=request,
@@ -221,8 +286,7 @@ class AsyncBoundedTransport(httpx.AsyncBaseTransport):
                 request=request,
             ) from error
         body = b"".join(chunks)
-        _refused(body, self.max_depth, request)
-        return _whole(response, body, request)
+        return _whole(response, body, request, self.max_bytes, self.max_depth)
 
     async def aclose(self) -> None:
         """Close the wrapped transport."""
@@ -264,8 +328,7 @@ class BoundedTransport(httpx.BaseTransport):
             raise
         finally:
             _DEADLINE.reset(token)
-        _refused(body, self.max_depth, request)
-        return _whole(response, body, request)
+        return _whole(response, body, request, self.max_bytes, self.max_depth)
 
     def _body(self, response: httpx.Response, request: httpx.Request) -> bytes:
         chunks: list[bytes] = []

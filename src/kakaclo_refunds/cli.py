@@ -43,9 +43,9 @@ from kakaclo_refunds.cli_output import (
     console,
     error_json,
     json_value,
+    one_line,
     print_json,
     print_table,
-    terminal_safe,
 )
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import (
@@ -134,9 +134,9 @@ def _fail(
     if as_json:
         print_json(error_json(message, hint, error))
     else:
-        line = Text("error", style="bold red") + Text(f": {terminal_safe(message)}")
+        line = Text("error", style="bold red") + Text(f": {one_line(message)}")
         if hint:
-            line += Text(f" (hint: {terminal_safe(hint)})", style="dim")
+            line += Text(f" (hint: {one_line(hint)})", style="dim")
         err.print(line, soft_wrap=True)
     return typer.Exit(code)
 

@@ -52,6 +52,12 @@ def terminal_safe(text: str) -> str:
     return _UNSAFE.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
+def one_line(text: str) -> str:
+    """:func:`terminal_safe`, with line breaks escaped too (``\\n``): for a line that a
+    server's text must not break, such as an error."""
+    return terminal_safe(text).replace("\n", "\\n")
+
+
 class SafeConsole(Console):
     """A console that escapes controls in all text it writes (its own styles and moves kept).
 

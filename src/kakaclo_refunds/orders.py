@@ -12,6 +12,7 @@ sandbox started with ``--clean``. The generated model stays at ``Order.raw``.
 from __future__ import annotations
 
 import datetime
+import enum
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -177,13 +178,14 @@ class Order:
         """
         if line.refund_status is None:
             return None
+        status = line.refund_status.value
         pieces = line.product_num
         if self.refund_status == OrderRefundStatus.REFUNDED and pieces is not None:
-            return f"{line.refund_status.value} ({pieces} of {pieces})"
+            return f"{status} ({pieces} of {pieces})"
         if pieces is None:
-            return f"{line.refund_status.value} (pieces not reported)"
+            return f"{status} (pieces not reported)"
         counted = "1" if pieces == 1 else f"1-{pieces}"
-        return f"{line.refund_status.value} ({counted} of {pieces})"
+        return f"{status} ({counted} of {pieces})"
 
     def line(self, line_id: str) -> OrderLine:
         """The line with this id (KeyError when the order has none)."""
@@ -226,7 +228,11 @@ def _value(value: T | Unset | None) -> T | None:
 def _status(value: T | Unset | None) -> T | None:
     """A status enum, with the vendor's ``"NULL"`` as None."""
     value = _value(value)
-    return None if value is None or str(value) == NO_STATUS else value
+    if value is None or str(value) == NO_STATUS:
+        return None
+    if not isinstance(value, enum.Enum):  # the generated model passes on what it could not
+        raise ValueError(f"{value!r} is not one of the spec's values")  # parse
+    return value
 
 
 def _money(value: float | Unset | None) -> Decimal | None:
@@ -239,6 +245,8 @@ def _instant(value: datetime.datetime | Unset | None) -> datetime.datetime | Non
     value = _value(value)
     if value is None:
         return None
+    if not isinstance(value, datetime.datetime):  # the generated model passes on what it
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time")  # could not parse
     return value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
 
 
