@@ -46,30 +46,6 @@ class Answer:
         return (head + "\r\n").encode("latin-1") + body
 
     @property
-    def badly_coded(self) -> bool:
-        """Whether it says a content coding its body is not in (the preflight's open finding,
-        preflight-coding, tested on its own)."""
-        codings = [value for name, value in self.headers if name == "Content-Encoding"]
-        if not codings:
-            return False
-        try:
-            gzip.decompress(self.body)
-        except (OSError, EOFError):
-            return True
-        return codings != ["gzip"]
-
-    @property
-    def coded_deep(self) -> bool:
-        """Whether it is gzip-coded JSON nested deep (the open finding gzip-depth: the depth
-        bound reads the bytes before they are decoded), tested on its own."""
-        if ("Content-Encoding", "gzip") not in self.headers:
-            return False
-        try:
-            return b"[[[[[[[[" in gzip.decompress(self.body)
-        except (OSError, EOFError):
-            return False
-
-    @property
     def whole(self) -> bool:
         """Whether the framing ends the answer (the connection may stay open)."""
         return self.framing in ("length", "chunked")
@@ -81,25 +57,12 @@ def _vendor(name: str) -> dict[str, Any]:
 
 
 def _poisoned(document: Any, text: str) -> Any:
-    """Every string of ``document`` replaced by ``text`` (keys kept), dates aside: a date that
-    is not one is the CLI's open finding (cli-date), tested on its own."""
+    """Every string of ``document`` replaced by ``text`` (keys kept)."""
     if isinstance(document, dict):
-        return {
-            key: value if key.endswith("Date") else _poisoned(value, text)
-            for key, value in document.items()
-        }
+        return {key: _poisoned(value, text) for key, value in document.items()}
     if isinstance(document, list):
         return [_poisoned(value, text) for value in document]
     return text if isinstance(document, str) else document
-
-
-def _lines_kept(document: Any, original: Any) -> Any:
-    """A poisoned Query Order with each line's refundStatus as it was: an unknown one is the
-    CLI's open finding (cli-line-status), tested on its own."""
-    for order, was in zip(document["data"]["list"], original["data"]["list"], strict=True):
-        for line, line_was in zip(order["orderItems"], was["orderItems"], strict=True):
-            line["refundStatus"] = line_was["refundStatus"]
-    return document
 
 
 def _json(value: Any) -> bytes:
@@ -113,9 +76,7 @@ ESCAPES = st.sampled_from(
 DEPTHS = st.sampled_from([63, 64, 65, 1_000, 100_000])
 BODIES = st.one_of(
     st.binary(max_size=300),
-    (ESCAPES | texts(long=False)).map(
-        lambda text: _json(_lines_kept(_poisoned(ORDERS, text), ORDERS))
-    ),
+    (ESCAPES | texts(long=False)).map(lambda text: _json(_poisoned(ORDERS, text))),
     (ESCAPES | texts(long=False)).map(lambda text: _json(_poisoned(REFUNDS, text))),
     st.tuples(st.sampled_from([40001, 40101, 40400, 42901, 50301, 10000]), ESCAPES | texts()).map(
         lambda pair: _json({"code": pair[0], "message": pair[1], "data": None})
