@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 import math
+import os
 import socket
 import stat
 import sys
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kakaclo_sandbox import process_lock
+from kakaclo_sandbox import database_url, process_lock
 from kakaclo_sandbox.banner import banner
 from kakaclo_sandbox.ratelimit import MAX_RATE, RateLimit, vendor_limit
 from kakaclo_sandbox.settings import DEFAULT_DB, DEFAULT_SETTLE_AFTER, Settings
@@ -38,6 +39,35 @@ def _rate_limit(text: str) -> RateLimit | None:
 
 LOUD_DATA_BYTES = 1 << 20  # a data file this large (1 MiB) takes a moment to load: say so first
 MAX_SETTLE_AFTER = 7 * 24 * 3600  # the vendor settles within 24 h; a week is plenty
+
+
+DB_VARIABLE = "KAKACLO_SANDBOX_DB"  # --db from the environment (keeps a URL out of ps)
+
+
+def _database(text: str) -> str:
+    try:
+        database_url.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def database_of(args: argparse.Namespace) -> database_url.SqliteFile:
+    """Where the data is kept: ``--db``, else ``$KAKACLO_SANDBOX_DB``, else the default file.
+
+    ``ValueError`` with one line for a value the sandbox cannot use.
+    """
+    value = args.db or os.environ.get(DB_VARIABLE) or str(DEFAULT_DB)
+    try:
+        database = database_url.parse(value)
+    except ValueError as error:
+        source = "--db" if args.db else DB_VARIABLE
+        raise ValueError(f"{source}: {error}") from None
+    if isinstance(database, database_url.PostgresUrl):
+        raise ValueError(
+            f"{database.shown()}: this version keeps the sandbox's data in a SQLite file only"
+        )
+    return database
 
 
 def _seconds(text: str) -> float:
@@ -81,7 +111,12 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         "--port", type=arguments.port, default=8080, help="port, 1 to 65535 (default: %(default)s)"
     )
     parser.add_argument(
-        "--db", default=str(DEFAULT_DB), help="SQLite file, or :memory: (default: %(default)s)"
+        "--db",
+        type=_database,
+        default=None,
+        metavar="PATH_OR_URL",
+        help=f"a SQLite file, or :memory: (default: ${DB_VARIABLE}, else {DEFAULT_DB}); "
+        "a postgresql:// URL is refused by this version",
     )
     parser.add_argument(
         "--settle-after",
@@ -145,7 +180,7 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from parsed arguments."""
     return Settings(
-        db=args.db,
+        db=database_of(args).path,
         settle_after=args.settle_after,
         rate_limit=args.rate_limit,
         control=not args.no_control,
@@ -173,9 +208,9 @@ def serve(args: argparse.Namespace) -> None:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = settings_from(args)
     with contextlib.ExitStack() as stack:
         try:
+            settings = settings_from(args)
             stack.enter_context(process_lock.held(settings.db))
             sock = stack.enter_context(bind(args.host, args.port))
             loading = _loading_line(settings.data, args.port)

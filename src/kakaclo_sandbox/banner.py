@@ -26,7 +26,7 @@ def banner(root: str, api_root: str, settings: Settings, data: Dataset) -> str:
         f"  control   {root}/_sandbox/info"
         if settings.control
         else "  control   off (--no-control)",
-        f"  database  {settings.db}; refunds settle after {settings.settle_after:g} s; "
+        f"  database  {settings.db_shown}; refunds settle after {settings.settle_after:g} s; "
         f"rate limit {limit if limit else 'off'}"
         + ("" if settings.answer_cache else "; answer cache off"),
         f"  tokens ({data.source}):",

@@ -52,25 +52,23 @@ Database = SqliteFile | PostgresUrl
 def parse(value: str) -> Database:
     """``--db``'s value as a database; ``ValueError`` with one line for one it cannot use."""
     if not value.strip():
-        raise ValueError("--db is empty: give a SQLite file path or a postgresql:// URL")
+        raise ValueError("it is empty: give a SQLite file path or a postgresql:// URL")
     match = _URL.match(value)
     if match is None:
         if _KEYWORDS.match(value):
             raise ValueError(
-                "--db takes a SQLite file path or a postgresql:// URL, not libpq's "
-                "keyword=value form"
+                "give a SQLite file path or a postgresql:// URL, not libpq's keyword=value form"
             )
         return SqliteFile(value)
     scheme = match["scheme"].lower()
     if scheme not in POSTGRES_SCHEMES:
         raise ValueError(
-            f"--db {shown(value)}: the scheme {match['scheme']}:// is not one the sandbox "
-            "can use; give a SQLite file path or a postgresql:// URL"
+            f"{shown(value)}: the scheme {match['scheme']}:// is not one the sandbox can use; "
+            "give a SQLite file path or a postgresql:// URL"
         )
     if importlib.util.find_spec("psycopg") is None:
         raise ValueError(
-            "--db postgresql://... needs the postgres extra: "
-            "pip install 'kakaclo-refunds[postgres]'"
+            "a postgresql:// URL needs the postgres extra: pip install 'kakaclo-refunds[postgres]'"
         )
     return PostgresUrl(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kakaclo_sandbox import database_url
 from kakaclo_sandbox.ratelimit import RateLimit, vendor_limit
 
 DEFAULT_DB = Path(".sandbox") / "sandbox.db"
@@ -32,6 +33,11 @@ class Settings:
     # Host names the control surface answers under (web/guard.py); None: any.
     # kakaclo-sandbox passes its listen address, localhost and each --allowed-host.
     allowed_hosts: tuple[str, ...] | None = None
+
+    @property
+    def db_shown(self) -> str:
+        """The database as banners, logs and ``/_sandbox/info`` name it: no password."""
+        return database_url.shown(self.db) if "://" in self.db else self.db
 
     def __post_init__(self) -> None:
         if self.settle_after < 0:

@@ -27,7 +27,7 @@ def test_a_postgresql_url_is_postgres(value: str) -> None:
         ("mysql://u@db/sandbox", "mysql:// is not one the sandbox can use"),
         ("sqlite:///tmp/x.db", "sqlite:// is not one the sandbox can use"),
         ("host=db dbname=sandbox", "not libpq's keyword=value form"),
-        ("  ", "--db is empty"),
+        ("  ", "it is empty"),
     ],
 )
 def test_a_value_it_cannot_use_is_one_line(value: str, says: str) -> None:

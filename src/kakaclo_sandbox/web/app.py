@@ -167,7 +167,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settler = asyncio.create_task(settle_forever(sandbox.settlement, sandbox.now))
-        log.info("sandbox ready: db=%s settle-after=%ss", settings.db, settings.settle_after)
+        log.info("sandbox ready: db=%s settle-after=%ss", settings.db_shown, settings.settle_after)
         try:
             yield
         finally:

@@ -109,7 +109,7 @@ async def info(request: Request) -> OrjsonResponse:
                     "latest": iso(LATEST),
                 },
                 "settings": {
-                    "db": settings.db,
+                    "db": settings.db_shown,
                     "settleAfterSeconds": settings.settle_after,
                     "rateLimit": str(settings.rate_limit) if settings.rate_limit else "off",
                     "validateResponses": settings.validate_responses,
