@@ -165,12 +165,13 @@ def peak_rss_mb(pid: int) -> float:
 def seed_bench_db(path: Path) -> None:
     """The demo data plus one order whose line has enough pieces for every request."""
     from kakaclo_sandbox import data, demo, seeding
-    from kakaclo_sandbox.storage.store import Store
+    from kakaclo_sandbox.service.running import run_now
+    from kakaclo_sandbox.storage.sqlite import SqliteStore
     from kakaclo_spec import Spec
 
     spec = Spec.load()
-    store = Store(path)
-    demo.reset(store, demo.dataset(None, spec))
+    store = SqliteStore(path)
+    run_now(demo.reset(store, demo.dataset(None, spec)))
     order = {
         "id": BENCH_ORDER,
         "status": "processing",
@@ -190,8 +191,13 @@ def seed_bench_db(path: Path) -> None:
             }
         ],
     }
-    with store.transaction() as db:
-        seeding.add_order(db, data.check_order(spec, order, "merchant-a", "bench order"))
+
+    async def add_order() -> None:
+        async with store.writing() as unit:
+            seeded = data.check_order(spec, order, "merchant-a", "bench order")
+            await seeding.add_order(unit, seeded)
+
+    run_now(add_order())
     store.close()
 
 

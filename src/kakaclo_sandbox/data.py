@@ -43,8 +43,8 @@ from kakaclo_client.models import OrderRefundStatus, RefundStatus, StockStatus
 
 from kakaclo_sandbox.clock import parse_instant
 from kakaclo_sandbox.domain import money
+from kakaclo_sandbox.domain.orders import NewLine, NewOrder
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, RequestedItem
-from kakaclo_sandbox.storage.store import NewLine, NewOrder
 from kakaclo_spec import Spec
 from kakaclo_spec.compiled import json_path
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kakaclo_sandbox.data import DEMO_DATA, Dataset, load
 from kakaclo_sandbox.seeding import seed
-from kakaclo_sandbox.storage.store import Store
+from kakaclo_sandbox.storage.interface import Store
 from kakaclo_spec import Spec
 
 DATA_FINGERPRINT = "data_fingerprint"
@@ -29,28 +29,29 @@ def fingerprint(data: Dataset) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def reset(store: Store, data: Dataset) -> None:
+async def reset(store: Store, data: Dataset) -> None:
     """Wipe the database and seed ``data`` again, in one transaction."""
-    with store.transaction() as db:
-        store.wipe(db)
-        seed(store, db, data)
-        store.set_meta(db, DATA_FINGERPRINT, fingerprint(data))
-        store.set_meta(db, DATA_SOURCE, data.source)
+    async with store.writing() as unit:
+        await unit.wipe()
+        await seed(unit, data)
+        await unit.set_meta(DATA_FINGERPRINT, fingerprint(data))
+        await unit.set_meta(DATA_SOURCE, data.source)
     store.forget_merchants()
 
 
-def check_holds(store: Store, data: Dataset) -> None:
-    """Refuse a database that holds other data than ``data`` (nothing is overwritten)."""
-    if store.get_meta(DATA_FINGERPRINT) == fingerprint(data):
+async def check_holds(store: Store, data: Dataset, database: str) -> None:
+    """Refuse a database (named ``database`` in the message) that holds other data than
+    ``data`` (nothing is overwritten)."""
+    if await store.meta(DATA_FINGERPRINT) == fingerprint(data):
         return
-    held = store.get_meta(DATA_SOURCE)
+    held = await store.meta(DATA_SOURCE)
     if held == data.source:
         raise ValueError(
-            f"{data.source} changed since {store.path} was seeded from it; pass --fresh to load "
+            f"{data.source} changed since {database} was seeded from it; pass --fresh to load "
             "the new version (the database's refunds are dropped), or another --db to keep both"
         )
     held = held or "another version's data"
     raise ValueError(
-        f"{store.path} holds the data of {held}, not of {data.source}; pass --fresh to "
+        f"{database} holds the data of {held}, not of {data.source}; pass --fresh to "
         "replace it (its refunds are dropped), or another --db"
     )

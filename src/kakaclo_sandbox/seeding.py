@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from kakaclo_sandbox import service
 from kakaclo_sandbox.data import SEED_RULES, DataError, Dataset, SeedOrder
 from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
-from kakaclo_sandbox.storage import queries
-from kakaclo_sandbox.storage.schema import Connection
-from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
-from kakaclo_sandbox.storage.store import Store
+from kakaclo_sandbox.service.refunds import create_refund
+from kakaclo_sandbox.service.settlement import settle
+from kakaclo_sandbox.storage.interface import WritingUnit
 
 
-def seed(store: Store, db: Connection, dataset: Dataset) -> None:
-    """Store a dataset's tokens and orders, and settle its refunds (inside a transaction)."""
+async def seed(unit: WritingUnit, dataset: Dataset) -> None:
+    """Store a dataset's tokens and orders, and settle its refunds (in ``unit``)."""
     by_merchant: dict[str, list[str]] = {}
     for token, merchant in dataset.tokens.items():
         by_merchant.setdefault(merchant, []).append(token)
     for merchant, tokens in by_merchant.items():
-        store.add_merchant(db, merchant, tokens)
-    store.forget_merchants()
+        await unit.add_merchant(merchant, tokens)
     for seeded in dataset.orders:
-        add_order(db, seeded)
+        await add_order(unit, seeded)
 
 
-def add_order(db: Connection, seeded: SeedOrder) -> None:
+async def add_order(unit: WritingUnit, seeded: SeedOrder) -> None:
     """Store one order and apply its settled refunds through the refund rules.
 
     An order id or a line id the merchant's orders already use is a :class:`DataError`
@@ -31,34 +28,31 @@ def add_order(db: Connection, seeded: SeedOrder) -> None:
     """
     order, where = seeded.order, seeded.where
     # Ids are the merchant's own: only its own orders can have taken one.
-    if Store.order_exists(db, order.merchant, order.id):
+    if await unit.order_exists(order.merchant, order.id):
         raise DataError(f"{where}.id: order {order.id} already exists")
-    taken = queries.taken_line_ids(db, order.merchant, [line.id for line in order.lines])
+    taken = await unit.taken_line_ids(order.merchant, [line.id for line in order.lines])
     for index, line in enumerate(order.lines):
         if line.id in taken:
             raise DataError(
                 f"{where}.orderItems[{index}].id: line id {line.id} is already "
                 f"a line of order {taken[line.id]}"
             )
-    Store.insert_order(db, order)
+    await unit.insert_order(order)
     at = order.modify_date
     for r, refund in enumerate(seeded.refunds):
-        staged = StagedRefunds()
         try:
-            number = service.create_refund(
-                db,
+            number = await create_refund(
+                unit,
                 order.merchant,
                 order.id,
                 refund.request,
                 rules=SEED_RULES,
                 now=at,
                 settle_at=at,
-                staged=staged,
             )
         except (RuleViolation, OrderNotFound) as error:
             raise DataError(f"{where}: refunds[{r}]: {error}") from None
-        staged.write(db)  # now: its settlement reads it
-        service.settle_seeded(db, number, refund.status)
+        await settle(unit, await unit.pending_refund(number), refund.status)
 
 
 __all__ = ["add_order", "seed"]

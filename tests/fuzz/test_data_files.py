@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from kakaclo_sandbox.data import DataError, load
 from kakaclo_sandbox.seeding import seed
+from kakaclo_sandbox.service.running import run_now
+from kakaclo_sandbox.storage.sqlite import SqliteStore
 from kakaclo_sandbox.storage.store import Store
 from kakaclo_spec import Spec
 from tests.fuzz.profile import fuzz
@@ -177,12 +179,16 @@ def _load_and_seed(text: str | bytes, suffix: str) -> None:
         except DataError as error:
             _refused(error, path)
             return
-        store = Store(":memory:")
+        store = SqliteStore(":memory:")
+
+        async def seed_it() -> None:
+            async with store.writing() as unit:
+                await seed(unit, dataset)
+
         try:
             before = _rows(store)
             try:
-                with store.transaction() as db:
-                    seed(store, db, dataset)
+                run_now(seed_it())
             except DataError as error:
                 _refused(error, path)
                 assert _rows(store) == before  # nothing stayed, not even the merchants

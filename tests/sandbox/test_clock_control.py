@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from kakaclo_sandbox import RateLimit, create_app
 from kakaclo_sandbox.clock import SandboxClock, iso, parse_instant
+from kakaclo_sandbox.service.running import run_now
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
@@ -160,13 +161,13 @@ def test_advance_of_a_frozen_clock_still_refuses_bad_seconds(
 def test_a_frozen_clock_stays_frozen_across_a_restart(tmp_path: Path) -> None:
     settings = Settings(db=str(tmp_path / "sandbox.db"), rate_limit=None)
     first = Sandbox(settings, lambda: START)
-    first.freeze_clock()
-    first.advance_clock(30)
+    run_now(first.freeze_clock())
+    run_now(first.advance_clock(30))
     first.close()
     again = Sandbox(settings, lambda: START + 3600)
     try:
         assert (again.clock.frozen, again.now()) == (True, START + 31 - 0.25)
-        again.resume_clock()
+        run_now(again.resume_clock())
     finally:
         again.close()
     running = Sandbox(settings, lambda: START + 3610)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from kakaclo_sandbox.domain.orders import StoredLine, StoredOrder
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.web.console import refusal, taken
 
 
-def _line(product_num: int = 2, reserved: int = 0, refunded: int = 0) -> dict[str, Any]:
-    return {
-        "pk": 1,
-        "id": "1",
-        "item_id": "120001",
-        "sku_code": "SKU",
-        "country_code": "CN",
-        "product_num": product_num,
-        "reserved": reserved,
-        "refunded": refunded,
-    }
+def _line(product_num: int = 2, reserved: int = 0, refunded: int = 0) -> StoredLine:
+    return StoredLine(
+        key=1,
+        id="1",
+        item_id="120001",
+        sku_code="SKU",
+        country_code="CN",
+        product_name=None,
+        image_url=None,
+        option1=None,
+        option2=None,
+        option3=None,
+        amount_e4=10_000,
+        product_num=product_num,
+        stock_status="normal",
+        reserved=reserved,
+        refunded=refunded,
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,14 +41,31 @@ def _line(product_num: int = 2, reserved: int = 0, refunded: int = 0) -> dict[st
 def test_an_order_the_rules_refuse_says_their_reason(
     status: str, financial: str, fulfillment: str, why: str | None
 ) -> None:
-    row = {
-        "pk": 1,
-        "id": "10001",
-        "status": status,
-        "financial_status": financial,
-        "fulfillment_status": fulfillment,
-    }
-    assert refusal(RefundRules(), row, [_line()]) == why
+    order = StoredOrder(
+        key=1,
+        id="10001",
+        custom_order_id=None,
+        remark=None,
+        status=status,
+        financial_status=financial,
+        fulfillment_status=fulfillment,
+        warehouse_id=None,
+        currency_code="USD",
+        freight_e4=0,
+        coupon_e4=0,
+        promotion_e4=0,
+        pending_refunds=0,
+        purchase_date=None,
+        pay_date=None,
+        create_date=0.0,
+        modify_date=0.0,
+        cancel_date=None,
+        refund_date=None,
+        shipping_address="null",
+        fulfillments=None,
+        lines=(_line(),),
+    )
+    assert refusal(RefundRules(), order) == why
 
 
 @pytest.mark.parametrize(

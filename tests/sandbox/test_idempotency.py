@@ -134,7 +134,7 @@ def test_request_in_flight_is_409(fake_time: FakeTime) -> None:
         release = asyncio.Event()
         sent: list[dict[str, Any]] = []
         first = asyncio.create_task(_slow_request(app, release, sent))
-        while not sandbox.in_flight._keys:  # let the first request reach its handler
+        while not sandbox.refunds.in_flight._keys:  # let the first request reach its handler
             await asyncio.sleep(0)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://sandbox"
@@ -151,4 +151,4 @@ def test_request_in_flight_is_409(fake_time: FakeTime) -> None:
     second, sent = asyncio.run(scenario())
     assert (second.status_code, second.json()["code"]) == (409, 40912)
     assert sent[0]["status"] == 200
-    assert not sandbox.in_flight._keys
+    assert not sandbox.refunds.in_flight._keys

@@ -22,10 +22,11 @@ from kakaclo_sandbox import create_app, demo
 from kakaclo_sandbox.data import DataError, Dataset, check_order
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules, RequestedItem
 from kakaclo_sandbox.seeding import seed
-from kakaclo_sandbox.service import create_refund
+from kakaclo_sandbox.service.refunds import create_refund
+from kakaclo_sandbox.service.running import run_now
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.storage.schema import Connection
-from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
+from kakaclo_sandbox.storage.sqlite import SqliteStore
 from kakaclo_sandbox.storage.store import Store
 from kakaclo_sandbox.web import console
 from kakaclo_sandbox.web.state import Sandbox
@@ -74,8 +75,7 @@ def _sandbox(client: TestClient) -> Sandbox:
 def _console_orders(client: TestClient, merchant: str) -> dict[str, list[str]]:
     """The console's feed state of ``merchant``: each order id with its refund numbers."""
     sandbox = _sandbox(client)
-    with sandbox.store.reading() as db:
-        state = console.state_in(db, sandbox, merchant, sandbox.now())
+    state = console.state(sandbox, None, merchant)
     ids = [o["id"] for o in state["orders"]]
     assert len(ids) == len(set(ids))
     return {o["id"]: [r["refundNo"] for r in o["refunds"]] for o in state["orders"]}
@@ -188,36 +188,33 @@ ONE_OF_MY_FIRST_LINE = (RequestedItem("770", "MY_SKU", 1, "CN"),)
 
 
 def _refund_one(
-    store: Store,
+    store: SqliteStore,
     merchant: str,
     order_id: str,
     items: tuple[RequestedItem, ...] | None = ONE_OF_MY_FIRST_LINE,
 ) -> str:
-    """Stage and write one refund (of ``items``; None: all that is left) as a data file's."""
-    with store.transaction() as db:
-        staged = StagedRefunds()
-        number = create_refund(
-            db,
-            merchant,
-            order_id,
-            RefundRequest(items, "Other"),
-            rules=RefundRules(),
-            now=0,
-            settle_at=0,
-            staged=staged,
-        )
-        staged.write(db)
-    return number
+    """Store one refund (of ``items``; None: all that is left) as a data file's."""
+
+    async def write() -> str:
+        async with store.writing() as unit:
+            return await create_refund(
+                unit,
+                merchant,
+                order_id,
+                RefundRequest(items, "Other"),
+                rules=RefundRules(),
+                now=0,
+                settle_at=0,
+            )
+
+    return run_now(write())
 
 
 def _lines(db: Connection, merchant: str, order_id: str) -> dict[str, tuple[int, int, int]]:
     """The merchant's order's lines: id -> (amount in ten-thousandths, reserved, refunded)."""
-    row = queries.order_row(db, merchant, order_id)
-    assert row is not None
-    return {
-        line["id"]: (line["amount_e4"], line["reserved"], line["refunded"])
-        for line in queries.lines_of(db, [row])[row["pk"]]
-    }
+    stored = queries.stored_order(db, merchant, order_id)
+    assert stored is not None
+    return {line.id: (line.amount_e4, line.reserved, line.refunded) for line in stored.lines}
 
 
 def test_a_data_file_gives_two_merchants_the_same_ids() -> None:
@@ -230,8 +227,8 @@ def test_a_data_file_gives_two_merchants_the_same_ids() -> None:
             ("m2", {**_order("5001", ("50011", "50012"), 2.0), **settled}),
         ],
     )
-    store = Store(":memory:")
-    demo.reset(store, data)
+    store = SqliteStore(":memory:")
+    run_now(demo.reset(store, data))
     first, second = _refund_one(store, "m1", "5001"), _refund_one(store, "m2", "5001")
     with store.reading() as db:
         m1 = queries.refunds_page(db, "m1", "5001", limit=10, offset=0)
@@ -258,9 +255,14 @@ def test_a_data_file_with_a_line_id_taken_within_a_merchant_is_a_data_error() ->
             ("m2", _order("5003", ("50031", "50021"), 1.0)),
         ],
     )
-    store = Store(":memory:")
-    with pytest.raises(DataError) as raised, store.transaction() as db:
-        seed(store, db, data)
+    store = SqliteStore(":memory:")
+
+    async def seed_it() -> None:
+        async with store.writing() as unit:
+            await seed(unit, data)
+
+    with pytest.raises(DataError) as raised:
+        run_now(seed_it())
     assert str(raised.value) == (
         "orders[2].orderItems[1].id: line id 50021 is already a line of order 5002"
     )
@@ -339,9 +341,9 @@ def test_fresh_replaces_a_database_of_schema_3(tmp_path: Path) -> None:
         "PRAGMA user_version = 3;"
     )
     old.close()
-    store = Store(path, fresh=True)
+    store = SqliteStore(path, fresh=True)
     assert store.is_empty()
-    demo.reset(store, demo.dataset(None, Spec.load()))
+    run_now(demo.reset(store, demo.dataset(None, Spec.load())))
     number = _refund_one(store, "merchant-a", "10007", None)
     with store.reading() as db:
         page = queries.refunds_page(db, "merchant-a", "10007", limit=10, offset=0)

@@ -11,9 +11,12 @@ import sys
 import pytest
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox import create_app, service
+from kakaclo_sandbox import create_app
 from kakaclo_sandbox.__main__ import build_parser, settings_from
-from kakaclo_sandbox.service import settle_forever
+from kakaclo_sandbox.service import refunds as refund_use_case
+from kakaclo_sandbox.service.refunds import create_refund
+from kakaclo_sandbox.service.running import run_now
+from kakaclo_sandbox.service.settlement import settle_forever
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
@@ -98,22 +101,24 @@ def test_one_log_line_per_request_without_secrets(
 
 def test_background_loop_settles_without_any_request(fake_time: FakeTime) -> None:
     sandbox = Sandbox(Settings(db=":memory:", rate_limit=None), fake_time)
-    with sandbox.store.transaction() as db:
-        from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules
-        from kakaclo_sandbox.service import create_refund
+    from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules
 
-        create_refund(
-            db,
-            "merchant-a",
-            "10002",
-            RefundRequest(items=None, reason="Other"),
-            rules=RefundRules(),
-            now=fake_time(),
-            settle_at=fake_time() + 5,
-            staged=sandbox.store.staged_refunds,
-        )
-        sandbox.store.staged_refunds.write(db)
-    sandbox.settlement.reload()  # written around the handlers: the settlement reads it again
+    async def add_refund() -> None:
+        async with sandbox.store.writing() as unit:
+            await create_refund(
+                unit,
+                "merchant-a",
+                "10002",
+                RefundRequest(items=None, reason="Other"),
+                rules=RefundRules(),
+                now=fake_time(),
+                settle_at=fake_time() + 5,
+            )
+
+    run_now(add_refund())
+    run_now(
+        sandbox.settlement.reload()
+    )  # written around the handlers: the settlement reads it again
     fake_time.value += 5
 
     async def run_once() -> None:
@@ -198,7 +203,7 @@ def test_an_operation_that_fails_unexpectedly_answers_the_spec_500(
         raise RuntimeError("a bug")
 
     app = create_app(db=":memory:", rate_limit=None, clock=fake_time, control=control)
-    monkeypatch.setattr(service, "create_refund", broken)
+    monkeypatch.setattr(refund_use_case, "create_refund", broken)
     sandbox: Sandbox = app.state.sandbox
     with caplog.at_level(logging.INFO, logger="kakaclo_sandbox.access"):
         answer = TestClient(app, raise_server_exceptions=False).post(

@@ -18,12 +18,14 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from kakaclo_sandbox import create_app, service
+from kakaclo_sandbox import create_app
 from kakaclo_sandbox.domain.errors import RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
+from kakaclo_sandbox.service.refunds import create_refund
+from kakaclo_sandbox.service.running import run_now
 from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
-from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
+from kakaclo_sandbox.storage.sqlite import BatchedRefund
 from kakaclo_sandbox.storage.store import Batch, Store
 from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
@@ -51,17 +53,16 @@ def _pieces(line_id: str, quantity: int, country: str = "CN") -> RefundRequest:
 
 def _create(sandbox: Sandbox, db: sqlite3.Connection, order_id: str, request: RefundRequest) -> str:
     """A refund of merchant-a as Refund Order creates it, due in 60 s; its number."""
-    store = sandbox.store
-    return service.create_refund(
-        db,
-        "merchant-a",
-        order_id,
-        request,
-        rules=sandbox.rules,
-        now=sandbox.now(),
-        settle_at=sandbox.now() + 60,
-        kept=store.kept_orders,
-        staged=store.staged_refunds,
+    return run_now(
+        create_refund(
+            BatchedRefund(db, sandbox.store),
+            "merchant-a",
+            order_id,
+            request,
+            rules=sandbox.rules,
+            now=sandbox.now(),
+            settle_at=sandbox.now() + 60,
+        )
     )
 
 
@@ -151,20 +152,21 @@ def test_refunds_of_one_batch_are_numbered_and_counted_as_one_by_one(
         "SELECT pending_refunds, modify_date FROM orders WHERE id = '10007'"
     ).fetchone()
     assert (order["pending_refunds"], order["modify_date"]) == (2, fake_time.value)
+
     # a refund staged on its own and written at once (as a data file's) goes on from there
-    with store.transaction() as db:
-        alone = StagedRefunds()
-        direct = service.create_refund(
-            db,
-            "merchant-a",
-            "10008",
-            _pieces("120081", 1),
-            rules=sandbox.rules,
-            now=0,
-            settle_at=0,
-            staged=alone,
-        )
-        alone.write(db)
+    async def alone() -> str:
+        async with store.writing() as unit:
+            return await create_refund(
+                unit,
+                "merchant-a",
+                "10008",
+                _pieces("120081", 1),
+                rules=sandbox.rules,
+                now=0,
+                settle_at=0,
+            )
+
+    direct = run_now(alone())
     assert direct == queries.refund_no(last + 4)
     assert _reserved(store, "10007")["100071"] == 2
     assert _reserved(store, "10008")["100081"] == 2

@@ -17,6 +17,8 @@ begins, when a staged refund is rolled back, when a commit fails, and when
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kakaclo_sandbox.domain.orders import Line, OrderState
 
 # Orders kept at most; then the store forgets them all, and they are read again as
@@ -38,7 +40,7 @@ class KeptOrders:
         """The kept state of the merchant's order, if any."""
         return self._states.get((merchant, order_id))
 
-    def reserve(self, merchant: str, order: OrderState, pieces: dict[str, int]) -> None:
+    def reserve(self, merchant: str, order: OrderState, pieces: Mapping[str, int]) -> None:
         """Keep ``order`` with ``pieces`` (line id -> quantity) reserved by a refund just
         staged, as :func:`~.queries.insert_refunds` counts them in its lines."""
         lines = tuple(

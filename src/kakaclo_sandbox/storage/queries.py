@@ -12,7 +12,15 @@ from typing import Any
 
 from kakaclo_client.models import OrderStatus, RefundStatus
 
-from kakaclo_sandbox.domain.orders import Line, OrderState, PendingRefund, StoredAnswer
+from kakaclo_sandbox.domain.orders import (
+    Line,
+    OrderState,
+    PendingRefund,
+    StoredAnswer,
+    StoredLine,
+    StoredOrder,
+    StoredRefund,
+)
 from kakaclo_sandbox.storage.schema import IS_PENDING, Row
 
 # Refund numbers look like the vendor's (19 digits, beyond a JS-safe integer).
@@ -27,16 +35,6 @@ def refund_no(seq: int) -> str:
 def seq_of(number: str) -> int:
     """The stored ``seq`` of a refund number (the inverse of :func:`refund_no`)."""
     return int(number) - REFUND_NO_BASE
-
-
-@dataclass(frozen=True)
-class StoredRefund:
-    """One refund as Query Refund lists it."""
-
-    refund_no: str
-    order_id: str
-    status: str
-    remark: str | None
 
 
 # -- orders ---------------------------------------------------------------------------
@@ -76,6 +74,19 @@ def order_state(db: sqlite3.Connection, merchant: str, order_id: str) -> OrderSt
     )
 
 
+# The columns of StoredOrder and StoredLine, in their order (a line's order key first).
+ORDER_COLUMNS = (
+    "pk, id, custom_order_id, remark, status, financial_status, fulfillment_status, "
+    "warehouse_id, currency_code, freight_e4, coupon_e4, promotion_e4, pending_refunds, "
+    "purchase_date, pay_date, create_date, modify_date, cancel_date, refund_date, "
+    "shipping_address, fulfillments"
+)
+LINE_COLUMNS = (
+    "order_pk, pk, id, item_id, sku_code, country_code, product_name, image_url, option1, "
+    "option2, option3, amount_e4, product_num, stock_status, reserved, refunded"
+)
+
+
 def find_orders(
     db: sqlite3.Connection,
     merchant: str,
@@ -85,7 +96,7 @@ def find_orders(
     modified: tuple[float | None, float | None],
     limit: int,
     offset: int,
-) -> tuple[int, list[Row]]:
+) -> tuple[int, list[StoredOrder]]:
     """A page of the merchant's orders matching the filters, newest first, and the total."""
     where = ["merchant = ?"]
     args: list[Any] = [merchant]
@@ -102,34 +113,34 @@ def find_orders(
     condition = " AND ".join(where)
     total = db.execute(f"SELECT COUNT(*) FROM orders WHERE {condition}", args).fetchone()[0]
     rows = db.execute(
-        f"SELECT * FROM orders WHERE {condition} ORDER BY create_date DESC, id DESC "
-        "LIMIT ? OFFSET ?",
+        f"SELECT {ORDER_COLUMNS} FROM orders WHERE {condition} "
+        "ORDER BY create_date DESC, id DESC LIMIT ? OFFSET ?",
         [*args, limit, offset],
     ).fetchall()
-    return int(total), rows
+    return int(total), _with_lines(db, rows)
 
 
-def lines_of(db: sqlite3.Connection, orders: Sequence[Row]) -> dict[int, list[Row]]:
-    """The lines of several orders (rows of :func:`find_orders` or :func:`order_row`), by
-    the order's key (``row["pk"]``), in their order."""
-    by_order: dict[int, list[Row]] = {order["pk"]: [] for order in orders}
+def _with_lines(db: sqlite3.Connection, rows: Sequence[Row]) -> list[StoredOrder]:
+    """Orders (rows of ORDER_COLUMNS) with their lines, in their order: one statement."""
+    by_order: dict[int, list[StoredLine]] = {row[0]: [] for row in rows}
     if by_order:
-        rows = db.execute(
-            f"SELECT * FROM order_lines WHERE order_pk IN ({','.join('?' * len(by_order))}) "
-            "ORDER BY order_pk, position",
+        lines = db.execute(
+            f"SELECT {LINE_COLUMNS} FROM order_lines "
+            f"WHERE order_pk IN ({','.join('?' * len(by_order))}) ORDER BY order_pk, position",
             list(by_order),
         )
-        for row in rows:
-            by_order[row["order_pk"]].append(row)
-    return by_order
+        for line in lines:
+            by_order[line[0]].append(StoredLine._make(line[1:]))
+    return [StoredOrder._make((*row, tuple(by_order[row[0]]))) for row in rows]
 
 
-def order_row(db: sqlite3.Connection, merchant: str, order_id: str) -> Row | None:
-    """The row of the merchant's order with this id, if any."""
-    row: Row | None = db.execute(
-        "SELECT * FROM orders WHERE merchant = ? AND id = ?", (merchant, order_id)
-    ).fetchone()
-    return row
+def stored_order(db: sqlite3.Connection, merchant: str, order_id: str) -> StoredOrder | None:
+    """The merchant's order with this id and its lines, if any."""
+    rows = db.execute(
+        f"SELECT {ORDER_COLUMNS} FROM orders WHERE merchant = ? AND id = ?", (merchant, order_id)
+    ).fetchall()
+    found = _with_lines(db, rows)
+    return found[0] if found else None
 
 
 def taken_line_ids(

@@ -15,61 +15,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from kakaclo_sandbox.domain.orders import NewOrder
+from kakaclo_sandbox.storage.interface import DatabaseGone
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.schema import DROP_TABLES, SCHEMA, SCHEMA_VERSION
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 
 log = logging.getLogger("kakaclo_sandbox")
-
-
-class DatabaseGone(Exception):
-    """The database file was removed or replaced under the running sandbox: nothing
-    written now would be in the database its path names, so nothing is written."""
-
-
-@dataclass(frozen=True)
-class NewLine:
-    """One order line to store (amounts in ten-thousandths)."""
-
-    id: str
-    item_id: str
-    sku_code: str
-    country_code: str | None
-    product_name: str | None
-    image_url: str | None
-    options: tuple[str | None, str | None, str | None]
-    amount_e4: int
-    product_num: int
-    stock_status: str
-
-
-@dataclass(frozen=True)
-class NewOrder:
-    """One order to store, as a data file or the control surface gives it."""
-
-    id: str
-    merchant: str
-    custom_order_id: str | None
-    remark: str | None
-    status: str
-    financial_status: str
-    fulfillment_status: str
-    warehouse_id: int | None
-    currency_code: str
-    freight_e4: int
-    coupon_e4: int
-    promotion_e4: int
-    purchase_date: float | None
-    pay_date: float | None
-    create_date: float
-    modify_date: float
-    cancel_date: float | None
-    shipping_address: dict[str, Any] | None
-    # parcels as the vendor shows them, each with "lineIds" instead of "items"
-    fulfillments: list[dict[str, Any]] | None
-    lines: tuple[NewLine, ...]
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The console's read of a merchant's refunds with their times (its live timeline).
+"""The console's read of a merchant: its orders, and its refunds with their times (its live
+timeline), through the feeds' worker thread's own connection (synchronous: it runs there).
 
 Not an answer of the API, so not among the queries ``make mutation`` mutates
 (they carry the refund rules, which the contract suite checks);
@@ -8,25 +9,13 @@ Not an answer of the API, so not among the queries ``make mutation`` mutates
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from kakaclo_sandbox.storage.queries import refund_no
+from kakaclo_sandbox.domain.orders import StoredOrder, TimelineRefund
+from kakaclo_sandbox.storage.queries import find_orders, refund_no
 
 Connection = sqlite3.Connection  # what the web layer names without speaking SQL
-
-
-@dataclass(frozen=True)
-class TimelineRefund:
-    """A refund with its times, for the console's timeline."""
-
-    refund_no: str
-    order_id: str
-    status: str
-    remark: str | None
-    created_at: float
-    settled_at: float | None
 
 
 def open_reader(path: str) -> sqlite3.Connection | None:
@@ -62,3 +51,20 @@ def merchant_refunds(
         )
         for row in rows
     ]
+
+
+def merchant_state(
+    db: sqlite3.Connection, merchant: str, max_orders: int, max_refunds: int
+) -> tuple[list[StoredOrder], list[TimelineRefund]]:
+    """The merchant's orders (newest first, at most ``max_orders``) and refunds (newest
+    first, at most ``max_refunds``), as the console shows them."""
+    _, orders = find_orders(
+        db,
+        merchant,
+        ids=None,
+        created=(None, None),
+        modified=(None, None),
+        limit=max_orders,
+        offset=0,
+    )
+    return orders, merchant_refunds(db, merchant, limit=max_refunds)

@@ -22,9 +22,9 @@ from starlette.types import ASGIApp
 
 from kakaclo_sandbox.clock import Now
 from kakaclo_sandbox.domain.refunds import RefundRules
-from kakaclo_sandbox.service import settle_forever
+from kakaclo_sandbox.service.settlement import settle_forever
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.storage.store import DatabaseGone
+from kakaclo_sandbox.storage.interface import DatabaseGone
 from kakaclo_sandbox.web import console, control, docs, handlers
 from kakaclo_sandbox.web.accesslog import AccessLog
 from kakaclo_sandbox.web.failures import ForcedFailures

@@ -28,12 +28,10 @@ from starlette.types import Message, Receive, Scope, Send
 
 from kakaclo_sandbox.clock import iso
 from kakaclo_sandbox.domain.errors import RuleViolation
-from kakaclo_sandbox.domain.orders import Line, OrderState
+from kakaclo_sandbox.domain.orders import Line, OrderState, StoredLine, StoredOrder
 from kakaclo_sandbox.domain.refunds import RefundRules
-from kakaclo_sandbox.storage import queries, timeline
-from kakaclo_sandbox.storage.timeline import Connection
 from kakaclo_sandbox.web import render
-from kakaclo_sandbox.web.feeds import KEEP_ALIVE, MAX_FEEDS, Feeds, FeedsFull, Subscriber
+from kakaclo_sandbox.web.feeds import KEEP_ALIVE, MAX_FEEDS, Feeds, FeedsFull, Reader, Subscriber
 from kakaclo_sandbox.web.handlers import sandbox_of
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
@@ -49,48 +47,25 @@ ASSETS = {
 }
 
 
-def state(sandbox: Sandbox, merchant: str) -> dict[str, Any]:
-    """What the console shows: the clock, the orders with their lines and refunds."""
-    now = sandbox.now()
-    with sandbox.settlement.view(now) as db:  # every refund due by now is settled
-        return state_in(db, sandbox, merchant, now)
-
-
-def feed_state(sandbox: Sandbox, db: Connection | None, merchant: str) -> bytes:
+def feed_state(sandbox: Sandbox, db: Reader | None, merchant: str) -> bytes:
     """A feed's ``event: state``, read through ``db`` (the feeds' worker thread's own
-    connection; None for an in-memory database: the store's, under its lock). The
-    feeds settle what is due before they compute."""
+    reader; None: the store's). The feeds settle what is due before they compute."""
+    return b"event: state\ndata: " + orjson.dumps(state(sandbox, db, merchant)) + b"\n\n"
+
+
+def state(sandbox: Sandbox, db: Reader | None, merchant: str) -> dict[str, Any]:
+    """What the console shows, read through ``db``: the clock, the orders (at most
+    MAX_ORDERS) with their lines and refunds (at most MAX_REFUNDS)."""
     now = sandbox.now()
-    if db is None:
-        with sandbox.store.reading() as shared:
-            body = state_in(shared, sandbox, merchant, now)
-    else:
-        body = state_in(db, sandbox, merchant, now)
-    return b"event: state\ndata: " + orjson.dumps(body) + b"\n\n"
-
-
-def state_in(db: Connection, sandbox: Sandbox, merchant: str, now: float) -> dict[str, Any]:
-    """The console's state read through ``db`` (at most MAX_ORDERS orders, MAX_REFUNDS refunds)."""
-    _, rows = queries.find_orders(
-        db,
-        merchant,
-        ids=None,
-        created=(None, None),
-        modified=(None, None),
-        limit=MAX_ORDERS,
-        offset=0,
-    )
-    lines = queries.lines_of(db, rows)
-    refunds = timeline.merchant_refunds(db, merchant, limit=MAX_REFUNDS)
+    stored, refunds = sandbox.console_read(db, merchant, MAX_ORDERS, MAX_REFUNDS)
     orders = []
-    for row in reversed(rows):  # oldest first: the demo's 10001 leads
-        order_lines = lines[row["pk"]]
-        order = render.order(row, order_lines, vendor=False)
-        refused = refusal(sandbox.rules, row, order_lines)
+    for order_stored in reversed(stored):  # oldest first: the demo's 10001 leads
+        order = render.order(order_stored, vendor=False)
+        refused = refusal(sandbox.rules, order_stored)
         order["notRefundable"] = refused
-        for line, stored in zip(order["orderItems"], order_lines, strict=True):
-            line["refundable"] = 0 if refused else stored["product_num"] - stored["reserved"]
-            line["notRefundable"] = refused or taken(stored)
+        for line, line_stored in zip(order["orderItems"], order_stored.lines, strict=True):
+            line["refundable"] = 0 if refused else line_stored.product_num - line_stored.reserved
+            line["notRefundable"] = refused or taken(line_stored)
         order["refunds"] = [
             {
                 "refundNo": r.refund_no,
@@ -100,50 +75,50 @@ def state_in(db: Connection, sandbox: Sandbox, merchant: str, now: float) -> dic
                 "settledAt": iso(r.settled_at) if r.settled_at is not None else None,
             }
             for r in refunds
-            if r.order_id == row["id"]
+            if r.order_id == order_stored.id
         ]
         orders.append(order)
     return {"now": iso(now), "settleAfter": sandbox.settings.settle_after, "orders": orders}
 
 
-def refusal(rules: RefundRules, row: Any, lines: list[Any]) -> str | None:
+def refusal(rules: RefundRules, stored: StoredOrder) -> str | None:
     """Why the refund rules refuse every refund of this order now (their words), or None."""
-    state = OrderState(
-        id=row["id"],
-        status=row["status"],
-        financial_status=row["financial_status"],
-        fulfillment_status=row["fulfillment_status"],
+    order = OrderState(
+        id=stored.id,
+        status=stored.status,
+        financial_status=stored.financial_status,
+        fulfillment_status=stored.fulfillment_status,
         lines=tuple(
             Line(
-                id=line["id"],
-                item_id=line["item_id"],
-                sku_code=line["sku_code"],
-                country_code=line["country_code"],
-                product_num=line["product_num"],
-                reserved=line["reserved"],
-                key=line["pk"],
+                id=line.id,
+                item_id=line.item_id,
+                sku_code=line.sku_code,
+                country_code=line.country_code,
+                product_num=line.product_num,
+                reserved=line.reserved,
+                key=line.key,
             )
-            for line in lines
+            for line in stored.lines
         ),
-        key=row["pk"],
+        key=stored.key,
     )
     try:
-        rules.check_refundable(state)
+        rules.check_refundable(order)
     except RuleViolation as refused:
         return refused.message.split(": ", 1)[-1]  # "financialStatus is waiting"
     return None
 
 
-def taken(line: Any) -> str | None:
+def taken(line: StoredLine) -> str | None:
     """Why no piece of a line is left to refund (refunded, or held by pending refunds)."""
-    if line["product_num"] > line["reserved"]:
+    if line.product_num > line.reserved:
         return None
-    pending = line["reserved"] - line["refunded"]
+    pending = line.reserved - line.refunded
     if not pending:
         return "every piece is refunded"
-    if not line["refunded"]:
+    if not line.refunded:
         return "every piece is in a pending refund"
-    return f"{line['refunded']} refunded, {pending} in a pending refund"
+    return f"{line.refunded} refunded, {pending} in a pending refund"
 
 
 async def events(request: Request) -> Response:
@@ -151,7 +126,7 @@ async def events(request: Request) -> Response:
     leaves, reads too slowly (web/feeds.py) or the server stops."""
     sandbox = sandbox_of(request)
     token = request.query_params.get("token", "")
-    merchant = sandbox.store.merchant_of(token)
+    merchant = sandbox.merchant_of(token)
     if merchant is None:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "query parameter token: unknown token")
     return FeedResponse(sandbox.feeds, merchant)

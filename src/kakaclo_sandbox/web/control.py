@@ -20,8 +20,6 @@ from starlette.requests import Request
 
 from kakaclo_sandbox.clock import LATEST, iso
 from kakaclo_sandbox.data import DataError, check_order
-from kakaclo_sandbox.seeding import add_order
-from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.web import failures, render
 from kakaclo_sandbox.web.handlers import read_limited_body, sandbox_of
 from kakaclo_sandbox.web.responses import OrjsonResponse
@@ -36,7 +34,7 @@ PLAIN_SECONDS = failures.PLAIN_SECONDS  # one reading of seconds, here and in Pr
 
 async def reset(request: Request) -> OrjsonResponse:
     """Wipe everything and seed the data file (or the demo data) again."""
-    sandbox_of(request).reset()
+    await sandbox_of(request).reset()
     return OrjsonResponse(render.envelope({"reset": True}, "ok"))
 
 
@@ -54,8 +52,8 @@ async def advance_clock(request: Request) -> OrjsonResponse:
             f"clock at most {MAX_ADVANCE_SECONDS} s, and never past {iso(LATEST)}), "
             f"got {text[:40]!r}",
         )
-    sandbox.advance_clock(seconds)
-    return _clock_answer(sandbox)
+    await sandbox.advance_clock(seconds)
+    return await _clock_answer(sandbox)
 
 
 async def freeze_clock(request: Request) -> OrjsonResponse:
@@ -63,16 +61,16 @@ async def freeze_clock(request: Request) -> OrjsonResponse:
     resumed) and settle what fell due."""
     sandbox = sandbox_of(request)
     _no_parameters(request)
-    sandbox.freeze_clock()
-    return _clock_answer(sandbox)
+    await sandbox.freeze_clock()
+    return await _clock_answer(sandbox)
 
 
 async def resume_clock(request: Request) -> OrjsonResponse:
     """Let the sandbox's clock run again from the instant it stands at."""
     sandbox = sandbox_of(request)
     _no_parameters(request)
-    sandbox.resume_clock()
-    return _clock_answer(sandbox)
+    await sandbox.resume_clock()
+    return await _clock_answer(sandbox)
 
 
 def _no_parameters(request: Request) -> None:
@@ -86,8 +84,8 @@ def _no_parameters(request: Request) -> None:
         )
 
 
-def _clock_answer(sandbox: Sandbox) -> OrjsonResponse:
-    settled = sandbox.settlement.settle_now(sandbox.now())
+async def _clock_answer(sandbox: Sandbox) -> OrjsonResponse:
+    settled = await sandbox.settlement.settle_now(sandbox.now())
     data = {"now": iso(sandbox.now()), "frozen": sandbox.clock.frozen, "settled": settled}
     return OrjsonResponse(render.envelope(data, "ok"))
 
@@ -135,18 +133,10 @@ async def create_order(request: Request) -> OrjsonResponse:
     merchant = sandbox.merchant(request.headers.get("authorization"))
     body = await _json_body(request)
     try:
-        seeded = check_order(sandbox.spec, body, merchant, "order")
-        with sandbox.store.transaction() as db:
-            add_order(db, seeded)
+        stored = await sandbox.add_order(check_order(sandbox.spec, body, merchant, "order"))
     except DataError as error:
         raise ApiError(400, ErrorCode.SCHEMA_VIOLATION, " ".join(str(error).split())) from None
-    sandbox.settlement.reload()  # the order's refunds were written through the data path
-    sandbox.changes.changed(merchant)
-    with sandbox.store.reading() as db:
-        row = queries.order_row(db, merchant, seeded.order.id)
-        assert row is not None
-        lines = queries.lines_of(db, [row])[row["pk"]]
-    rendered = render.order(row, lines, vendor=not sandbox.settings.clean)
+    rendered = render.order(stored, vendor=not sandbox.settings.clean)
     return OrjsonResponse(render.envelope(rendered, "ok"))
 
 

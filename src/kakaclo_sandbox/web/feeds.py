@@ -26,10 +26,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-from kakaclo_sandbox.storage.timeline import Connection
+from typing import Any
 
 log = logging.getLogger("kakaclo_sandbox.web.feeds")
 
@@ -38,8 +37,11 @@ MAX_FEEDS = 100  # feeds open at once, every merchant together
 MIN_WAIT = 0.05  # seconds the publisher sleeps at least before a refund falls due
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet feed (proxies drop silent streams)
 
-# A merchant's state as the feed's bytes, read through the connection given.
-Compute = Callable[[Connection | None, str], bytes]
+# The worker thread's own reader of the database, opaque here (the composition root opens
+# it: web/state.py); None when the store's own must be used (an in-memory database).
+Reader = Any
+# A merchant's state as the feed's bytes, read through the reader given.
+Compute = Callable[[Reader | None, str], bytes]
 
 
 @dataclass(eq=False)
@@ -74,8 +76,8 @@ class Feeds:
     def __init__(
         self,
         compute: Compute | None = None,
-        reader: Callable[[], Connection | None] = lambda: None,
-        settle: Callable[[], object] = lambda: None,
+        reader: Callable[[], Reader | None] = lambda: None,
+        settle: Callable[[], Awaitable[object]] | None = None,
         next_due: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.compute = compute  # create_app binds the console's
@@ -86,7 +88,7 @@ class Feeds:
         self._marked: set[str] = set()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-        self._connection: Connection | None = None
+        self._connection: Reader | None = None
         self._thread_lock = threading.Lock()  # one computation at a time
         self.closed = False
         self.publishing = False
@@ -190,7 +192,8 @@ class Feeds:
 
     async def _publish(self) -> None:
         try:
-            self._settle()
+            if self._settle is not None:
+                await self._settle()
         except Exception:  # the database gone, say: the feeds still show what they can
             log.exception("due refunds could not be settled for the console feeds")
         while self._marked:

@@ -5,8 +5,9 @@ Each handler is named after its ``operationId`` in snake case
 and passes the operation id in.
 
 Every handler: authenticate (401) and rate-limit (429), validate the request
-against openapi.yaml (400/413), then apply the refund rules (404/409) and
-answer the vendor's envelope. Nothing is written unless the answer is 200.
+against openapi.yaml (400/413), hand it to its use case
+(:mod:`kakaclo_sandbox.service`: the rules, 404/409, and storage) and render
+the answer in the vendor's envelope. Nothing is written unless the answer is 200.
 """
 
 from __future__ import annotations
@@ -19,22 +20,14 @@ from kakaclo_client.models import ErrorCode
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from kakaclo_sandbox import service
 from kakaclo_sandbox.clock import parse_instant
-from kakaclo_sandbox.domain import idempotency
 from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
-from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.responses import JsonBytes, OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
 from kakaclo_spec.errors import ApiError
-from kakaclo_spec.validation import (
-    MAX_BODY_BYTES,
-    OperationValidator,
-    RequestParameters,
-    too_large,
-)
+from kakaclo_spec.validation import MAX_BODY_BYTES, RequestParameters, too_large
 
 
 def sandbox_of(request: Request) -> Sandbox:
@@ -87,17 +80,6 @@ def _refund_request(body: dict[str, Any] | None, default_reason: str) -> RefundR
     )
 
 
-def _normalised(request: RefundRequest) -> dict[str, Any]:
-    """The body as the refund understands it, so ``2`` and ``2.0`` fingerprint alike."""
-    return {
-        "items": None
-        if request.items is None
-        else [[i.item_id, i.sku_code, i.quantity, i.country_code] for i in request.items],
-        "reason": request.reason,
-        "remark": request.remark,
-    }
-
-
 def conflict(violation: RuleViolation) -> ApiError:
     """A rule violation as its 409 answer."""
     return ApiError(409, violation.code, violation.message)
@@ -124,20 +106,17 @@ async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
     """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
     sandbox, merchant, values, params = _caller(request, operation_id)
     validator = sandbox.validators[operation_id]
-    key: str | None = params.get("Idempotency-Key")
-    order_id: str = params["id"]
+
+    async def read() -> RefundRequest:
+        # read by the use case, inside the Idempotency-Key's hold (a 40912 reads no body)
+        validator.check_content_type(values.headers.get("content-type"))
+        body = validator.read_body(await read_limited_body(request, values.headers))
+        return _refund_request(body, sandbox.default_reason)
+
     try:
-        if key is None:
-            refund_no = await _refund(request, values, sandbox, validator, merchant, order_id, None)
-        elif sandbox.in_flight.busy(merchant, key) and _finished(sandbox, merchant, key):
-            # Another replay holds the key, but its first request has finished:
-            # replay this one too, however many arrive together.
-            refund_no = await _refund(request, values, sandbox, validator, merchant, order_id, key)
-        else:
-            with sandbox.in_flight.hold(merchant, key):
-                refund_no = await _refund(
-                    request, values, sandbox, validator, merchant, order_id, key
-                )
+        refund_no = await sandbox.refunds.refund(
+            merchant, params["id"], params.get("Idempotency-Key"), read
+        )
     except RuleViolation as violation:
         raise conflict(violation) from None
     except OrderNotFound as missing:
@@ -145,57 +124,6 @@ async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
     sandbox.changes.changed(merchant)  # that merchant's console feeds show the new refund
     body = sandbox.checked(operation_id, 200, render.envelope(refund_no, "ok"))
     return OrjsonResponse(body)
-
-
-def _finished(sandbox: Sandbox, merchant: str, key: str) -> bool:
-    with sandbox.store.reading() as db:
-        return service.key_answered(db, merchant, key, sandbox.now())
-
-
-async def _refund(
-    request: Request,
-    values: RequestParameters,
-    sandbox: Sandbox,
-    validator: OperationValidator,
-    merchant: str,
-    order_id: str,
-    key: str | None,
-) -> str:
-    validator.check_content_type(values.headers.get("content-type"))
-    body = validator.read_body(await read_limited_body(request, values.headers))
-    refund_request = _refund_request(body, sandbox.default_reason)
-    digest = idempotency.fingerprint(order_id, _normalised(refund_request)) if key else ""
-    now = sandbox.now()
-    if sandbox.settlement.due(now):
-        # Its own savepoint: a refusal below undoes the refund's writes, not this.
-        with sandbox.store.batched() as (db, _):
-            sandbox.settlement.settle(db, now)
-    # Without a key the refund writes no SQL of its own (its rows are staged): no savepoint.
-    with sandbox.store.batched(refund=True, savepoint=bool(key)) as (db, batch):
-        refund_no = service.replayed_refund(db, merchant, key, digest, now) if key else None
-        if refund_no is None:
-            settle_at = now + sandbox.settings.settle_after
-            refund_no = service.create_refund(
-                db,
-                merchant,
-                order_id,
-                refund_request,
-                rules=sandbox.rules,
-                now=now,
-                settle_at=settle_at,
-                kept=sandbox.store.kept_orders,
-                staged=sandbox.store.staged_refunds,
-            )
-            sandbox.settlement.added(settle_at)
-            if key:
-                queries.remember_answer(db, merchant, key, digest, refund_no, now)
-    # Answer only once the batch holding this refund (or the replayed one) is committed.
-    try:
-        await batch.committed
-    except BaseException:
-        sandbox.settlement.reload()  # a failed commit undid what was settled or added
-        raise
-    return refund_no
 
 
 def _page_window(params: dict[str, Any]) -> tuple[int, int]:
@@ -219,27 +147,26 @@ def _answer(
     return JsonBytes(body)
 
 
-def _kept(sandbox: Sandbox, key: Hashable) -> bytes | None:
-    # Called inside settlement.view: what is due is settled (a new version) first.
-    return None if sandbox.answers is None else sandbox.answers.get(key, sandbox.store.version)
+def _kept(sandbox: Sandbox, key: Hashable, version: int) -> bytes | None:
+    return None if sandbox.answers is None else sandbox.answers.get(key, version)
 
 
 async def query_refund(request: Request, operation_id: str) -> Response:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
     sandbox, merchant, _, params = _caller(request, operation_id)
-    order_id: str = params["id"]
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
-    with sandbox.settlement.view(sandbox.now()) as db:
-        kept = _kept(sandbox, key)
-        if kept is not None:
-            return JsonBytes(kept)
-        version = sandbox.store.version
-        found = queries.refunds_page(db, merchant, order_id, limit=size, offset=(number - 1) * size)
-    if found is None:
-        raise not_found(OrderNotFound(order_id))
-    total, rows = found
-    data = render.page(total, number, size, [render.refund(row) for row in rows])
+    version = await sandbox.queries.settled_version()
+    kept = _kept(sandbox, key, version)
+    if kept is not None:
+        return JsonBytes(kept)
+    try:
+        total, refunds = await sandbox.queries.refunds(
+            merchant, params["id"], limit=size, offset=(number - 1) * size
+        )
+    except OrderNotFound as missing:
+        raise not_found(missing) from None
+    data = render.page(total, number, size, [render.refund(stored) for stored in refunds])
     return _answer(sandbox, operation_id, key, version, data)
 
 
@@ -254,24 +181,20 @@ async def query_orders(request: Request, operation_id: str) -> Response:
     """Query Order: ``GET /openapi/v2/order/orders``."""
     sandbox, merchant, _, params = _caller(request, operation_id)
     number, size = _page_window(params)
-    ids = params["ids"].split(",") if "ids" in params else None
     key = _read_key(operation_id, merchant, params)
-    with sandbox.settlement.view(sandbox.now()) as db:
-        kept = _kept(sandbox, key)
-        if kept is not None:
-            return JsonBytes(kept)
-        version = sandbox.store.version
-        total, rows = queries.find_orders(
-            db,
-            merchant,
-            ids=ids,
-            created=_range(params, "createStartTime", "createEndTime"),
-            modified=_range(params, "updateStartTime", "updateEndTime"),
-            limit=size,
-            offset=(number - 1) * size,
-        )
-        lines = queries.lines_of(db, rows)
+    version = await sandbox.queries.settled_version()
+    kept = _kept(sandbox, key, version)
+    if kept is not None:
+        return JsonBytes(kept)
+    total, stored = await sandbox.queries.orders(
+        merchant,
+        ids=params["ids"].split(",") if "ids" in params else None,
+        created=_range(params, "createStartTime", "createEndTime"),
+        modified=_range(params, "updateStartTime", "updateEndTime"),
+        limit=size,
+        offset=(number - 1) * size,
+    )
     vendor = not sandbox.settings.clean
-    orders = [render.order(row, lines[row["pk"]], vendor=vendor) for row in rows]
+    orders = [render.order(order, vendor=vendor) for order in stored]
     data = render.page(total, number, size, orders, vendor_keys=vendor)
     return _answer(sandbox, operation_id, key, version, data)

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kakaclo_sandbox.storage.store import DatabaseGone
+from kakaclo_sandbox.storage.interface import DatabaseGone
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_spec import Spec
 from kakaclo_spec.errors import ApiError, error_body

@@ -1,4 +1,5 @@
-"""Turn stored rows into the JSON shapes of openapi.yaml.
+"""Turn stored values (plain values of :mod:`kakaclo_sandbox.domain.orders`) into the JSON
+shapes of openapi.yaml.
 
 Two forms, chosen per sandbox (``Settings.clean``):
 
@@ -29,8 +30,7 @@ from kakaclo_sandbox.domain.money import (
     refunded_e4,
     subtotal_e4,
 )
-from kakaclo_sandbox.storage.queries import StoredRefund
-from kakaclo_sandbox.storage.schema import Row
+from kakaclo_sandbox.domain.orders import StoredLine, StoredOrder, StoredRefund
 
 SUCCESS = ErrorCode.SUCCESS.value
 NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
@@ -98,26 +98,26 @@ def refund(stored: StoredRefund) -> dict[str, Any]:
 
 
 def order_line(
-    line: Row, fulfillment_status: str, *, vendor: bool, has_refund: bool
+    line: StoredLine, fulfillment_status: str, *, vendor: bool, has_refund: bool
 ) -> dict[str, Any]:
     """One order line, in the vendor's form or the clean one."""
-    status = refunds.line_refund_status(line["reserved"], line["refunded"])
+    status = refunds.line_refund_status(line.reserved, line.refunded)
     rendered: dict[str, Any] = {
-        "id": line["id"],
-        "itemId": line["item_id"],
-        "skuCode": line["sku_code"],
-        "productName": line["product_name"],
-        "imageUrl": line["image_url"],
-        "option1": line["option1"],
-        "option2": line["option2"],
-        "option3": line["option3"],
-        "amount": money(line["amount_e4"]),
-        "productNum": line["product_num"],
-        "total": money(line_total_e4(line["amount_e4"], line["product_num"])),
-        "stockStatus": line["stock_status"],
+        "id": line.id,
+        "itemId": line.item_id,
+        "skuCode": line.sku_code,
+        "productName": line.product_name,
+        "imageUrl": line.image_url,
+        "option1": line.option1,
+        "option2": line.option2,
+        "option3": line.option3,
+        "amount": money(line.amount_e4),
+        "productNum": line.product_num,
+        "total": money(line_total_e4(line.amount_e4, line.product_num)),
+        "stockStatus": line.stock_status,
         "fulfillmentStatus": fulfillment_status,
         "refundStatus": status,
-        "countryCode": line["country_code"],
+        "countryCode": line.country_code,
     }
     if vendor:
         if status is None:
@@ -125,7 +125,7 @@ def order_line(
         if not has_refund:
             for key in LINE_FIELDS_SENT_ONCE_REFUNDED:
                 del rendered[key]
-        if line["country_code"] is None:
+        if line.country_code is None:
             del rendered["countryCode"]  # the vendor leaves the key out (fully shipped body)
     return rendered
 
@@ -135,13 +135,13 @@ def _date(value: float | None) -> str | None:
 
 
 def _parcels(
-    row: Row, rendered_lines: list[dict[str, Any]], *, vendor: bool
+    stored: StoredOrder, rendered_lines: list[dict[str, Any]], *, vendor: bool
 ) -> list[dict[str, Any]] | None:
-    if not row["fulfillments"]:
+    if not stored.fulfillments:
         return None
     by_id = {line["id"]: line for line in rendered_lines}
     parcels = []
-    for parcel in json.loads(row["fulfillments"]):
+    for parcel in json.loads(stored.fulfillments):
         line_ids = parcel.pop("lineIds", [])
         items = [dict(by_id[i]) for i in line_ids if i in by_id]
         if vendor:
@@ -151,48 +151,49 @@ def _parcels(
     return parcels
 
 
-def order(row: Row, lines: list[Row], *, vendor: bool) -> dict[str, Any]:
+def order(stored: StoredOrder, *, vendor: bool) -> dict[str, Any]:
     """One order of Query Order, amounts per the vendor's definitions."""
-    subtotal = subtotal_e4((line["amount_e4"], line["product_num"]) for line in lines)
-    final = final_e4(subtotal, row["freight_e4"], row["coupon_e4"])
+    lines = stored.lines
+    subtotal = subtotal_e4((line.amount_e4, line.product_num) for line in lines)
+    final = final_e4(subtotal, stored.freight_e4, stored.coupon_e4)
     refunded = refunded_e4(
-        ((line["amount_e4"], line["product_num"], line["refunded"]) for line in lines), final
+        ((line.amount_e4, line.product_num, line.refunded) for line in lines), final
     )
     refund_status = refunds.order_refund_status(
-        row["pending_refunds"], [(line["product_num"], line["refunded"]) for line in lines]
+        stored.pending_refunds, [(line.product_num, line.refunded) for line in lines]
     )
     has_refund = refund_status is not None
     rendered_lines = [
-        order_line(line, row["fulfillment_status"], vendor=vendor, has_refund=has_refund)
+        order_line(line, stored.fulfillment_status, vendor=vendor, has_refund=has_refund)
         for line in lines
     ]
     rendered: dict[str, Any] = {
-        "id": row["id"],
-        "customOrderId": row["custom_order_id"],
-        "remark": row["remark"],
-        "status": row["status"],
-        "financialStatus": row["financial_status"],
-        "fulfillmentStatus": row["fulfillment_status"],
+        "id": stored.id,
+        "customOrderId": stored.custom_order_id,
+        "remark": stored.remark,
+        "status": stored.status,
+        "financialStatus": stored.financial_status,
+        "fulfillmentStatus": stored.fulfillment_status,
         "refundStatus": refund_status,
-        "purchaseDate": _date(row["purchase_date"]),
-        "payDate": _date(row["pay_date"]),
+        "purchaseDate": _date(stored.purchase_date),
+        "payDate": _date(stored.pay_date),
         # the vendor's meaning: when the payment completed (the spec's Order says so)
-        "completedDate": _date(row["pay_date"]),
-        "cancelDate": _date(row["cancel_date"]),
-        "refundDate": _date(row["refund_date"]),
-        "createDate": _date(row["create_date"]),
-        "modifyDate": _date(row["modify_date"]),
-        "warehouseId": row["warehouse_id"],
-        "currencyCode": row["currency_code"],
+        "completedDate": _date(stored.pay_date),
+        "cancelDate": _date(stored.cancel_date),
+        "refundDate": _date(stored.refund_date),
+        "createDate": _date(stored.create_date),
+        "modifyDate": _date(stored.modify_date),
+        "warehouseId": stored.warehouse_id,
+        "currencyCode": stored.currency_code,
         "subTotalAmount": money(subtotal),
-        "freightAmount": money(row["freight_e4"]),
-        "couponAmount": money(row["coupon_e4"]),
-        "promotionAmount": money(row["promotion_e4"]),
+        "freightAmount": money(stored.freight_e4),
+        "couponAmount": money(stored.coupon_e4),
+        "promotionAmount": money(stored.promotion_e4),
         "finalAmount": money(final),
         "refundedAmount": money(refunded),
         "refundableAmount": money(refundable_e4(final, refunded)),
-        "shippingAddress": _address(row["shipping_address"]),
-        "fulfillments": _parcels(row, rendered_lines, vendor=vendor),
+        "shippingAddress": _address(stored.shipping_address),
+        "fulfillments": _parcels(stored, rendered_lines, vendor=vendor),
         "orderItems": rendered_lines,
     }
     if vendor:

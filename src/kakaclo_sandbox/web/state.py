@@ -1,33 +1,40 @@
-"""Everything one running sandbox holds: settings, store, clock, compiled spec, limits."""
+"""Everything one running sandbox holds: settings, store, clock, compiled spec, limits.
+
+The composition root: the one place that builds the store (SQLite today) and hands it to
+the use cases.
+"""
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
 
 from kakaclo_sandbox import demo
-from kakaclo_sandbox.clock import LATEST, Now, SandboxClock
-from kakaclo_sandbox.domain.idempotency import InFlight
+from kakaclo_sandbox.clock import Now, SandboxClock
+from kakaclo_sandbox.data import SeedOrder
+from kakaclo_sandbox.domain.orders import StoredOrder, TimelineRefund
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.ratelimit import LeakyBucket
-from kakaclo_sandbox.service import Settlement
+from kakaclo_sandbox.seeding import add_order
+from kakaclo_sandbox.service.control import restore_clock, save_clock
+from kakaclo_sandbox.service.queries import Queries
+from kakaclo_sandbox.service.refunds import Refunds
+from kakaclo_sandbox.service.running import run_now
+from kakaclo_sandbox.service.settlement import Settlement
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage import timeline
-from kakaclo_sandbox.storage.store import Store
+from kakaclo_sandbox.storage.sqlite import SqliteStore
 from kakaclo_sandbox.web.answer_cache import AnswerCache
 from kakaclo_sandbox.web.changes import Changes
 from kakaclo_sandbox.web.failures import FailurePlan
-from kakaclo_sandbox.web.feeds import Feeds
+from kakaclo_sandbox.web.feeds import Feeds, Reader
 from kakaclo_spec import Spec
 from kakaclo_spec.errors import ApiError
 from kakaclo_spec.validation import OperationValidator
 
-CLOCK_OFFSET = "clock_offset"
-CLOCK_FROZEN_AT = "clock_frozen_at"  # empty while the clock runs
 log = logging.getLogger("kakaclo_sandbox")
 
 
@@ -46,27 +53,29 @@ class Sandbox:
         self.default_reason = str(self.spec.default_of("RefundRequest", "refundReason"))
         self.validators = {op: OperationValidator(self.spec, op) for op in self.spec.operation_ids}
         self.data = demo.dataset(settings.data, self.spec)
-        self.store = Store(settings.db, fresh=settings.fresh)
+        self.store = SqliteStore(settings.db, fresh=settings.fresh)
+        self.clock = SandboxClock(clock or time.time)
+        self.settlement = Settlement(self.store)
         try:
-            if settings.fresh or self.store.is_empty():
-                demo.reset(self.store, self.data)
+            # before any event loop: the use cases run synchronously (service/running.py)
+            if settings.fresh or run_now(self.store.is_new()):
+                run_now(demo.reset(self.store, self.data))
             else:
-                demo.check_holds(self.store, self.data)
+                run_now(demo.check_holds(self.store, self.data, self.store.path))
+            run_now(restore_clock(self.store, self.clock))
+            run_now(self.settlement.reload())
         except BaseException:
             self.store.close()
             raise
-        offset = float(self.store.get_meta(CLOCK_OFFSET) or 0.0)
-        frozen_at = float(self.store.get_meta(CLOCK_FROZEN_AT) or "nan")
-        self.clock = SandboxClock(clock or time.time, offset)
-        if math.isfinite(frozen_at) and frozen_at <= LATEST:
-            self.clock.frozen_at = frozen_at  # frozen before a restart: still frozen
-        if not math.isfinite(self.clock.now()) or self.clock.now() > LATEST:
-            # a database from a version without the bound: back to the real time
-            log.warning("the stored clock offset is out of range; the clock starts from now")
-            self.clock.restart()
+        self.refunds = Refunds(
+            self.store,
+            self.settlement,
+            rules=self.rules,
+            settle_after=settings.settle_after,
+            now=self.now,
+        )
+        self.queries = Queries(self.store, self.settlement, self.now)
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
-        self.in_flight = InFlight()
-        self.settlement = Settlement(self.store)
         self.failures = FailurePlan()
         self.feeds = Feeds(
             reader=lambda: timeline.open_reader(settings.db),
@@ -84,38 +93,59 @@ class Sandbox:
         """The sandbox's current time."""
         return self.clock.now()
 
-    def advance_clock(self, seconds: float) -> None:
+    async def advance_clock(self, seconds: float) -> None:
         """Move the sandbox's clock and remember it across restarts."""
         self.clock.advance(seconds)
-        self._clock_moved()
+        await self._clock_moved()
 
-    def freeze_clock(self) -> None:
+    async def freeze_clock(self) -> None:
         """Stop the sandbox's clock on a whole second; it stays stopped across restarts."""
         self.clock.freeze()
-        self._clock_moved()
+        await self._clock_moved()
 
-    def resume_clock(self) -> None:
+    async def resume_clock(self) -> None:
         """Let the sandbox's clock run again from where it stands."""
         self.clock.resume()
-        self._clock_moved()
+        await self._clock_moved()
 
-    def _clock_moved(self) -> None:
-        frozen_at = self.clock.frozen_at
-        with self.store.transaction() as db:
-            self.store.set_meta(db, CLOCK_OFFSET, repr(self.clock.offset))
-            self.store.set_meta(db, CLOCK_FROZEN_AT, "" if frozen_at is None else repr(frozen_at))
+    async def _clock_moved(self) -> None:
+        await save_clock(self.store, self.clock)
         self.changes.changed()
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         """Back to the data file (or the demo data), the real time on a running clock and
         empty rate-limit buckets: as a new sandbox."""
-        demo.reset(self.store, self.data)
-        self.settlement.reload()
+        await demo.reset(self.store, self.data)
+        await self.settlement.reload()
         self.failures.clear()
         self.clock.restart()
         if self.limiter:
             self.limiter.reset()
         self.changes.changed()
+
+    async def add_order(self, seeded: SeedOrder) -> StoredOrder:
+        """Store an order of the control surface (DataError: nothing stored); as stored."""
+        async with self.store.writing() as unit:
+            await add_order(unit, seeded)
+        await self.settlement.reload()  # the order's refunds were written through the data path
+        self.changes.changed(seeded.order.merchant)
+        stored = await self.store.stored_order(seeded.order.merchant, seeded.order.id)
+        assert stored is not None
+        return stored
+
+    def console_read(
+        self, reader: Reader | None, merchant: str, max_orders: int, max_refunds: int
+    ) -> tuple[list[StoredOrder], list[TimelineRefund]]:
+        """What the console shows of a merchant, read through the feeds' ``reader`` (in
+        their worker thread), or the store's own connection (None)."""
+        if reader is None:
+            with self.store.reading() as shared:
+                return timeline.merchant_state(shared, merchant, max_orders, max_refunds)
+        return timeline.merchant_state(reader, merchant, max_orders, max_refunds)
+
+    def merchant_of(self, token: str) -> str | None:
+        """The merchant a token belongs to, or None (no rate limit: the console's feed)."""
+        return self.store.merchant_of(token)
 
     def merchant(self, authorization: str | None) -> str:
         """The caller's merchant from ``Authorization: Bearer <token>``, or 401."""

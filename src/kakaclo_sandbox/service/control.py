@@ -1,0 +1,38 @@
+"""The clock's persistence: a moved or frozen clock stays so across restarts.
+
+The other control actions (reset to a data file, adding an order) seed a data
+file, so they live with it (:mod:`kakaclo_sandbox.demo`,
+:mod:`kakaclo_sandbox.seeding`), through the same storage interface.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from kakaclo_sandbox.clock import LATEST, SandboxClock
+from kakaclo_sandbox.storage.interface import Store
+
+CLOCK_OFFSET = "clock_offset"
+CLOCK_FROZEN_AT = "clock_frozen_at"  # empty while the clock runs
+log = logging.getLogger("kakaclo_sandbox")
+
+
+async def save_clock(store: Store, clock: SandboxClock) -> None:
+    """Remember the clock's offset and whether it is frozen, for the next start."""
+    frozen_at = clock.frozen_at
+    async with store.writing() as unit:
+        await unit.set_meta(CLOCK_OFFSET, repr(clock.offset))
+        await unit.set_meta(CLOCK_FROZEN_AT, "" if frozen_at is None else repr(frozen_at))
+
+
+async def restore_clock(store: Store, clock: SandboxClock) -> None:
+    """Set ``clock`` as the last run left it (moved, frozen), or from now when it cannot be."""
+    clock.offset = float(await store.meta(CLOCK_OFFSET) or 0.0)
+    frozen_at = float(await store.meta(CLOCK_FROZEN_AT) or "nan")
+    if math.isfinite(frozen_at) and frozen_at <= LATEST:
+        clock.frozen_at = frozen_at  # frozen before a restart: still frozen
+    if not math.isfinite(clock.now()) or clock.now() > LATEST:
+        # a database from a version without the bound: back to the real time
+        log.warning("the stored clock offset is out of range; the clock starts from now")
+        clock.restart()

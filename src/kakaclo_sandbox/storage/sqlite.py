@@ -1,0 +1,289 @@
+"""The storage interface on SQLite: :class:`SqliteStore`.
+
+:class:`~kakaclo_sandbox.storage.store.Store` is the engine (the connection,
+the group commit, the memory it keeps exact); this module is what the use
+cases see of it (:mod:`kakaclo_sandbox.storage.interface`). Its methods are
+``async`` and never suspend, but for a refund's wait for its batch's commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import TracebackType
+
+from kakaclo_sandbox.domain.orders import (
+    NewOrder,
+    OrderState,
+    PendingRefund,
+    StoredAnswer,
+    StoredOrder,
+    StoredRefund,
+)
+from kakaclo_sandbox.storage import queries
+from kakaclo_sandbox.storage.interface import RefundUnit, SettlingUnit, Window, WritingUnit
+from kakaclo_sandbox.storage.schema import Connection
+from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
+from kakaclo_sandbox.storage.store import Batch, Store
+
+
+def _line_pieces(order: OrderState, pieces: Mapping[str, int]) -> dict[int, int]:
+    """``pieces`` by line id as storage counts them: by line key."""
+    return {line.key: pieces[line.id] for line in order.lines if line.id in pieces}
+
+
+class BatchedRefund:
+    """A refund of Refund Order in the current batch (through ``db``): its order read from
+    the kept states when kept, its rows staged until the batch commits, and what it
+    reserves kept."""
+
+    __slots__ = ("_db", "_store")
+
+    def __init__(self, db: Connection, store: Store) -> None:
+        self._db = db
+        self._store = store
+
+    async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
+        """The answer stored under the key after ``since``, if any."""
+        return queries.stored_answer(self._db, merchant, key, since)
+
+    async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
+        """The order's kept state, or read when it is not kept."""
+        kept = self._store.kept_orders.get(merchant, order_id)
+        return kept if kept is not None else queries.order_state(self._db, merchant, order_id)
+
+    async def add_refund(
+        self,
+        merchant: str,
+        order: OrderState,
+        pieces: Mapping[str, int],
+        *,
+        reason: str,
+        remark: str | None,
+        now: float,
+        settle_at: float,
+    ) -> str:
+        """Stage the refund and keep its order with the pieces reserved; its number."""
+        seq = self._store.staged_refunds.add(
+            self._db,
+            order.key,
+            _line_pieces(order, pieces),
+            reason=reason,
+            remark=remark,
+            now=now,
+            settle_at=settle_at,
+        )
+        self._store.kept_orders.reserve(merchant, order, pieces)
+        return queries.refund_no(seq)
+
+    async def remember_answer(
+        self, merchant: str, key: str, digest: str, number: str, now: float
+    ) -> None:
+        """Store the answer under the key, in the refund's savepoint."""
+        queries.remember_answer(self._db, merchant, key, digest, number, now)
+
+
+class _Refunding(BatchedRefund, AbstractAsyncContextManager[BatchedRefund]):
+    """The block of one refund and its unit: the current batch (a savepoint when the
+    refund has a key), its exit waiting for the batch's commit. One object, not a
+    generator: it is on every refund's path."""
+
+    __slots__ = ("_batch", "_block", "_key")
+
+    def __init__(self, store: Store, key: bool) -> None:
+        self._store = store
+        self._key = key
+
+    async def __aenter__(self) -> BatchedRefund:
+        # Without a key the refund writes no SQL of its own (its rows are staged): no savepoint.
+        self._block = self._store.batched(refund=True, savepoint=self._key)
+        self._db, self._batch = self._block.__enter__()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._block.__exit__(kind, error, trace)  # undoes the refund on an error, re-raised
+        if error is None:
+            batch: Batch = self._batch
+            await batch.committed
+
+
+class _Settling:
+    """Settlement's reads and writes through one connection, inside the caller's unit."""
+
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+
+    async def due_refunds(self, now: float) -> Sequence[PendingRefund]:
+        return queries.due_refunds(self._db, now)
+
+    async def pending_refund(self, number: str) -> PendingRefund:
+        return queries.pending_refund(self._db, number)
+
+    async def mark_settled(self, refund: PendingRefund, status: str) -> None:
+        queries.mark_settled(self._db, refund, status)
+
+    async def release_pieces(self, refund: PendingRefund) -> None:
+        queries.release_pieces(self._db, refund)
+
+    async def refund_pieces(self, refund: PendingRefund) -> None:
+        queries.refund_pieces(self._db, refund)
+
+    async def line_counts(self, order_key: int) -> list[tuple[int, int]]:
+        return queries.line_counts(self._db, order_key)
+
+    async def cancel_order(self, order_key: int, at: float) -> None:
+        queries.cancel_order(self._db, order_key, at)
+
+    async def next_due(self) -> float | None:
+        return queries.next_due(self._db)
+
+
+class _Writing(_Settling):
+    """A transaction of its own (the store forgot its kept states and staged refunds when
+    it began): a refund's rows are written at once, so what follows reads them."""
+
+    def __init__(self, db: Connection, store: Store) -> None:
+        super().__init__(db)
+        self._store = store
+
+    async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
+        return queries.stored_answer(self._db, merchant, key, since)
+
+    async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
+        return queries.order_state(self._db, merchant, order_id)
+
+    async def add_refund(
+        self,
+        merchant: str,
+        order: OrderState,
+        pieces: Mapping[str, int],
+        *,
+        reason: str,
+        remark: str | None,
+        now: float,
+        settle_at: float,
+    ) -> str:
+        staged = StagedRefunds()
+        seq = staged.add(
+            self._db,
+            order.key,
+            _line_pieces(order, pieces),
+            reason=reason,
+            remark=remark,
+            now=now,
+            settle_at=settle_at,
+        )
+        staged.write(self._db)
+        return queries.refund_no(seq)
+
+    async def remember_answer(
+        self, merchant: str, key: str, digest: str, number: str, now: float
+    ) -> None:
+        queries.remember_answer(self._db, merchant, key, digest, number, now)
+
+    async def wipe(self) -> None:
+        self._store.wipe(self._db)
+
+    async def add_merchant(self, merchant: str, tokens: Sequence[str]) -> None:
+        self._store.add_merchant(self._db, merchant, tokens)
+        self._store.forget_merchants()
+
+    async def order_exists(self, merchant: str, order_id: str) -> bool:
+        return self._store.order_exists(self._db, merchant, order_id)
+
+    async def taken_line_ids(self, merchant: str, line_ids: Sequence[str]) -> dict[str, str]:
+        return queries.taken_line_ids(self._db, merchant, line_ids)
+
+    async def insert_order(self, order: NewOrder) -> None:
+        self._store.insert_order(self._db, order)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        self._store.set_meta(self._db, key, value)
+
+
+class SqliteStore(Store):
+    """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
+    SQLite database."""
+
+    def refunding(self, *, key: bool) -> AbstractAsyncContextManager[RefundUnit]:
+        """The unit of one refund, in the current batch; its exit awaits the commit."""
+        return _Refunding(self, key)
+
+    @asynccontextmanager
+    async def settling(self, *, with_refunds: bool = False) -> AsyncIterator[SettlingUnit]:
+        """Settle in the current batch (``with_refunds``: its own savepoint, committed with
+        the refunds) or in a transaction of its own."""
+        if with_refunds:
+            with self.batched() as (db, _):
+                yield _Settling(db)
+        else:
+            with self.transaction() as db:
+                yield _Settling(db)
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[WritingUnit]:
+        """A write transaction of its own (an open batch is committed first)."""
+        with self.transaction() as db:
+            yield _Writing(db, self)
+
+    async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
+        """The committed answer stored under the key after ``since``, if any."""
+        with self.reading() as db:
+            return queries.stored_answer(db, merchant, key, since)
+
+    async def refunds_page(
+        self, merchant: str, order_id: str, *, limit: int, offset: int
+    ) -> tuple[int, list[StoredRefund]] | None:
+        """A page of an order's refunds and their total; None for no such order."""
+        with self.reading() as db:
+            return queries.refunds_page(db, merchant, order_id, limit=limit, offset=offset)
+
+    async def orders_page(
+        self,
+        merchant: str,
+        *,
+        ids: Sequence[str] | None,
+        created: Window,
+        modified: Window,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[StoredOrder]]:
+        """A page of the merchant's orders and the total."""
+        with self.reading() as db:
+            return queries.find_orders(
+                db,
+                merchant,
+                ids=ids,
+                created=created,
+                modified=modified,
+                limit=limit,
+                offset=offset,
+            )
+
+    async def stored_order(self, merchant: str, order_id: str) -> StoredOrder | None:
+        """The merchant's order with this id and its lines, if any."""
+        with self.reading() as db:
+            return queries.stored_order(db, merchant, order_id)
+
+    async def next_due(self) -> float | None:
+        """When the earliest pending refund is due, or None."""
+        with self.reading() as db:
+            return queries.next_due(db)
+
+    async def meta(self, key: str) -> str | None:
+        """A value of the meta table."""
+        return self.get_meta(key)
+
+    async def is_new(self) -> bool:
+        """True when no merchant exists yet."""
+        return self.is_empty()
+
+    async def read_version(self) -> int:
+        """The version a read sees now (the open batch committed first)."""
+        with self.reading():
+            return self.version
