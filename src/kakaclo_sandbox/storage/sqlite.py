@@ -21,7 +21,13 @@ from kakaclo_sandbox.domain.orders import (
     StoredRefund,
 )
 from kakaclo_sandbox.storage import queries
-from kakaclo_sandbox.storage.interface import RefundUnit, SettlingUnit, Window, WritingUnit
+from kakaclo_sandbox.storage.interface import (
+    DatabaseGone,
+    RefundUnit,
+    SettlingUnit,
+    Window,
+    WritingUnit,
+)
 from kakaclo_sandbox.storage.schema import Connection
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 from kakaclo_sandbox.storage.store import Batch, Store
@@ -67,7 +73,7 @@ class BatchedRefund:
         seq = self._store.staged_refunds.add(
             self._db,
             order.key,
-            _line_pieces(order, pieces),
+            {line.key: pieces[line.id] for line in order.lines if line.id in pieces},
             reason=reason,
             remark=remark,
             now=now,
@@ -88,16 +94,15 @@ class _Refunding(BatchedRefund, AbstractAsyncContextManager[BatchedRefund]):
     refund has a key), its exit waiting for the batch's commit. One object, not a
     generator: it is on every refund's path."""
 
-    __slots__ = ("_batch", "_block", "_key")
+    __slots__ = ("_batch", "_key", "_staged")
 
     def __init__(self, store: Store, key: bool) -> None:
         self._store = store
-        self._key = key
+        self._key = key  # with a key, a savepoint: without one the refund writes no SQL itself
 
     async def __aenter__(self) -> BatchedRefund:
-        # Without a key the refund writes no SQL of its own (its rows are staged): no savepoint.
-        self._block = self._store.batched(refund=True, savepoint=self._key)
-        self._db, self._batch = self._block.__enter__()
+        self._batch, self._staged = self._store.begin_write(refund=True, savepoint=self._key)
+        self._db = self._store.connection
         return self
 
     async def __aexit__(
@@ -106,7 +111,8 @@ class _Refunding(BatchedRefund, AbstractAsyncContextManager[BatchedRefund]):
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._block.__exit__(kind, error, trace)  # undoes the refund on an error, re-raised
+        # on an error the refund is undone, and the error goes on
+        self._store.end_write(error, self._staged, savepoint=self._key)
         if error is None:
             batch: Batch = self._batch
             await batch.committed
@@ -208,7 +214,19 @@ class _Writing(_Settling):
 
 class SqliteStore(Store):
     """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
-    SQLite database."""
+    SQLite database.
+
+    Its reads are :meth:`Store.reading`'s, written out: a read is on every request's
+    path, and a generator-based context manager costs more than the read's own Python.
+    """
+
+    def _committed(self) -> Connection:
+        """The connection, the open batch committed (the caller holds the lock)."""
+        if self._batch is not None:
+            self.commit_batch()
+        if self.lost is not None:
+            raise DatabaseGone(self.lost)
+        return self.connection
 
     def refunding(self, *, key: bool) -> AbstractAsyncContextManager[RefundUnit]:
         """The unit of one refund, in the current batch; its exit awaits the commit."""
@@ -233,15 +251,17 @@ class SqliteStore(Store):
 
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
         """The committed answer stored under the key after ``since``, if any."""
-        with self.reading() as db:
-            return queries.stored_answer(db, merchant, key, since)
+        with self._lock:
+            return queries.stored_answer(self._committed(), merchant, key, since)
 
     async def refunds_page(
         self, merchant: str, order_id: str, *, limit: int, offset: int
     ) -> tuple[int, list[StoredRefund]] | None:
         """A page of an order's refunds and their total; None for no such order."""
-        with self.reading() as db:
-            return queries.refunds_page(db, merchant, order_id, limit=limit, offset=offset)
+        with self._lock:
+            return queries.refunds_page(
+                self._committed(), merchant, order_id, limit=limit, offset=offset
+            )
 
     async def orders_page(
         self,
@@ -254,9 +274,9 @@ class SqliteStore(Store):
         offset: int,
     ) -> tuple[int, list[StoredOrder]]:
         """A page of the merchant's orders and the total."""
-        with self.reading() as db:
+        with self._lock:
             return queries.find_orders(
-                db,
+                self._committed(),
                 merchant,
                 ids=ids,
                 created=created,
@@ -267,13 +287,13 @@ class SqliteStore(Store):
 
     async def stored_order(self, merchant: str, order_id: str) -> StoredOrder | None:
         """The merchant's order with this id and its lines, if any."""
-        with self.reading() as db:
-            return queries.stored_order(db, merchant, order_id)
+        with self._lock:
+            return queries.stored_order(self._committed(), merchant, order_id)
 
     async def next_due(self) -> float | None:
         """When the earliest pending refund is due, or None."""
-        with self.reading() as db:
-            return queries.next_due(db)
+        with self._lock:
+            return queries.next_due(self._committed())
 
     async def meta(self, key: str) -> str | None:
         """A value of the meta table."""
@@ -285,5 +305,6 @@ class SqliteStore(Store):
 
     async def read_version(self) -> int:
         """The version a read sees now (the open batch committed first)."""
-        with self.reading():
+        with self._lock:
+            self._committed()
             return self.version

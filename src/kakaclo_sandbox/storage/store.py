@@ -181,7 +181,20 @@ class Store:
         ``savepoint``: the block's own SQL writes sit in a savepoint, rolled back
         on an error. Pass ``False`` only for a block that writes no SQL itself.
         """
-        with self._lock:
+        batch, staged = self.begin_write(refund=refund, savepoint=savepoint)
+        try:
+            yield self.connection, batch
+        except BaseException as error:
+            self.end_write(error, staged, savepoint=savepoint)
+            raise
+        self.end_write(None, staged, savepoint=savepoint)
+
+    def begin_write(self, *, refund: bool, savepoint: bool) -> tuple[Batch, int]:
+        """What :meth:`batched` does on entry, for a caller that cannot use a generator
+        (the refund path, where it costs more than the rest): the batch, and how many
+        refunds were staged before. Takes the lock; :meth:`end_write` releases it."""
+        self._lock.acquire()
+        try:
             self._refuse_if_lost()
             forget = not refund or self.kept_orders.full()
             if self._batch is None:
@@ -199,21 +212,30 @@ class Store:
             staged = len(self.staged_refunds)
             if savepoint:
                 self.connection.execute("SAVEPOINT request")
-            try:
-                yield self.connection, batch
-            except BaseException:
+        except BaseException:
+            self._lock.release()
+            raise
+        return batch, staged
+
+    def end_write(self, error: BaseException | None, staged: int, *, savepoint: bool) -> None:
+        """What :meth:`batched` does on exit: the block's writes kept, or undone after
+        ``error`` (the caller re-raises it); the lock released."""
+        try:
+            if error is None:
                 if savepoint:
-                    self.connection.execute("ROLLBACK TO request")
                     self.connection.execute("RELEASE request")
-                if len(self.staged_refunds) > staged:
-                    # This request's refund is undone, so is the state its order was
-                    # kept with: write the others' refunds, then forget every state.
-                    self.staged_refunds.drop_after(staged)
-                    self._write_staged()
-                    self.kept_orders.forget()
-                raise
+                return
             if savepoint:
+                self.connection.execute("ROLLBACK TO request")
                 self.connection.execute("RELEASE request")
+            if len(self.staged_refunds) > staged:
+                # This request's refund is undone, so is the state its order was
+                # kept with: write the others' refunds, then forget every state.
+                self.staged_refunds.drop_after(staged)
+                self._write_staged()
+                self.kept_orders.forget()
+        finally:
+            self._lock.release()
 
     def commit_batch(self) -> None:
         """Write the staged refunds and commit the open batch, if any; tell its requests."""
