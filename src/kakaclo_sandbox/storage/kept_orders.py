@@ -4,7 +4,7 @@ SQLite stays the record: a kept state is always what the database holds in the
 open transaction, with the refunds staged for it
 (:mod:`~kakaclo_sandbox.storage.staged_refunds`). Refund Order reads an
 order's state here (or from the database when it is not kept), and keeps it
-with the pieces its refund reserved (:func:`kakaclo_sandbox.service.create_refund`).
+with the pieces its refund reserved (:class:`kakaclo_sandbox.storage.sqlite.BatchedRefund`).
 
 Every other write forgets everything kept, and so does a refund undone after it
 was staged. :class:`~kakaclo_sandbox.storage.store.Store` sees to it, and
