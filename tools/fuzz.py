@@ -10,13 +10,13 @@ not reserve.
 Second half: the hypothesis properties of ``tests/fuzz`` (data files, control
 requests, malicious answers to the CLI, the suite's preflight and the proxy)
 with ``KAKACLO_FUZZ=1``: ``--scale`` times the examples ``make test`` runs
-(default 20), drawn afresh; bounded by ``--properties-time`` (default 240 s of
+(default 20), drawn afresh; bounded by ``--properties-time`` (default 300 s of
 the 900).
 
 Both halves' results are printed; the exit status is non-zero if either failed.
 
     python tools/fuzz.py [--max-examples 500] [--max-time 900] [--seed 20261126]
-                         [--scale 20] [--properties-time 240]
+                         [--scale 20] [--properties-time 300]
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ def main() -> int:
     parser.add_argument(
         "--properties-time",
         type=int,
-        default=240,
-        help="seconds of --max-time kept for the properties (default 240)",
+        default=300,
+        help="seconds of --max-time kept for the properties (default 300)",
     )
     args = parser.parse_args()
     if not 0 < args.properties_time < args.max_time:

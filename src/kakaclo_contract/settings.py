@@ -38,7 +38,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from kakaclo_refunds.urls import base_url_problem, masked_url
 
 BASE_URL_ENV = "KAKACLO_BASE_URL"
 TOKEN_ENV = "KAKACLO_TOKEN"
@@ -164,11 +165,11 @@ def _workers(raw: str, base_url: str | None) -> str:
 
 def _base_url(raw: str) -> str:
     url = raw.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    problem = base_url_problem(url)
+    if problem is not None:
         raise SettingsError(
             f"{BASE_URL_ENV} / --base-url must be an http(s) URL such as "
-            f"https://test-developer.kakaclo.com/openapi, not {raw.strip()!r}"
+            f"https://test-developer.kakaclo.com/openapi, not {masked_url(url)!r}: {problem}"
         )
     return url
 
@@ -281,6 +282,11 @@ class RunSettings:
     def parallel(self) -> bool:
         """True when the run spreads over several processes (pytest-xdist)."""
         return self.workers != "1"
+
+    @property
+    def shown_base_url(self) -> str | None:
+        """The base URL as it may be printed or written: its password masked (``user:***@``)."""
+        return None if self.base_url is None else masked_url(self.base_url)
 
     @property
     def over_http(self) -> bool:

@@ -29,6 +29,7 @@ from kakaclo_proxy.upstream import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_HEAD,
+    DEFAULT_MAX_REQUEST_BODY,
     DEFAULT_READ_TIMEOUT,
     Answer,
     Streamed,
@@ -41,9 +42,6 @@ from kakaclo_serving.version import __version__
 from kakaclo_spec import shipped_spec
 
 log = logging.getLogger("kakaclo_proxy")
-# Above the spec's 512 KiB (any larger body is refused by the API with 413): the
-# upstream's own 413 still passes through the proxy, and is checked.
-DEFAULT_MAX_REQUEST_BODY = 1024 * 1024
 EVENT_STREAM = "text/event-stream"  # endless by nature: never cut at the cap, only recorded
 CLIENT_LEFT = "the client left before the answer ended"
 
@@ -281,7 +279,16 @@ def create_proxy(
     redactor = Redactor(upstream)
     recorder = HarRecorder(record, upstream, __version__, redactor) if record else None
     inspector = Inspector(
-        ExchangeChecker(spec, urlsplit(upstream).path), reports, recorder, on_finding, redactor
+        ExchangeChecker(
+            spec,
+            urlsplit(upstream).path,
+            max_request_body=max_request_body,
+            max_answer_body=max_answer_body,
+        ),
+        reports,
+        recorder,
+        on_finding,
+        redactor,
     )
 
     def shut_down() -> None:

@@ -20,8 +20,9 @@ from urllib.parse import parse_qsl, unquote
 import orjson
 from kakaclo_client.models import ErrorCode
 
-from kakaclo_proxy.exchange import Exchange, UndecodableBody, header
+from kakaclo_proxy.exchange import BodyTooLarge, Exchange, UndecodableBody, header, size
 from kakaclo_proxy.findings import Finding, Severity
+from kakaclo_proxy.upstream import DEFAULT_MAX_BODY, DEFAULT_MAX_REQUEST_BODY
 from kakaclo_spec import CompiledSchema, Spec
 from kakaclo_spec.errors import ApiError
 from kakaclo_spec.validation import JSON_MEDIA_TYPE, OperationValidator, parse_json
@@ -61,10 +62,24 @@ class _Request:
 
 
 class ExchangeChecker:
-    """Checks exchanges of one spec, served under ``base_path`` (e.g. ``/openapi``)."""
+    """Checks exchanges of one spec, served under ``base_path`` (e.g. ``/openapi``).
 
-    def __init__(self, spec: Spec, base_path: str | None) -> None:
+    A compressed body is decoded to at most the cap of its direction (the proxy's
+    ``--max-request-body`` and ``--max-answer-body``); one that decodes to more is not
+    checked, and the exchange gets a finding that says so.
+    """
+
+    def __init__(
+        self,
+        spec: Spec,
+        base_path: str | None,
+        *,
+        max_request_body: int = DEFAULT_MAX_REQUEST_BODY,
+        max_answer_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
         self.spec = spec
+        self.max_request_body = max_request_body
+        self.max_answer_body = max_answer_body
         # None: any base (a recording of unknown origin); the spec path ends the URL path
         self.base_path = None if base_path is None else base_path.rstrip("/")
         self._validators = {
@@ -155,12 +170,14 @@ class ExchangeChecker:
         if validator.body_schema is None:
             return parameters
         try:
-            raw = exchange.request_body_bytes()
+            raw = exchange.request_body_bytes(self.max_request_body)
             if raw.strip() or validator.body_required:
                 validator.check_content_type(header(exchange.request_headers, "content-type"))
             validator.read_body(raw)
         except (ApiError, UndecodableBody) as refused:
             message = refused.message if isinstance(refused, ApiError) else str(refused)
+            if isinstance(refused, BodyTooLarge):
+                message = _not_checked("request's", refused, "--max-request-body")
             if accepted:
                 report(
                     "request-body",
@@ -193,8 +210,11 @@ class ExchangeChecker:
             return None
         passed.append("content-type")
         try:
-            raw = exchange.response_json_bytes()
+            raw = exchange.response_json_bytes(self.max_answer_body)
             body = orjson.loads(raw)  # fast; the strict parser names what is wrong
+        except BodyTooLarge as error:  # as the client would: the answer breaks the cap
+            report("upstream", _not_checked("answer's", error, "--max-answer-body"))
+            return None
         except UndecodableBody as error:
             report("response-schema", str(error), "warning")
             return None
@@ -259,6 +279,13 @@ class ExchangeChecker:
             typed: Any = int(value) if value.strip().isdigit() else value
             if not schema.is_valid(typed):
                 yield f"header {name}: {value!r} does not conform"
+
+
+def _not_checked(whose: str, error: BodyTooLarge, flag: str) -> str:
+    return (
+        f"the {whose} {error.coding} body decodes to more than {size(error.limit)} "
+        f"(the proxy's cap, {flag}), so it was not checked"
+    )
 
 
 def _envelope_message(exchange: Exchange) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from kakaclo_proxy.app import DEFAULT_MAX_REQUEST_BODY, ProxyApp, create_proxy
+from kakaclo_proxy.app import ProxyApp, create_proxy
 from kakaclo_proxy.findings import Finding
 from kakaclo_proxy.redaction import Redactor
 from kakaclo_proxy.reports import FAIL_ON, summary_table
@@ -28,6 +28,7 @@ from kakaclo_proxy.upstream import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_HEAD,
+    DEFAULT_MAX_REQUEST_BODY,
     DEFAULT_READ_TIMEOUT,
 )
 from kakaclo_serving import arguments

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from dataclasses import dataclass, field
 from typing import Literal
@@ -24,25 +23,55 @@ def header(headers: Headers, name: str) -> str | None:
     return None
 
 
+MIB = 1024 * 1024
+_GZIP, _ZLIB = 31, 15  # zlib's window bits for a gzip member and a zlib stream
+
+
+def size(count: int) -> str:
+    """A byte count for a message: in MiB when it is a whole number of them."""
+    return f"{count // MIB} MiB" if count and count % MIB == 0 else f"{count} bytes"
+
+
 class UndecodableBody(ValueError):
-    """A body in a content coding the checks cannot read."""
+    """A body in a content coding the proxy cannot read (unknown, corrupt, cut short)."""
 
 
-def decoded(body: bytes, content_encoding: str | None) -> bytes:
-    """The body without its content coding (gzip, deflate or identity)."""
+class BodyTooLarge(UndecodableBody):
+    """A body that decodes to more than its cap (it is never decoded past the cap)."""
+
+    def __init__(self, coding: str, limit: int) -> None:
+        super().__init__(f"the {coding} body decodes to more than {size(limit)}")
+        self.coding = coding
+        self.limit = limit
+
+
+def undo_coding(body: bytes, coding: str, limit: int) -> bytes:
+    """``body`` without one content coding (gzip or deflate); at most ``limit`` bytes
+    come out (:class:`BodyTooLarge` past them), so a small bomb costs little memory."""
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        raise UndecodableBody(f"a {coding}-encoded body, which the proxy cannot read")
+    out = bytearray()
+    try:
+        while body:  # gzip may hold several members, one after another
+            inflater = zlib.decompressobj(_ZLIB if coding == "deflate" else _GZIP)
+            out += inflater.decompress(body, limit + 1 - len(out))  # the cap, plus one
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise BodyTooLarge(coding, limit)
+            if not inflater.eof:
+                raise UndecodableBody(f"a {coding} body cut short")
+            body = inflater.unused_data if coding != "deflate" else b""
+    except zlib.error as error:
+        raise UndecodableBody(f"a corrupt {coding} body ({error})") from None
+    return bytes(out)
+
+
+def decoded(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """The body without its content codings (gzip, deflate or identity), decoded to at
+    most ``limit`` bytes (:class:`BodyTooLarge` past them)."""
     codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
     for coding in reversed(codings):  # the last coding applied is undone first
-        if coding == "identity":
-            continue
-        try:
-            if coding in ("gzip", "x-gzip"):
-                body = gzip.decompress(body)
-            elif coding == "deflate":
-                body = zlib.decompress(body)
-            else:
-                raise UndecodableBody(f"the body is {coding}-encoded, which the checks cannot read")
-        except (OSError, zlib.error, EOFError) as error:
-            raise UndecodableBody(f"the {coding} body is corrupt: {error}") from None
+        if coding != "identity":
+            body = undo_coding(body, coding, limit)
     return body
 
 
@@ -83,10 +112,12 @@ class Exchange:
         """The path with its query, as in a request line."""
         return f"{self.path}?{self.query}" if self.query else self.path
 
-    def response_json_bytes(self) -> bytes:
-        """The answer's body without its content coding."""
-        return decoded(self.response_body, header(self.response_headers, "content-encoding"))
+    def response_json_bytes(self, limit: int) -> bytes:
+        """The answer's body without its content coding (at most ``limit`` bytes of it)."""
+        coding = header(self.response_headers, "content-encoding")
+        return decoded(self.response_body, coding, limit)
 
-    def request_body_bytes(self) -> bytes:
-        """The request's body without its content coding."""
-        return decoded(self.request_body, header(self.request_headers, "content-encoding"))
+    def request_body_bytes(self, limit: int) -> bytes:
+        """The request's body without its content coding (at most ``limit`` bytes of it)."""
+        coding = header(self.request_headers, "content-encoding")
+        return decoded(self.request_body, coding, limit)

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from kakaclo_proxy.exchange import CUT_BY, Cut, Exchange, Headers, header
+from kakaclo_proxy.exchange import CUT_BY, Cut, Exchange, Headers, header, size
 from kakaclo_proxy.redaction import Redactor, Unreadable, readable
 
 CLOSING = "\n]}}\n"
@@ -155,20 +157,26 @@ def _body(body: bytes, headers: Headers, redactor: Redactor) -> tuple[str, str |
     return base64.b64encode(carried).decode("ascii"), "base64", f"secrets masked ({how})"
 
 
+# The most a recording may hold. It is parsed whole, in memory (a few times its size
+# once parsed), and the proxy records each body up to its 8 MiB cap, in base64: 256 MiB
+# holds some twenty answers at the cap, or tens of thousands of ordinary exchanges (a
+# few KiB each), and bounds what a replay reads of a huge file, a pipe or /dev/zero.
+MAX_RECORDING = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
 class NotARecording(ValueError):
     """A file that is not a HAR recording."""
 
 
-def read_har(path: Path) -> tuple[str | None, list[Exchange]]:
+def read_har(path: Path, max_bytes: int = MAX_RECORDING) -> tuple[str | None, list[Exchange]]:
     """The upstream URL (when the proxy recorded it) and the exchanges of a HAR file.
 
     A recording cut short by a crash (no closing brackets) is read up to its
-    last whole entry.
+    last whole entry. One of more than ``max_bytes`` is refused, having read at
+    most one byte more (a pipe, or ``/dev/zero``, is never read further).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise NotARecording(f"cannot read {path}: {error}") from None
+    text = _text(path, max_bytes)
     try:
         document = _parse(text)
     except NotARecording as error:
@@ -184,6 +192,33 @@ def read_har(path: Path) -> tuple[str | None, list[Exchange]]:
         except (KeyError, TypeError, ValueError) as error:
             raise NotARecording(f"{path}: entry {index} is not a HAR entry ({error!r})") from None
     return upstream, exchanges
+
+
+def _text(path: Path, max_bytes: int) -> str:
+    """The UTF-8 text of ``path``; :class:`NotARecording` past ``max_bytes``."""
+    chunks: list[bytes] = []
+    held = 0
+    try:
+        with path.open("rb") as file:
+            status = os.fstat(file.fileno())
+            if stat.S_ISREG(status.st_mode) and status.st_size > max_bytes:
+                held = status.st_size  # a file says its size: refused unread
+            while held <= max_bytes:
+                chunk = file.read(min(_CHUNK, max_bytes + 1 - held))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                held += len(chunk)
+    except OSError as error:
+        raise NotARecording(f"cannot read {path}: {error}") from None
+    if held > max_bytes:
+        raise NotARecording(
+            f"{path} is larger than {size(max_bytes)}, the most a recording may hold"
+        )
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NotARecording(f"cannot read {path}: {error}") from None
 
 
 def iter_entries(path: Path) -> Iterator[Exchange]:

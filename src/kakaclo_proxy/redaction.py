@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
-from kakaclo_proxy.exchange import Exchange, Headers, header
+from kakaclo_proxy.exchange import Exchange, Headers, UndecodableBody, header, undo_coding
 from kakaclo_proxy.upstream import DEFAULT_MAX_BODY
 
 # Headers that carry nothing but a credential, whatever their name's words.
@@ -85,7 +85,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_GZIP, _ZLIB = 31, 15  # zlib's window bits for a gzip member and a zlib stream
 
 
 def secret_name(name: str) -> bool:
@@ -140,21 +139,10 @@ def readable(body: bytes, headers: Headers, limit: int = DEFAULT_MAX_BODY) -> Re
 
 
 def _undone(body: bytes, coding: str, limit: int) -> bytes:
-    if coding not in ("gzip", "x-gzip", "deflate"):
-        raise Unreadable(f"a {coding}-encoded body, which the proxy cannot read")
-    out = b""
     try:
-        while body:  # gzip may hold several members, one after another
-            inflater = zlib.decompressobj(_GZIP if coding != "deflate" else _ZLIB)
-            out += inflater.decompress(body, limit + 1 - len(out))
-            if len(out) > limit or inflater.unconsumed_tail:
-                raise Unreadable(f"a {coding} body of more than {limit} bytes once decoded")
-            if not inflater.eof:
-                raise Unreadable(f"a {coding} body cut short")
-            body = inflater.unused_data if coding != "deflate" else b""
-    except zlib.error as error:
-        raise Unreadable(f"a corrupt {coding} body ({error})") from None
-    return out
+        return undo_coding(body, coding, limit)
+    except UndecodableBody as why:
+        raise Unreadable(str(why)) from None
 
 
 def _text(body: bytes, content_type: str | None) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from kakaclo_refunds._core import Item
 from kakaclo_refunds.async_client import AsyncKakacloClient
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import (
+    AnswerRefusedError,
     ApiError,
     AuthError,
     ConflictError,
@@ -29,6 +30,7 @@ from kakaclo_refunds.retry import RetryNotice, RetryPolicy
 
 __all__ = [
     "Address",
+    "AnswerRefusedError",
     "ApiError",
     "AsyncKakacloClient",
     "AuthError",

@@ -34,10 +34,10 @@ from kakaclo_client.types import Response
 
 from kakaclo_refunds import _core, retry
 from kakaclo_refunds.errors import (
+    AnswerRefusedError,
     KakacloError,
     NotFoundError,
     RequestInfo,
-    UnexpectedResponseError,
 )
 from kakaclo_refunds.orders import Order, clean_order
 from kakaclo_refunds.retry import RetryableOutcome, RetryNotice, RetryPolicy, is_ambiguous
@@ -310,8 +310,8 @@ class BaseClient:
                 try:
                     cleaned = clean_order(order)
                 except ValueError as error:
-                    raise UnexpectedResponseError(
-                        200, None, f"order {order.id!r} breaks the spec: {error}", request
+                    raise AnswerRefusedError(
+                        f"order {order.id!r} breaks the spec: {error}", request
                     ) from None
                 yield Emit(cleaned)
             seen += len(page.list_)

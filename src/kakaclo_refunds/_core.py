@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 from kakaclo_client import AuthenticatedClient, spec_facts
@@ -28,9 +27,10 @@ from kakaclo_client.models import (
 )
 from kakaclo_client.types import Response
 
-from kakaclo_refunds import _wire, bounds
+from kakaclo_refunds import _wire, bounds, urls
 from kakaclo_refunds.errors import (
     SUCCESS_CODE,
+    AnswerRefusedError,
     ErrorAnswer,
     KakacloError,
     NotFoundError,
@@ -57,14 +57,16 @@ T = TypeVar("T")
 def base_url_from(value: str | None, *, check: bool = True) -> str:
     """The API base URL: the argument, else ``KAKACLO_BASE_URL``, else production.
 
-    With ``check``, a URL that is not ``http(s)://host/...`` is refused at once
-    (``ValueError``) rather than retried as a network failure.
+    With ``check``, a URL that is not ``http(s)://host/...`` (or not a valid URL:
+    a malformed IPv6 address, a port out of range) is refused at once
+    (``ValueError``, the URL shown without its password) rather than retried as a
+    network failure.
     """
     url = (value or os.environ.get(BASE_URL_ENV) or PRODUCTION_URL).rstrip("/")
-    split = urlsplit(url)
-    if check and (split.scheme not in ("http", "https") or not split.hostname):
+    problem = urls.base_url_problem(url) if check else None
+    if problem is not None:
         raise ValueError(
-            f"base_url {url!r} is not an http:// or https:// URL (e.g. {PRODUCTION_URL})"
+            f"base_url {urls.masked_url(url)!r} cannot be used: {problem} (e.g. {PRODUCTION_URL})"
         )
     return url
 
@@ -179,7 +181,7 @@ def transport_failure(error: httpx.HTTPError, request: RequestInfo) -> Exception
     if isinstance(error, bounds.AnswerDeadlineExceeded):
         return RequestTimeoutError(f"no answer in time: {error}", request)
     if isinstance(error, (bounds.AnswerTooLarge, bounds.AnswerTooDeep, bounds.AnswerUndecodable)):
-        return UnexpectedResponseError(0, None, f"answer refused: {error}", request)
+        return AnswerRefusedError(f"answer refused: {error}", request)
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeoutError(f"no answer in time: {error.__class__.__name__}", request)
     return TransportError(f"no answer: {error.__class__.__name__}: {error}", request)
@@ -406,7 +408,7 @@ def unparseable(error: Exception, request: RequestInfo) -> Exception:
     """An answer the generated models could not read, as this package's error."""
     raw = LAST_RESPONSE.get()
     if raw is None:
-        return UnexpectedResponseError(0, None, f"unreadable answer: {error}", request)
+        return AnswerRefusedError(f"unreadable answer: {error}", request)
     raw.read()
     status = raw.status_code
     try:
@@ -422,8 +424,6 @@ def unparseable(error: Exception, request: RequestInfo) -> Exception:
         code if isinstance(code, int) else None,
         f"answer does not match the spec ({error.__class__.__name__}: {error})",
     )
-    return (
-        make_error(answer, request)
-        if status != 200
-        else UnexpectedResponseError(200, answer.code, answer.message, request)
-    )
+    if status != 200:
+        return make_error(answer, request)
+    return AnswerRefusedError(answer.message, request)

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 from kakaclo_client import spec_facts
@@ -35,7 +34,7 @@ from kakaclo_client.models import (
 )
 from rich.text import Text
 
-from kakaclo_refunds import _core, extras
+from kakaclo_refunds import _core, extras, urls
 from kakaclo_refunds.cli_output import (
     Column,
     RetryWaits,
@@ -46,6 +45,7 @@ from kakaclo_refunds.cli_output import (
     one_line,
     print_json,
     print_table,
+    safe_text,
 )
 from kakaclo_refunds.client import KakacloClient
 from kakaclo_refunds.errors import (
@@ -151,10 +151,10 @@ def _api_message(error: ApiError) -> str:
 def _settings(base_url: str | None, token: str | None, as_json: bool) -> tuple[str, str]:
     """The base URL and the token, or a usage error worded for the command line."""
     url = _core.base_url_from(base_url, check=False)
-    split = urlsplit(url)
-    if split.scheme not in ("http", "https") or not split.hostname:
+    problem = urls.base_url_problem(url)
+    if problem is not None:
         raise _fail(
-            f"the base URL {url!r} is not an http:// or https:// URL",
+            f"the base URL {urls.masked_url(url)!r} cannot be used: {problem}",
             "set KAKACLO_BASE_URL or pass --base-url, e.g. "
             "https://test-developer.kakaclo.com/openapi",
             EXIT_USAGE,
@@ -306,7 +306,7 @@ def orders_show(
         return
     out.print(
         Text("order ")
-        + Text(order.id, style="bold")
+        + safe_text(order.id, style="bold")
         + Text(
             f": {cell(order.status)} / {cell(order.financial_status)} / "
             f"{cell(order.fulfillment_status)}; final {cell(order.final_amount)}, refunded "
@@ -384,7 +384,8 @@ def _settled_exit(order_id: str, refund: Refund, as_json: bool) -> None:
     else:
         colour = "green" if refund.refund_status == RefundStatus.REFUND_SUCCESSFULLY else "red"
         out.print(
-            Text(f"refund {refund.refund_no}: ") + Text(str(refund.refund_status), style=colour)
+            Text(f"refund {one_line(str(refund.refund_no))}: ")
+            + safe_text(refund.refund_status, style=colour)
         )
     if refund.refund_status == RefundStatus.REFUND_FAILED:
         raise typer.Exit(EXIT_REFUND_FAILED)
@@ -415,13 +416,16 @@ def _wait(
                 order_id, refund_no, timeout=timeout, poll=poll, on_progress=seen
             )
         else:
-            with out.status(Text(f"refund {refund_no}: waiting…")) as status:
+            with out.status(Text(f"refund {one_line(refund_no)}: waiting…")) as status:
                 waits.status = status  # a retry's wait shows on this line, not a second one
 
                 def progress(refund: Refund, elapsed: float) -> None:
                     seen(refund, elapsed)
                     status.update(
-                        Text(f"refund {refund_no}: {json_value(last[0])} ({elapsed:.0f}s)")
+                        Text(
+                            f"refund {one_line(refund_no)}: {one_line(str(json_value(last[0])))} "
+                            f"({elapsed:.0f}s)"
+                        )
                     )
 
                 refund = client.wait_for_refund(
@@ -486,7 +490,8 @@ def _create_command(
     base_url: str | None,
     as_json: bool,
 ) -> list[str]:
-    """The ``refund create`` that was run, as words (the token never among them)."""
+    """The ``refund create`` that was run, as words (the token and the base URL's password
+    never among them)."""
     words = ["kakaclo", "refund", "create", order_id]
     for text in item or ():
         words += ["--item", text]
@@ -497,7 +502,7 @@ def _create_command(
     if remark is not None:
         words += ["--remark", remark]
     if base_url and base_url != os.environ.get(_core.BASE_URL_ENV):
-        words += ["--base-url", base_url]
+        words += ["--base-url", urls.masked_url(base_url)]  # a password is never printed
     if wait:
         words.append("--wait")
     if as_json:
@@ -554,11 +559,11 @@ def _outcome_unknown(
         print_json(body)
         return steps
     lines = [
-        Text("error", style="bold red") + Text(f": {message}"),
+        Text("error", style="bold red") + Text(f": {one_line(message)}"),
         Text(f"The refund may exist. Idempotency-Key sent: {key}"),
     ]
     if found is not None:
-        lines.append(Text(f"Reconciliation: {found}."))
+        lines.append(Text(f"Reconciliation: {one_line(str(found))}."))
     lines.append(Text(how))
     lines.extend(Text(f"  {step}") for step in steps)
     for line in lines:
@@ -640,7 +645,7 @@ def refund_create(
             honours = client.honours_idempotency_key()
             _outcome_unknown(None, key, honours, command, order_id, as_json, message)
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        created = f"refund {refund_no} created for order {order_id} (pending_review)"
+        created = f"refund {one_line(refund_no)} created for order {order_id} (pending_review)"
         if not wait:
             if as_json:
                 print_json(_refund_json(order_id, refund_no, RefundStatus.PENDING_REVIEW))

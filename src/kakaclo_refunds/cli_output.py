@@ -43,19 +43,33 @@ BORDERS_PER_COLUMN = 3  # "│ " before a cell and the space after it
 PIPED_WIDTH = 100_000  # piped output is never wrapped or cut
 
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f]")  # json.dumps escapes the C0 controls itself
+# the bidirectional controls (embeddings, overrides, isolates): they reorder what is shown
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+_UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_BIDI}]")  # json.dumps escapes the C0 controls
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def terminal_safe(text: str) -> str:
-    """``text`` with every control a terminal acts on escaped, tab and newline kept."""
-    return _UNSAFE.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    """``text`` with every control a terminal acts on escaped (``\\x1b``, ``\\u202e``), tab
+    and newline kept."""
+    return _UNSAFE.sub(_escaped, text)
 
 
 def one_line(text: str) -> str:
     """:func:`terminal_safe`, with line breaks escaped too (``\\n``): for a line that a
-    server's text must not break, such as an error."""
+    server's text must not break, such as an error, a table cell or a ``name: value`` line."""
     return terminal_safe(text).replace("\n", "\\n")
+
+
+def safe_text(value: object, style: str = "") -> Text:
+    """A server's value as one line of plain ``Text``, escaped before Rich sees it (Rich
+    drops some controls, BEL among them, that should show escaped)."""
+    return Text(one_line(str(value)), style=style)
 
 
 class SafeConsole(Console):
@@ -117,11 +131,12 @@ def error_json(message: str, hint: str = "", error: KakacloError | None = None) 
 
 
 def cell(value: object) -> Text:
-    """A table cell: plain text, ``-`` for nothing, enums by value, dates with ``Z``."""
+    """A table cell: plain text on one line (line breaks escaped, so a value cannot forge a
+    row), ``-`` for nothing, enums by value, dates with ``Z``."""
     if value is None:
         return Text("-")
     shown = json_value(value)
-    return Text(terminal_safe(shown if isinstance(shown, str) else str(shown)))
+    return Text(one_line(shown if isinstance(shown, str) else str(shown)))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@
      │    ├── RateLimitedError            429 (carries retry_after)
      │    ├── ServerError                 5xx
      │    └── UnexpectedResponseError     a 200 whose code is not 10000, or an undocumented status
+     ├── AnswerRefusedError               an answer refused unread: beyond a bound (size,
+     │                                    depth, encoding), or holding what the spec forbids
      ├── TransportError                   no answer (connection failed), after the retries
      ├── KakacloTimeoutError
      │    ├── RequestTimeoutError         no answer in time, after the retries
@@ -165,6 +167,21 @@ class UnexpectedResponseError(ApiError):
     """A 200 whose envelope code is not 10000, or a status the spec does not document."""
 
     hint = "the vendor documents only code 10000; report this answer"
+
+
+class AnswerRefusedError(KakacloError):
+    """An answer this client refuses to read, and is no API error answer.
+
+    It broke a bound (:mod:`kakaclo_refunds.bounds`: larger than 8 MiB, JSON
+    nested deeper than 64 levels, a ``Content-Encoding`` it cannot decode), or
+    it holds a value the spec does not allow (a date, a status, an amount, an
+    id). Not retried: the server would send it again.
+    """
+
+    hint = (
+        "no answer of the Kakaclo API looks like this: check that the base URL is the API's, "
+        "or report the answer to the server's owner"
+    )
 
 
 class TransportError(KakacloError):

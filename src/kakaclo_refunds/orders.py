@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -36,6 +38,8 @@ from kakaclo_client.models import ShippingAddress as GeneratedAddress
 from kakaclo_client.types import Unset
 
 T = TypeVar("T")
+# openapi.yaml's pattern of Order.id and OrderItem.id (the generated models do not check it)
+_ID_PATTERN = re.compile("[0-9]{1,20}")
 NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
 CLOSED = frozenset({OrderStatus.CANCEL, OrderStatus.COMPLETED})
 
@@ -237,8 +241,20 @@ def _status(value: T | Unset | None) -> T | None:
 
 def _money(value: float | Unset | None) -> Decimal | None:
     value = _value(value)
+    if value is None:
+        return None
+    # the generated model passes on what it could not parse; JSON's 1e400 is inf to Python
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite amount")
     # str() first: the shortest text of the float is the amount the JSON carried
-    return None if value is None else Decimal(str(value))
+    return Decimal(str(value))
+
+
+def _id(value: str, what: str) -> str:
+    """An order's or a line's id, which the spec makes a digit string."""
+    if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
+        raise ValueError(f"{what} {value!r} is not a digit string of 1 to 20 digits")
+    return value
 
 
 def _instant(value: datetime.datetime | Unset | None) -> datetime.datetime | None:
@@ -270,7 +286,7 @@ def clean_line(line: GeneratedLine) -> OrderLine:
         if text is not None
     )
     return OrderLine(
-        id=line.id,
+        id=_id(line.id, "line id"),
         item_id=_value(line.item_id),
         sku_code=_value(line.sku_code),
         country_code=_value(line.country_code),
@@ -329,7 +345,7 @@ def clean_order(order: GeneratedOrder) -> Order:
         # left out because nothing is refunded: the spec's rule for such orders
         refunded, refundable = Decimal(0), final
     return Order(
-        id=order.id,
+        id=_id(order.id, "id"),
         custom_order_id=_value(order.custom_order_id),
         remark=_value(order.remark),
         status=_value(order.status),

@@ -41,6 +41,7 @@ LOUD_DATA_BYTES = 1 << 20  # a data file this large (1 MiB) takes a moment to lo
 MAX_SETTLE_AFTER = 7 * 24 * 3600  # the vendor settles within 24 h; a week is plenty
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C ended
 DB_VARIABLE = "KAKACLO_SANDBOX_DB"  # --db from the environment (keeps a URL out of ps)
 
 
@@ -83,9 +84,13 @@ def _seconds(text: str) -> float:
 
 
 def _host_name(text: str) -> str:
+    from kakaclo_sandbox.web.guard import valid_name
+
     name = text.strip()
-    if not name or len(name) > 253 or any(c.isspace() or c in "/?#@" for c in name):
-        raise argparse.ArgumentTypeError(f"must be a host name such as sandbox.test, not {text!r}")
+    if not valid_name(name):
+        raise argparse.ArgumentTypeError(
+            f"must be a host name or address such as sandbox.test, without a port, not {text!r}"
+        )
     return name
 
 
@@ -197,11 +202,12 @@ def serve(args: argparse.Namespace) -> None:
     """Run the sandbox until SIGINT or SIGTERM (uvicorn shuts down cleanly on both).
 
     In this order, each failing in one line with exit 2 before anything claims
-    readiness: the database is locked, the port is bound (claimed, a busy one
-    fails at once), the app is built (the data loaded: slow for a large file,
-    with progress on stderr), the port listens; then the banner says where
-    everything is. Until it listens, a client's connection is refused, never
-    left hanging on a server that cannot answer yet.
+    readiness: the port is bound (claimed, a busy one fails at once, before the
+    database file is created), the database is locked, the app is built (the
+    data loaded: slow for a large file, with progress on stderr), the port
+    listens; then the banner says where everything is. Until it listens, a
+    client's connection is refused, never left hanging on a server that cannot
+    answer yet.
     """
     from kakaclo_sandbox.web.app import create_app
 
@@ -211,8 +217,9 @@ def serve(args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as stack:
         try:
             settings = settings_from(args)
-            stack.enter_context(process_lock.held(settings.db))
+            # The port first: a busy one is refused before the database file is created.
             sock = stack.enter_context(bind(args.host, args.port))
+            stack.enter_context(process_lock.held(settings.db))
             loading = _loading_line(settings.data, args.port)
             if loading is not None:
                 print(loading, file=sys.stderr, flush=True)
@@ -240,10 +247,14 @@ def _loading_line(data: Path | None, port: int) -> str | None:
         found = data.stat()
     except OSError:
         return None  # loading it says why
+    from kakaclo_sandbox.data import MAX_DATA_BYTES
+
     regular = stat.S_ISREG(found.st_mode)
+    if stat.S_ISDIR(found.st_mode) or (regular and found.st_size > MAX_DATA_BYTES):
+        return None  # refused at once, in one line: nothing to wait for
     if regular and found.st_size < LOUD_DATA_BYTES:
         return None
-    size = f"{found.st_size / 1e6:.1f} MB" if regular else "not a regular file"
+    size = f"{found.st_size / 2**20:.1f} MiB" if regular else "not a regular file"
     return (
         f"kakaclo-sandbox: loading {data} ({size}); port {port} refuses connections "
         "until it is loaded"
@@ -303,6 +314,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "kakaclo-sandbox") -> No
         serve(args)
     except OSError as error:
         sys.exit(f"kakaclo-sandbox: {error}")
+    except KeyboardInterrupt:
+        # Ctrl-C: uvicorn has shut down cleanly and re-raised the signal (or the data was
+        # still loading, in a transaction now rolled back). The shell's code, no traceback.
+        sys.exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

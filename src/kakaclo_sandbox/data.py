@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import stat
@@ -177,15 +178,27 @@ class Dataset:
     orders: tuple[SeedOrder, ...]
 
 
-class _StringDates(yaml.resolver.Resolver):
-    """YAML's plain scalars without implicit timestamps: dates stay strings, as in JSON."""
+class _CoreScalars(yaml.resolver.BaseResolver):
+    """YAML 1.2's core schema for plain scalars, not PyYAML's YAML 1.1: ``yes``, ``no``,
+    ``on`` and ``off`` stay strings (``countryCode: NO`` is Norway), as do dates,
+    ``1_000``, ``0x1F`` and ``1:20``; ``true``/``false``, ``null``/``~``, decimal integers
+    and floats (``1e5`` too) are what JSON would make of them."""
 
 
-_StringDates.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_RESOLVE: Callable[[type, str, tuple[bool, bool]], str] = _StringDates().resolve
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+):
+    _CoreScalars.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
+_CoreScalars.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+_RESOLVE: Callable[[type, str, tuple[bool, bool]], str] = _CoreScalars().resolve
 # libyaml's parser when PyYAML was built with it (its events come 13 times faster than
 # PyYAML's own parser's here); events are turned into values below, never composed into
 # nodes (composing resolved every scalar's tag in Python: 15 s for 10,000 orders).
@@ -197,6 +210,7 @@ _SCALARS = {
 }
 _CONSTRUCTOR = yaml.SafeLoader("")
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_INT, _DECIMAL = "tag:yaml.org,2002:int", re.compile(r"[-+]?[0-9]+")
 PROGRESS_EVERY = 20_000  # orders checked between two progress lines on the log
 # Nesting a data file may have: its own is 7 deep (merchants ... orderItems' fields).
 MAX_DEPTH = 64
@@ -217,10 +231,12 @@ def load(path: Path, spec: Spec) -> Dataset:
     try:
         with path.open("rb") as file:
             raw = _read_to_bound(file, path)
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte order mark is allowed, and dropped
         del raw
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: cannot read it: {error}") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: is not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot read it: {error.strerror or error}") from None
     as_json = path.suffix.lower() == ".json" or re.match(r"\s*\{", text) is not None
     document = read_json(text, str(path)) if as_json else read_yaml(text, str(path))
     del text
@@ -246,7 +262,12 @@ def _read_to_bound(file: BinaryIO, path: Path) -> bytes:
 def read_json(text: str, source: str) -> Any:
     """A JSON document; duplicate keys, NaN and Infinity refused."""
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        document = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
     except json.JSONDecodeError as error:
         raise DataError(
             f"{source}: line {error.lineno} column {error.colno}: not JSON: {error.msg}"
@@ -287,6 +308,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise _Refused(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: a float would make it infinity
+        raise _Refused(f"{text} is not a finite number")
+    return value
 
 
 def read_yaml(text: str, source: str) -> Any:
@@ -393,8 +421,13 @@ def _scalar(event: Any, tag: str) -> Any:
     if construct is None:
         what = "merge keys (<<) are" if tag.endswith(":merge") else f"tag {tag} is"
         raise _Refused(f"YAML {what} not allowed in data files", _line_of(event))
+    if tag == _INT and _DECIMAL.fullmatch(event.value):
+        return int(event.value)  # YAML 1.2: 012 is twelve (PyYAML's 1.1 reads octal ten)
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    return construct(_CONSTRUCTOR, node)
+    value = construct(_CONSTRUCTOR, node)
+    if type(value) is float and not math.isfinite(value):
+        raise _Refused(f"{event.value} is not a finite number", _line_of(event))
+    return value
 
 
 def _line_of(event: Any) -> int | None:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from kakaclo_refunds import AsyncKakacloClient, KakacloClient, bounds
 from kakaclo_refunds.cli import app
-from kakaclo_refunds.errors import RequestTimeoutError, UnexpectedResponseError
+from kakaclo_refunds.errors import AnswerRefusedError, RequestTimeoutError
 from kakaclo_refunds.retry import RetryPolicy
 from tests.client.hostile import (
     DEEP,
@@ -76,7 +76,7 @@ def test_client_error_types() -> None:
     with (
         HostileServer(DEEP) as server,
         KakacloClient("t", server.base_url) as kk,
-        pytest.raises(UnexpectedResponseError, match="deeper than 64"),
+        pytest.raises(AnswerRefusedError, match="deeper than 64"),
     ):
         kk.list_refunds("1")
 
@@ -92,8 +92,8 @@ def test_depth_scan_ignores_brackets_in_strings() -> None:
     [
         (drip_head, RequestTimeoutError, "answer deadline"),
         (drip_body, RequestTimeoutError, "answer deadline"),
-        (endless_chunks, UnexpectedResponseError, "size cap"),
-        (DEEP, UnexpectedResponseError, "deeper than 64"),
+        (endless_chunks, AnswerRefusedError, "size cap"),
+        (DEEP, AnswerRefusedError, "deeper than 64"),
     ],
     ids=["drip-head", "drip-body", "endless", "deep"],
 )

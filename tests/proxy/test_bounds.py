@@ -4,16 +4,20 @@ never forwarded; an upstream whose head or announced body breaks a cap gets the 
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from kakaclo_client.models import ErrorCode
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kakaclo_proxy.checks import ExchangeChecker
+from kakaclo_proxy.exchange import Exchange
 from kakaclo_spec import shipped_spec
 from tests.proxy.servers import (
     Capturing,
@@ -138,3 +142,106 @@ def test_a_request_body_over_the_cap_gets_413_and_is_never_forwarded(
     assert len(capturing.answers) == 1  # the upstream saw only the request within the cap
     entries = json.loads((tmp_path / "run.har").read_text())["log"]["entries"]
     assert len(entries) == 1 and running.findings == []
+
+
+MIB = 1024 * 1024
+BOMB = 64 * MIB  # decoded; about 64 KiB once compressed
+REFUND_OK = {"code": 10000, "message": "success", "data": None}
+
+
+def _bomb() -> bytes:
+    return gzip.compress(b"\0" * BOMB, compresslevel=9)
+
+
+def _bombing(request_body: bool) -> ASGIApp:
+    """200 to any request; its answer (or, with ``request_body``, only the request) a bomb."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        headers = [(b"content-type", b"application/json")]
+        body = json.dumps(REFUND_OK).encode()
+        if not request_body:
+            headers.append((b"content-encoding", b"gzip"))
+            body = _bomb()
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def test_a_gzip_bomb_answer_is_passed_on_whole_and_not_checked_past_the_cap(
+    tmp_path: Path,
+) -> None:
+    bomb = _bomb()
+    har = tmp_path / "run.har"
+    with (
+        upstream(_bombing(request_body=False)) as upstream_url,
+        proxy(upstream_url, tmp_path, record=har, max_answer_body=MIB) as running,
+        httpx.Client(timeout=10) as http,
+        http.stream("GET", running.base_url + API, headers=TOKEN_A) as answer,
+    ):
+        passed_on = b"".join(answer.iter_raw())
+    assert passed_on == bomb  # the client gets the answer as it came
+    assert [(f.check, f.severity, f.message) for f in running.findings] == [
+        (
+            "upstream",
+            "error",
+            "the answer's gzip body decodes to more than 1 MiB "
+            "(the proxy's cap, --max-answer-body), so it was not checked",
+        )
+    ]
+    content = json.loads(har.read_text())["log"]["entries"][0]["response"]["content"]
+    assert content["text"] == "" and "decodes to more than 8 MiB" in content["comment"]
+
+
+def test_a_gzip_bomb_request_body_the_upstream_accepts_is_a_finding_not_checked(
+    tmp_path: Path,
+) -> None:
+    with through_proxy(_bombing(request_body=True), tmp_path, TOKEN_A) as (running, http):
+        answer = http.post(
+            f"{API}/10001/refund",
+            content=_bomb(),
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
+    assert answer.status_code == 200
+    assert (
+        "request-body",
+        "error",
+        "answered 200 to a request the spec refuses: the request's gzip body decodes to "
+        "more than 1 MiB (the proxy's cap, --max-request-body), so it was not checked",
+    ) in [(f.check, f.severity, f.message) for f in running.findings]
+
+
+def _exchange(path: str, request_body: bytes, answer_body: bytes, gzipped: str) -> Exchange:
+    """A 200 to ``path``; ``gzipped`` names the body that is gzip-coded (``request``,
+    ``answer`` or neither)."""
+    json_type = [("Content-Type", "application/json")]
+    coded = [("Content-Encoding", "gzip")]
+    return Exchange(
+        "POST" if request_body else "GET", path, "",
+        [*TOKEN_A.items(), *json_type, *(coded if gzipped == "request" else [])], request_body,
+        200, [*json_type, *(coded if gzipped == "answer" else [])], answer_body, 0.0, 0.0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("gzipped", ["request", "answer"])
+def test_checking_a_bomb_holds_no_more_than_the_cap_decoded(gzipped: str) -> None:
+    checker = ExchangeChecker(shipped_spec(), "/openapi", max_request_body=MIB, max_answer_body=MIB)
+    refund, answer = f"/openapi{API}/10001/refund", json.dumps(REFUND_OK).encode()
+    checker.check(_exchange(refund, b"{}", answer, "neither"))  # compiles what it needs
+    if gzipped == "request":
+        exchange = _exchange(refund, _bomb(), answer, gzipped)
+    else:
+        exchange = _exchange(f"/openapi{API}", b"", _bomb(), gzipped)
+    tracemalloc.start()
+    try:
+        verdict = checker.check(exchange)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert any("decodes to more than 1 MiB" in f.message for f in verdict.findings)
+    # The cap decoded, and a copy of it at most: never the 64 MiB the bomb holds.
+    assert peak < 4 * MIB, peak

@@ -191,3 +191,14 @@ def test_the_clock_on_its_own() -> None:
     assert clock.now() == 15.0
     clock.restart()
     assert (clock.now(), clock.frozen) == (100.0, False)
+
+
+def test_a_refused_advance_names_its_bound_as_the_parameter_is_written(
+    sandbox: TestClient,
+) -> None:
+    """A stranger's: "from 0 to 3.1536e+08", a notation the parameter itself refuses."""
+    answer = sandbox.post(
+        f"{CLOCK}/advance?seconds=1e3", headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert "from 0 to 315360000 " in answer.json()["message"], answer.text

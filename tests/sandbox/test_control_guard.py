@@ -114,7 +114,18 @@ def test_the_sandboxs_own_origin_passes(guarded: TestClient) -> None:
     assert answer.status_code == 200, answer.text
 
 
-@pytest.mark.parametrize("host", ["evil.test", "evil.test:8080", "127.0.0.1.evil.test", ""])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.test",
+        "evil.test:8080",
+        "127.0.0.1.evil.test",
+        "",
+        "127.0.0.1:8080@evil.test",  # a stranger's: read as 127.0.0.1 before
+        "127.0.0.1:8080/evil.test",
+        "localhost.",
+    ],
+)
 def test_a_host_it_does_not_answer_under_is_refused(guarded: TestClient, host: str) -> None:
     before = _snapshot(guarded)
     for method, path in [
@@ -145,6 +156,25 @@ def test_allowed_host_is_a_repeatable_option_of_the_command() -> None:
     assert settings_from(build_parser().parse_args([])).allowed_hosts == ("127.0.0.1", "localhost")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--allowed-host", "evil.test/path"])
+
+
+@pytest.mark.parametrize("name", ["*", "evil.test:80", "x\x1b[31m", "", "a b", "cafe.de:80"])
+def test_allowed_host_refuses_what_no_host_header_could_name(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wildcard, a port or controls were accepted (and then matched nothing, or everything
+    a careless reader would think)."""
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["--allowed-host", name])
+    assert refused.value.code == 2
+    assert "must be a host name or address" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["sandbox.test", "::1", "[::1]", "10.0.0.7", "Box.LAN"])
+def test_allowed_host_takes_names_and_addresses(name: str) -> None:
+    args = build_parser().parse_args(["--allowed-host", name])
+    allowed = settings_from(args).allowed_hosts
+    assert allowed is not None and allowed[-1] == name
 
 
 def test_the_command_answers_its_control_surface_under_allowed_names_only(tmp_path: Path) -> None:

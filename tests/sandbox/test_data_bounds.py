@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from kakaclo_sandbox import create_app
-from kakaclo_sandbox.data import DataError, load
+from kakaclo_sandbox.data import DataError, load, read_json, read_yaml
 from kakaclo_spec import Spec
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, refund_url
@@ -306,14 +306,15 @@ def test_an_order_needs_its_lines(tmp_path: Path) -> None:
 
 
 def test_a_control_order_nested_too_deep_is_a_400() -> None:
-    """make fuzz: 256 levels answered 500 text/plain (jsonschema-rs's recursion limit)."""
+    """make fuzz: 256 levels answered 500 text/plain (jsonschema-rs's recursion limit). A
+    control body is parsed as strictly as the API's own: 32 levels, 400 40001."""
     deep: Any = None
     for _ in range(300):
         deep = [deep]
     with TestClient(create_app(db=":memory:", rate_limit=None, clock=FakeTime())) as client:
         answer = client.post("/_sandbox/orders", json=_order(remark=deep), headers=JSON_BODY)
-        assert (answer.status_code, answer.json()["code"]) == (400, 40002), answer.text
-        assert answer.json()["message"] == "order: nested deeper than 64 levels"
+        assert (answer.status_code, answer.json()["code"]) == (400, 40001), answer.text
+        assert answer.json()["message"] == "request body is nested deeper than 32 levels"
 
 
 @pytest.mark.parametrize(
@@ -321,7 +322,7 @@ def test_a_control_order_nested_too_deep_is_a_400() -> None:
     [
         ("1: 1\n", r": line 1: a mapping key must be a string, not 1 \(quote it\)$"),
         ("merchants:\n- {null: 1}\n", r": line 2: a mapping key must be a string, not null"),
-        ("yes: 1\n", r": line 1: a mapping key must be a string, not true \(quote it\)$"),
+        ("true: 1\n", r": line 1: a mapping key must be a string, not true \(quote it\)$"),
         ("? [a]\n: 1\n", r": line 1: a mapping key must be a string, not a sequence$"),
     ],
     ids=["int", "null", "bool", "sequence"],
@@ -332,3 +333,46 @@ def test_yaml_keys_are_strings_as_in_json(tmp_path: Path, text: str, message: st
     path.write_text(text)
     with pytest.raises(DataError, match=message):
         load(path, SPEC)
+
+
+@pytest.mark.parametrize(
+    ("scalar", "value"),
+    [
+        ("NO", "NO"),  # YAML 1.1 made Norway's country code false
+        ("yes", "yes"),
+        ("off", "off"),
+        ("1_000", "1_000"),
+        ("0x1F", "0x1F"),
+        ("1:20", "1:20"),  # YAML 1.1: sexagesimal 80
+        ("012", 12),  # YAML 1.1: octal 10
+        ("1e5", 100000.0),  # YAML 1.1: a string
+        ("true", True),
+        ("~", None),
+    ],
+)
+def test_yaml_plain_scalars_are_yaml_1_2s_core(scalar: str, value: object) -> None:
+    """A stranger's `countryCode: NO` became `false is not one of the allowed values`."""
+    assert read_yaml(f"a: {scalar}\n", "f.yaml") == {"a": value}
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [('{"a": 1e400}', "f.json"), ("a: 1e400\n", "f.yaml"), ("a: .inf\n", "f.yaml")],
+)
+def test_a_number_too_large_for_a_float_is_named(text: str, name: str) -> None:
+    """1e400 used to say `null is not of types "null", "number"`."""
+    read = read_json if name.endswith(".json") else read_yaml
+    with pytest.raises(DataError, match=r"(1e400|\.inf) is not a finite number$"):
+        read(text, name)
+
+
+def test_a_byte_order_mark_is_allowed_and_another_encoding_is_named(tmp_path: Path) -> None:
+    spec = Spec.load()
+    data = tmp_path / "bom.json"
+    data.write_bytes(
+        b"\xef\xbb\xbf" + b'{"merchants": [{"merchant": "m", "tokens": ["t"], "orders": []}]}'
+    )
+    assert load(data, spec).tokens == {"t": "m"}
+    data.write_text('{"merchants": []}', encoding="utf-16")
+    with pytest.raises(DataError, match=r"bom.json: is not UTF-8 text \(byte 0\)$"):
+        load(data, spec)

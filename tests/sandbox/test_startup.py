@@ -66,6 +66,7 @@ def test_a_busy_port_fails_in_one_line_before_anything_claims_readiness(tmp_path
         "Address already in use\n"
     )
     assert "sandbox ready" not in done.stderr + done.stdout and "API root" not in done.stderr
+    assert not (tmp_path / "busy.db").exists()  # refused before the database file is made
 
 
 def test_root_sends_a_browser_to_the_docs_and_names_them_to_an_api_client(

@@ -48,8 +48,8 @@ async def advance_clock(request: Request) -> OrjsonResponse:
         raise ApiError(
             400,
             ErrorCode.SCHEMA_VIOLATION,
-            f"query parameter seconds must be a number from 0 to {most:g} (one call moves the "
-            f"clock at most {MAX_ADVANCE_SECONDS} s, and never past {iso(LATEST)}), "
+            f"query parameter seconds must be a number from 0 to {_plain(most)} (one call "
+            f"moves the clock at most {MAX_ADVANCE_SECONDS} s, and never past {iso(LATEST)}), "
             f"got {text[:40]!r}",
         )
     await sandbox.advance_clock(seconds)
@@ -82,6 +82,11 @@ def _no_parameters(request: Request) -> None:
             ErrorCode.SCHEMA_VIOLATION,
             f"{request.url.path} takes no query parameters, got {names}",
         )
+
+
+def _plain(seconds: float) -> str:
+    """Seconds as the parameter itself takes them (``315360000``, ``0.5``: no exponent)."""
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
 
 
 async def _clock_answer(sandbox: Sandbox) -> OrjsonResponse:

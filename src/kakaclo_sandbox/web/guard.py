@@ -20,6 +20,7 @@ guarded here: they need the merchant's bearer token.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from kakaclo_client.models import ErrorCode
@@ -31,12 +32,33 @@ from kakaclo_spec.errors import error_body
 GUARDED = ("/_sandbox/", "/console")
 
 
+# A Host value: a name or IPv4 address, or an IPv6 address in brackets, and an optional
+# port (RFC 9110 7.2). Anything else (userinfo, a path, spaces) names no allowed host.
+_NAME = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
+_IP6 = r"[0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*"  # two colons at least: never name:port
+_HOST = re.compile(rf"(?:(?P<name>{_NAME})|\[(?P<ip6>{_IP6})\])(?::[0-9]*)?")
+_ALLOWED = re.compile(rf"{_NAME}|{_IP6}")
+
+
 def host_name(host: str) -> str:
-    """The name of a ``Host`` value without its port (``[::1]:8080`` → ``::1``), lowercase."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1:].split("]", 1)[0]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """The name of a ``Host`` value without its port (``[::1]:8080`` → ``::1``), lowercase;
+    "" for a value that is not a host and an optional port (``a:1@evil.test``)."""
+    found = _HOST.fullmatch(host.strip().lower())
+    if found is None:
+        return ""
+    return found["ip6"] or found["name"]
+
+
+def valid_name(name: str) -> bool:
+    """True for a host name or address ``--allowed-host`` may name: letters, digits, dots
+    and hyphens, or an IPv6 address (bracketed or not); no port, no wildcard."""
+    return len(name) <= 253 and _ALLOWED.fullmatch(bare_name(name)) is not None
+
+
+def bare_name(name: str) -> str:
+    """An allowed name as :func:`host_name` gives it: lowercase, an IPv6 address unbracketed."""
+    bare = name.strip().lower()
+    return bare[1:-1] if bare.startswith("[") and bare.endswith("]") else bare
 
 
 class ControlGuard:
@@ -46,7 +68,7 @@ class ControlGuard:
     def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...] | None) -> None:
         self.app = app
         # None: any Host (an app served by its builder, who chose where it listens)
-        self.allowed = None if allowed_hosts is None else {host_name(h) for h in allowed_hosts}
+        self.allowed = None if allowed_hosts is None else {bare_name(h) for h in allowed_hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer why it is refused."""
