@@ -1,9 +1,10 @@
 """What the use cases ask of storage: one interface, whatever the engine.
 
-:class:`~kakaclo_sandbox.storage.sqlite.SqliteStore` implements it; a
-PostgreSQL store (async psycopg) is meant to implement it next. Everything a
-request does is an ``async`` method, so an engine that waits for its server
-can; on SQLite nothing in a unit suspends but the wait for the group commit.
+:class:`~kakaclo_sandbox.storage.sqlite.SqliteStore` and
+:class:`~kakaclo_sandbox.storage.postgres.store.PostgresStore` (async psycopg)
+implement it. Everything a request does is an ``async`` method, so an engine
+that waits for its server can; on SQLite nothing in a unit suspends but the
+wait for the group commit.
 
 A unit of work is an ``async with``: everything read and written in it is
 one transaction's (on SQLite, a savepoint in the current batch or a
@@ -203,6 +204,11 @@ class Store(Protocol):
 
     def forget_merchants(self) -> None:
         """Read the tokens again on the next lookup (after they changed)."""
+        ...
+
+    async def release(self) -> None:
+        """Let go of what the running event loop holds (a pool of connections), at the
+        end of the app's lifespan; the next use takes it again."""
         ...
 
     def close(self) -> None:

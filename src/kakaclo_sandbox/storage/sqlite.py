@@ -303,6 +303,9 @@ class SqliteStore(Store):
         """True when no merchant exists yet."""
         return self.is_empty()
 
+    async def release(self) -> None:
+        """Nothing: SQLite's connection belongs to no event loop."""
+
     async def read_version(self) -> int:
         """The version a read sees now (the open batch committed first)."""
         with self._lock:

@@ -174,7 +174,9 @@ def create_app(
             settler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await settler
-            # The store stays open: test clients run the lifespan once per request.
+            # The store stays open (test clients may run the lifespan more than once);
+            # what this loop holds of it (PostgreSQL's pool) is let go.
+            await sandbox.release()
 
     api_middleware = [Middleware(AccessLog)]
     if settings.control:

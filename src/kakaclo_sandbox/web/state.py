@@ -1,18 +1,20 @@
 """Everything one running sandbox holds: settings, store, clock, compiled spec, limits.
 
-The composition root: the one place that builds the store (SQLite today) and hands it to
-the use cases.
+The composition root: the one place that builds the store (SQLite for a file, PostgreSQL
+for a ``postgresql://`` URL: :mod:`kakaclo_sandbox.database_url`) and hands it to the use
+cases.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from kakaclo_client.models import ErrorCode
 
-from kakaclo_sandbox import demo
+from kakaclo_sandbox import database_url, demo
 from kakaclo_sandbox.clock import Now, SandboxClock
 from kakaclo_sandbox.data import SeedOrder
 from kakaclo_sandbox.domain.orders import StoredOrder, TimelineRefund
@@ -26,6 +28,7 @@ from kakaclo_sandbox.service.running import run_now
 from kakaclo_sandbox.service.settlement import Settlement
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage import timeline
+from kakaclo_sandbox.storage.interface import Store
 from kakaclo_sandbox.storage.sqlite import SqliteStore
 from kakaclo_sandbox.web.answer_cache import AnswerCache
 from kakaclo_sandbox.web.changes import Changes
@@ -36,6 +39,37 @@ from kakaclo_spec.errors import ApiError
 from kakaclo_spec.validation import OperationValidator
 
 log = logging.getLogger("kakaclo_sandbox")
+T = TypeVar("T")
+# Runs a use case to its end before any event loop (startup): the engine's way.
+RunNow = Callable[[Coroutine[Any, Any, T]], T]
+# The console's read of a merchant through the feeds' own connection: the engine's.
+ConsoleRead = Callable[[Any, str, int, int], tuple[list[StoredOrder], list[TimelineRefund]]]
+
+
+def open_store(
+    settings: Settings,
+) -> tuple[Store, RunNow[Any], Callable[[], Reader | None], ConsoleRead]:
+    """The store ``settings.db`` names, how startup runs its use cases, the console's
+    reader and its read (PostgreSQL's modules are imported only for a URL: they need the
+    ``[postgres]`` extra)."""
+    database = database_url.parse(settings.db)
+    if isinstance(database, database_url.PostgresUrl):
+        from kakaclo_sandbox.storage.postgres import timeline as pg_timeline
+        from kakaclo_sandbox.storage.postgres.store import PostgresStore
+
+        store = PostgresStore(database.url, fresh=settings.fresh)
+        return (
+            store,
+            store.run_sync,
+            lambda: pg_timeline.open_reader(database.url),
+            pg_timeline.merchant_state,
+        )
+    return (
+        SqliteStore(database.path, fresh=settings.fresh),
+        run_now,
+        lambda: timeline.open_reader(database.path),
+        timeline.merchant_state,
+    )
 
 
 class Sandbox:
@@ -53,17 +87,13 @@ class Sandbox:
         self.default_reason = str(self.spec.default_of("RefundRequest", "refundReason"))
         self.validators = {op: OperationValidator(self.spec, op) for op in self.spec.operation_ids}
         self.data = demo.dataset(settings.data, self.spec)
-        self.store = SqliteStore(settings.db, fresh=settings.fresh)
+        self.store, run, reader, self._console_read = open_store(settings)
         self.clock = SandboxClock(clock or time.time)
         self.settlement = Settlement(self.store)
         try:
-            # before any event loop: the use cases run synchronously (service/running.py)
-            if settings.fresh or run_now(self.store.is_new()):
-                run_now(demo.reset(self.store, self.data))
-            else:
-                run_now(demo.check_holds(self.store, self.data, self.store.path))
-            run_now(restore_clock(self.store, self.clock))
-            run_now(self.settlement.reload())
+            # before any event loop: SQLite's use cases run synchronously
+            # (service/running.py), PostgreSQL's in a loop of their own
+            run(self._start(settings))
         except BaseException:
             self.store.close()
             raise
@@ -78,12 +108,21 @@ class Sandbox:
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
         self.failures = FailurePlan()
         self.feeds = Feeds(
-            reader=lambda: timeline.open_reader(settings.db),
+            reader=reader,
             settle=lambda: self.settlement.settle_now(self.now()),
             next_due=self._next_due,
         )  # its compute is the console's (create_app binds it)
         self.changes = Changes(self.feeds)
         self.answers = AnswerCache() if settings.answer_cache else None
+
+    async def _start(self, settings: Settings) -> None:
+        """The data seeded (or checked), the clock restored, the next due refund read."""
+        if settings.fresh or await self.store.is_new():
+            await demo.reset(self.store, self.data)
+        else:
+            await demo.check_holds(self.store, self.data, settings.db_shown)
+        await restore_clock(self.store, self.clock)
+        await self.settlement.reload()
 
     def _next_due(self) -> float | None:
         due = self.settlement.earliest
@@ -139,9 +178,10 @@ class Sandbox:
         """What the console shows of a merchant, read through the feeds' ``reader`` (in
         their worker thread), or the store's own connection (None)."""
         if reader is None:
+            assert isinstance(self.store, SqliteStore)  # only SQLite's :memory: has none
             with self.store.reading() as shared:
                 return timeline.merchant_state(shared, merchant, max_orders, max_refunds)
-        return timeline.merchant_state(reader, merchant, max_orders, max_refunds)
+        return self._console_read(reader, merchant, max_orders, max_refunds)
 
     def merchant_of(self, token: str) -> str | None:
         """The merchant a token belongs to, or None (no rate limit: the console's feed)."""
@@ -173,6 +213,10 @@ class Sandbox:
                 log.error("response of %s %s breaks the spec: %s", operation_id, status, errors)
                 raise RuntimeError(f"response of {operation_id} {status} breaks the spec")
         return body
+
+    async def release(self) -> None:
+        """Let go of what the running event loop holds of the store (its pool), at shutdown."""
+        await self.store.release()
 
     def close(self) -> None:
         """Close the database."""

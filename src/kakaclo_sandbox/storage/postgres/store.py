@@ -1,0 +1,373 @@
+"""The storage interface on PostgreSQL: :class:`PostgresStore` (async psycopg, a pool).
+
+Every unit of work is one transaction on one pooled connection, committed when its block
+ends (and rolled back when it raises), so a refund's answer goes out only after its
+``COMMIT`` returned, with ``synchronous_commit`` on: a ``kill -9`` of the sandbox loses
+nothing it answered. A refund locks its order's row first (:func:`.queries.order_state`),
+so two refunds of one order take turns, whatever process they run in. SQLite's staged
+refunds, kept orders and group commit are not used here: the server commits concurrent
+transactions together itself (its WAL flush), and the rows stay the one record.
+
+The pool belongs to the event loop that opened it: it opens on first use in the running
+loop (uvicorn's, a test client's) and :meth:`PostgresStore.release` closes it (the app's
+lifespan does, at shutdown). Startup work, before any loop, runs in a loop of its own
+through :meth:`PostgresStore.run_sync`, which closes that loop's pool at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from kakaclo_sandbox.database_url import shown
+from kakaclo_sandbox.domain.orders import (
+    NewOrder,
+    OrderState,
+    PendingRefund,
+    StoredAnswer,
+    StoredOrder,
+    StoredRefund,
+)
+from kakaclo_sandbox.storage.interface import RefundUnit, SettlingUnit, Window, WritingUnit
+from kakaclo_sandbox.storage.postgres import queries
+from kakaclo_sandbox.storage.postgres.schema import (
+    DROP_TABLES,
+    SCHEMA,
+    SCHEMA_LOCK,
+    SCHEMA_VERSION,
+    VERSION_KEY,
+)
+from kakaclo_sandbox.storage.queries import refund_no
+
+log = logging.getLogger("kakaclo_sandbox")
+T = TypeVar("T")
+
+CONNECT_SECONDS = 10
+POOL_SIZE = 16  # connections at most: more concurrent units wait for one
+
+
+class DatabaseUnreachable(ValueError):
+    """The server cannot be reached, or refuses the connection (one line)."""
+
+
+def _first_line(error: BaseException) -> str:
+    return " ".join(str(error).split("\n", 1)[0].split()) or type(error).__name__
+
+
+def prepare(url: str, *, fresh: bool) -> dict[str, str]:
+    """Check the database's schema version and create the schema (``fresh``: drop the
+    tables of another version first); the tokens it holds. DatabaseUnreachable or
+    ValueError, in one line, for a server it cannot use."""
+    try:
+        connection = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_SECONDS)
+    except psycopg.Error as error:
+        raise DatabaseUnreachable(f"cannot connect to {shown(url)}: {_first_line(error)}") from None
+    with connection, connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        has_tables = connection.execute("SELECT to_regclass('refunds') IS NOT NULL").fetchone()
+        version: str | None = None
+        if connection.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone() == (True,):
+            row = connection.execute(
+                "SELECT value FROM meta WHERE key = %s", (VERSION_KEY,)
+            ).fetchone()
+            version = None if row is None else str(row[0])
+        if has_tables == (True,) and version != str(SCHEMA_VERSION):
+            if not fresh:
+                raise ValueError(
+                    f"{shown(url)} was made by another version of kakaclo-sandbox (schema "
+                    f"{version}, this one needs {SCHEMA_VERSION}); pass --fresh to replace "
+                    "it, or another --db"
+                )
+            log.warning("%s: dropping the tables of schema %s (--fresh)", shown(url), version)
+            connection.execute(DROP_TABLES)
+        connection.execute(SCHEMA)
+        connection.execute(
+            "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+            (VERSION_KEY, str(SCHEMA_VERSION)),
+        )
+        rows = connection.execute("SELECT token, merchant FROM merchants").fetchall()
+    return {token: merchant for token, merchant in rows}
+
+
+def _line_pieces(order: OrderState, pieces: Mapping[str, int]) -> dict[int, int]:
+    """``pieces`` by line id as storage counts them: by line key."""
+    return {line.key: pieces[line.id] for line in order.lines if line.id in pieces}
+
+
+class _Unit:
+    """One transaction's reads and writes (every unit's methods: it is a WritingUnit)."""
+
+    __slots__ = ("_db", "_store")
+
+    def __init__(self, db: queries.Connection, store: PostgresStore) -> None:
+        self._db = db
+        self._store = store
+
+    async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
+        return await queries.stored_answer(self._db, merchant, key, since)
+
+    async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
+        return await queries.order_state(self._db, merchant, order_id)
+
+    async def add_refund(
+        self,
+        merchant: str,
+        order: OrderState,
+        pieces: Mapping[str, int],
+        *,
+        reason: str,
+        remark: str | None,
+        now: float,
+        settle_at: float,
+    ) -> str:
+        seq = await queries.insert_refund(
+            self._db,
+            order.key,
+            _line_pieces(order, pieces),
+            reason=reason,
+            remark=remark,
+            now=now,
+            settle_at=settle_at,
+        )
+        return refund_no(seq)
+
+    async def remember_answer(
+        self, merchant: str, key: str, digest: str, number: str, now: float
+    ) -> None:
+        await queries.remember_answer(self._db, merchant, key, digest, number, now)
+
+    async def due_refunds(self, now: float) -> Sequence[PendingRefund]:
+        return await queries.due_refunds(self._db, now)
+
+    async def pending_refund(self, number: str) -> PendingRefund:
+        return await queries.pending_refund(self._db, number)
+
+    async def mark_settled(self, refund: PendingRefund, status: str) -> None:
+        await queries.mark_settled(self._db, refund, status)
+
+    async def release_pieces(self, refund: PendingRefund) -> None:
+        await queries.release_pieces(self._db, refund)
+
+    async def refund_pieces(self, refund: PendingRefund) -> None:
+        await queries.refund_pieces(self._db, refund)
+
+    async def line_counts(self, order_key: int) -> list[tuple[int, int]]:
+        return await queries.line_counts(self._db, order_key)
+
+    async def cancel_order(self, order_key: int, at: float) -> None:
+        await queries.cancel_order(self._db, order_key, at)
+
+    async def next_due(self) -> float | None:
+        return await queries.next_due(self._db)
+
+    async def wipe(self) -> None:
+        await queries.wipe(self._db)
+        self._store.forget_merchants()
+
+    async def add_merchant(self, merchant: str, tokens: Sequence[str]) -> None:
+        await queries.add_merchant(self._db, merchant, tokens)
+        self._store.forget_merchants()
+
+    async def order_exists(self, merchant: str, order_id: str) -> bool:
+        return await queries.order_exists(self._db, merchant, order_id)
+
+    async def taken_line_ids(self, merchant: str, line_ids: Sequence[str]) -> dict[str, str]:
+        return await queries.taken_line_ids(self._db, merchant, line_ids)
+
+    async def insert_order(self, order: NewOrder) -> None:
+        await queries.insert_order(
+            self._db,
+            order,
+            json.dumps(order.shipping_address),
+            json.dumps(order.fulfillments) if order.fulfillments is not None else None,
+        )
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await queries.set_meta(self._db, key, value)
+
+
+async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
+    # An answer goes out after its COMMIT is on disk, whatever the server's default.
+    await connection.execute("SET synchronous_commit = on")
+
+
+class PostgresStore:
+    """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
+    PostgreSQL database, by its libpq URL."""
+
+    lost: str | None = None  # a server is never a file removed under the sandbox
+
+    def __init__(self, url: str, *, fresh: bool = False, pool_size: int = POOL_SIZE) -> None:
+        self.url = url
+        self.path = shown(url)  # how messages name it
+        self.pool_size = pool_size
+        self._merchants: dict[str, str] | None = prepare(url, fresh=fresh)
+        self._pool: AsyncConnectionPool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._opening: asyncio.Task[AsyncConnectionPool] | None = None
+
+    # -- the pool -----------------------------------------------------------
+
+    async def _connections(self) -> AsyncConnectionPool:
+        """The running loop's pool, opened on first use."""
+        loop = asyncio.get_running_loop()
+        pool = self._pool
+        if pool is not None and self._loop is loop:
+            return pool
+        if self._opening is None or self._loop is not loop:
+            self._pool, self._loop = None, loop
+            self._opening = loop.create_task(self._open())
+        return await asyncio.shield(self._opening)
+
+    async def _open(self) -> AsyncConnectionPool:
+        pool = AsyncConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.pool_size,
+            kwargs={"autocommit": True},
+            configure=_configure,
+            open=False,
+            name="kakaclo-sandbox",
+        )
+        try:
+            await pool.open(wait=True, timeout=CONNECT_SECONDS)
+        except BaseException:
+            self._opening = None
+            await pool.close()
+            raise
+        self._pool = pool
+        return pool
+
+    async def release(self) -> None:
+        """Close the running loop's pool (the next use opens another)."""
+        pool, self._pool, self._opening = self._pool, None, None
+        if pool is not None:
+            await pool.close()
+
+    def run_sync(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` to its end in an event loop of its own (startup, before uvicorn's
+        loop), its pool closed at the end."""
+
+        async def released() -> T:
+            try:
+                return await work
+            finally:
+                await self.release()
+
+        return asyncio.run(released())
+
+    # -- units of work --------------------------------------------------------
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[_Unit]:
+        """One transaction on a pooled connection, committed on exit; then the version
+        moves (after the commit: a read that sees the new version sees what was written)."""
+        pool = await self._connections()
+        async with pool.connection() as db:
+            async with db.transaction():
+                yield _Unit(db, self)
+            await queries.move_version(db)
+
+    def refunding(self, *, key: bool) -> AbstractAsyncContextManager[RefundUnit]:
+        """The unit of one refund: its exit returns once it is committed."""
+        return self._transaction()
+
+    def settling(self, *, with_refunds: bool = False) -> AbstractAsyncContextManager[SettlingUnit]:
+        """A transaction of its own, whatever the path."""
+        return self._transaction()
+
+    def writing(self) -> AbstractAsyncContextManager[WritingUnit]:
+        """A write transaction of its own, committed on exit."""
+        return self._transaction()
+
+    # -- reads ----------------------------------------------------------------
+
+    async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
+        """The committed answer stored under the key after ``since``, if any."""
+        async with (await self._connections()).connection() as db:
+            return await queries.stored_answer(db, merchant, key, since)
+
+    async def refunds_page(
+        self, merchant: str, order_id: str, *, limit: int, offset: int
+    ) -> tuple[int, list[StoredRefund]] | None:
+        """A page of an order's refunds and their total; None for no such order."""
+        async with (await self._connections()).connection() as db:
+            return await queries.refunds_page(db, merchant, order_id, limit=limit, offset=offset)
+
+    async def orders_page(
+        self,
+        merchant: str,
+        *,
+        ids: Sequence[str] | None,
+        created: Window,
+        modified: Window,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[StoredOrder]]:
+        """A page of the merchant's orders and the total."""
+        async with (await self._connections()).connection() as db:
+            return await queries.find_orders(
+                db,
+                merchant,
+                ids=ids,
+                created=created,
+                modified=modified,
+                limit=limit,
+                offset=offset,
+            )
+
+    async def stored_order(self, merchant: str, order_id: str) -> StoredOrder | None:
+        """The merchant's order with this id and its lines, if any."""
+        async with (await self._connections()).connection() as db:
+            return await queries.stored_order(db, merchant, order_id)
+
+    async def next_due(self) -> float | None:
+        """When the earliest pending refund is due, or None."""
+        async with (await self._connections()).connection() as db:
+            return await queries.next_due(db)
+
+    async def meta(self, key: str) -> str | None:
+        """A value of the meta table."""
+        async with (await self._connections()).connection() as db:
+            return await queries.meta(db, key)
+
+    async def is_new(self) -> bool:
+        """True when no merchant exists yet."""
+        async with (await self._connections()).connection() as db:
+            return await queries.is_empty(db)
+
+    async def read_version(self) -> int:
+        """The version a read sees now: the database's, moved after every write."""
+        async with (await self._connections()).connection() as db:
+            return await queries.write_version(db)
+
+    # -- tokens ---------------------------------------------------------------
+
+    def merchant_of(self, token: str) -> str | None:
+        """The merchant a bearer token belongs to, or None (the tokens are read again,
+        synchronously, after they changed: a reset or a data file)."""
+        merchants = self._merchants
+        if merchants is None:
+            with psycopg.connect(self.url, autocommit=True) as connection:
+                rows = connection.execute("SELECT token, merchant FROM merchants").fetchall()
+            merchants = self._merchants = {token: merchant for token, merchant in rows}
+        return merchants.get(token)
+
+    def forget_merchants(self) -> None:
+        """Read the tokens again on the next lookup."""
+        self._merchants = None
+
+    def still_there(self) -> bool:
+        """Always: a server's database is not a file removed under the sandbox."""
+        return True
+
+    def close(self) -> None:
+        """Let go of the pool (:meth:`release` closes it inside its loop, at shutdown)."""
+        self._pool, self._opening = None, None
