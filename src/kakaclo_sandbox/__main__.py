@@ -53,22 +53,17 @@ def _database(text: str) -> str:
     return text
 
 
-def database_of(args: argparse.Namespace) -> database_url.SqliteFile:
+def database_of(args: argparse.Namespace) -> database_url.Database:
     """Where the data is kept: ``--db``, else ``$KAKACLO_SANDBOX_DB``, else the default file.
 
     ``ValueError`` with one line for a value the sandbox cannot use.
     """
     value = args.db or os.environ.get(DB_VARIABLE) or str(DEFAULT_DB)
     try:
-        database = database_url.parse(value)
+        return database_url.parse(value)
     except ValueError as error:
         source = "--db" if args.db else DB_VARIABLE
         raise ValueError(f"{source}: {error}") from None
-    if isinstance(database, database_url.PostgresUrl):
-        raise ValueError(
-            f"{database.shown()}: this version keeps the sandbox's data in a SQLite file only"
-        )
-    return database
 
 
 def _seconds(text: str) -> float:
@@ -120,8 +115,8 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         type=_database,
         default=None,
         metavar="PATH_OR_URL",
-        help=f"a SQLite file, or :memory: (default: ${DB_VARIABLE}, else {DEFAULT_DB}); "
-        "a postgresql:// URL is refused by this version",
+        help=f"a SQLite file, :memory:, or a postgresql:// URL (needs the postgres extra; "
+        f"default: ${DB_VARIABLE}, else {DEFAULT_DB})",
     )
     parser.add_argument(
         "--settle-after",
@@ -184,8 +179,9 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from parsed arguments."""
+    database = database_of(args)
     return Settings(
-        db=database_of(args).path,
+        db=database.path if isinstance(database, database_url.SqliteFile) else database.url,
         settle_after=args.settle_after,
         rate_limit=args.rate_limit,
         control=not args.no_control,
@@ -203,7 +199,8 @@ def serve(args: argparse.Namespace) -> None:
 
     In this order, each failing in one line with exit 2 before anything claims
     readiness: the port is bound (claimed, a busy one fails at once, before the
-    database file is created), the database is locked, the app is built (the
+    database file is created), a SQLite file is locked, the app is built (the
+    PostgreSQL server reached: ``cannot connect to ...`` otherwise; the
     data loaded: slow for a large file, with progress on stderr), the port
     listens; then the banner says where everything is. Until it listens, a
     client's connection is refused, never left hanging on a server that cannot
@@ -219,7 +216,9 @@ def serve(args: argparse.Namespace) -> None:
             settings = settings_from(args)
             # The port first: a busy one is refused before the database file is created.
             sock = stack.enter_context(bind(args.host, args.port))
-            stack.enter_context(process_lock.held(settings.db))
+            if isinstance(database_url.parse(settings.db), database_url.SqliteFile):
+                # one process per file; a PostgreSQL server takes several
+                stack.enter_context(process_lock.held(settings.db))
             loading = _loading_line(settings.data, args.port)
             if loading is not None:
                 print(loading, file=sys.stderr, flush=True)

@@ -69,7 +69,16 @@ def prepare(url: str, *, fresh: bool) -> dict[str, str]:
         connection = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_SECONDS)
     except psycopg.Error as error:
         raise DatabaseUnreachable(f"cannot connect to {shown(url)}: {_first_line(error)}") from None
-    with connection, connection.transaction():
+    try:
+        return _prepared(connection, url, fresh=fresh)
+    except psycopg.Error as error:
+        raise DatabaseUnreachable(f"cannot use {shown(url)}: {_first_line(error)}") from None
+    finally:
+        connection.close()
+
+
+def _prepared(connection: psycopg.Connection[Any], url: str, *, fresh: bool) -> dict[str, str]:
+    with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         has_tables = connection.execute("SELECT to_regclass('refunds') IS NOT NULL").fetchone()
         version: str | None = None
