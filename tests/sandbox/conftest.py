@@ -8,6 +8,13 @@ from starlette.testclient import TestClient
 
 from kakaclo_sandbox import create_app
 from tests.live import LiveSandbox
+from tests.postgres_fixtures import (  # noqa: F401 (fixtures)
+    database,
+    engine,
+    parametrize_engines,
+    postgres_server,
+    postgres_url,
+)
 
 TOKEN_A = {"Authorization": "Bearer demo-token"}
 TOKEN_B = {"Authorization": "Bearer demo-token-2"}
@@ -29,12 +36,25 @@ def fake_time() -> FakeTime:
     return FakeTime()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_engines(metafunc)  # a module with ENGINES runs on each
+
+
 @pytest.fixture
-def client(fake_time: FakeTime) -> Iterator[TestClient]:
-    """An in-process sandbox: fresh in-memory database, no rate limit, responses checked."""
-    app = create_app(db=":memory:", rate_limit=None, validate_responses=True, clock=fake_time)
-    with TestClient(app, raise_server_exceptions=True) as test_client:
-        yield test_client
+def client(
+    fake_time: FakeTime,
+    engine: str,  # noqa: F811 (the fixture imported above)
+    request: pytest.FixtureRequest,
+) -> Iterator[TestClient]:
+    """An in-process sandbox: a fresh database (in memory; or PostgreSQL in a module that
+    runs on both engines), no rate limit, responses checked."""
+    db = database(engine, request)
+    app = create_app(db=db, rate_limit=None, validate_responses=True, clock=fake_time)
+    try:
+        with TestClient(app, raise_server_exceptions=True) as test_client:
+            yield test_client
+    finally:
+        app.state.sandbox.close()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from kakaclo_sandbox import create_app
 from kakaclo_sandbox.storage.store import Store
 from kakaclo_sandbox.web.answer_cache import AnswerCache
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, TOKEN_B, FakeTime
 from tests.sandbox.helpers import API, PARTIAL_BODY, query_refund_url, refund_url
 

@@ -18,6 +18,7 @@ from kakaclo_sandbox.clock import SandboxClock, iso, parse_instant
 from kakaclo_sandbox.service.running import run_now
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.web.state import Sandbox
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, query_refund_url, refund_url
 

@@ -22,6 +22,7 @@ from kakaclo_sandbox.web.failures import (
     parse_prefer,
 )
 from tests.live import LiveSandbox
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, item, refund_url
 

@@ -10,6 +10,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from kakaclo_sandbox import create_app
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, TOKEN_B, FakeTime
 from tests.sandbox.helpers import item, refund_url, refunds, snapshot
 

@@ -31,6 +31,7 @@ from kakaclo_sandbox.storage.store import Store
 from kakaclo_sandbox.web import console
 from kakaclo_sandbox.web.state import Sandbox
 from kakaclo_spec import Spec
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, TOKEN_B, FakeTime
 from tests.sandbox.helpers import API, order, refund_url, refunds, snapshot
 

@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from tests.curl import send_curl
 from tests.live import LiveSandbox
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import PARTIAL_BODY, item, order, refund_url, refunds
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 
 API = "/openapi/openapi/v2/order/orders"
@@ -18,13 +18,15 @@ def write_transactions(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> l
     """Every write transaction the sandbox opens from now on, by the caller's name."""
     store = client.app.state.sandbox.store  # type: ignore[attr-defined]
     opened: list[str] = []
-    original = store.transaction
+    # SQLite's write transactions of their own, or every unit of PostgreSQL's but a refund's
+    for name in ("transaction",) if hasattr(store, "transaction") else ("settling", "writing"):
+        original = getattr(store, name)
 
-    def counted() -> AbstractContextManager[Any]:
-        opened.append("transaction")
-        return original()  # type: ignore[no-any-return]
+        def counted(*args: Any, _name: str = name, _original: Any = original, **kw: Any) -> Any:
+            opened.append(_name)
+            return _original(*args, **kw)
 
-    monkeypatch.setattr(store, "transaction", counted)
+        monkeypatch.setattr(store, name, counted)
     return opened
 
 

@@ -43,7 +43,9 @@ T = TypeVar("T")
 # Runs a use case to its end before any event loop (startup): the engine's way.
 RunNow = Callable[[Coroutine[Any, Any, T]], T]
 # The console's read of a merchant through the feeds' own connection: the engine's.
-ConsoleRead = Callable[[Any, str, int, int], tuple[list[StoredOrder], list[TimelineRefund]]]
+ConsoleRead = Callable[
+    [Reader | None, str, int, int], tuple[list[StoredOrder], list[TimelineRefund]]
+]
 
 
 def open_store(
@@ -57,19 +59,29 @@ def open_store(
         from kakaclo_sandbox.storage.postgres import timeline as pg_timeline
         from kakaclo_sandbox.storage.postgres.store import PostgresStore
 
-        store = PostgresStore(database.url, fresh=settings.fresh)
-        return (
-            store,
-            store.run_sync,
-            lambda: pg_timeline.open_reader(database.url),
-            pg_timeline.merchant_state,
-        )
-    return (
-        SqliteStore(database.path, fresh=settings.fresh),
-        run_now,
-        lambda: timeline.open_reader(database.path),
-        timeline.merchant_state,
-    )
+        url = database.url
+        postgres = PostgresStore(url, fresh=settings.fresh)
+
+        def read_postgres(
+            reader: Reader | None, merchant: str, max_orders: int, max_refunds: int
+        ) -> tuple[list[StoredOrder], list[TimelineRefund]]:
+            if reader is not None:
+                return pg_timeline.merchant_state(reader, merchant, max_orders, max_refunds)
+            with pg_timeline.open_reader(url) as own:
+                return pg_timeline.merchant_state(own, merchant, max_orders, max_refunds)
+
+        return postgres, postgres.run_sync, lambda: pg_timeline.open_reader(url), read_postgres
+    sqlite = SqliteStore(database.path, fresh=settings.fresh)
+
+    def read_sqlite(
+        reader: Reader | None, merchant: str, max_orders: int, max_refunds: int
+    ) -> tuple[list[StoredOrder], list[TimelineRefund]]:
+        if reader is not None:
+            return timeline.merchant_state(reader, merchant, max_orders, max_refunds)
+        with sqlite.reading() as shared:  # :memory:, which no other connection sees
+            return timeline.merchant_state(shared, merchant, max_orders, max_refunds)
+
+    return sqlite, run_now, lambda: timeline.open_reader(database.path), read_sqlite
 
 
 class Sandbox:
@@ -177,10 +189,6 @@ class Sandbox:
     ) -> tuple[list[StoredOrder], list[TimelineRefund]]:
         """What the console shows of a merchant, read through the feeds' ``reader`` (in
         their worker thread), or the store's own connection (None)."""
-        if reader is None:
-            assert isinstance(self.store, SqliteStore)  # only SQLite's :memory: has none
-            with self.store.reading() as shared:
-                return timeline.merchant_state(shared, merchant, max_orders, max_refunds)
         return self._console_read(reader, merchant, max_orders, max_refunds)
 
     def merchant_of(self, token: str) -> str | None:
