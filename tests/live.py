@@ -25,11 +25,12 @@ def free_port() -> int:
 class LiveSandbox:
     """A sandbox server process. ``start`` waits until it answers; ``kill`` is kill -9."""
 
-    db: Path
+    db: Path  # the SQLite file, and where the log goes
     args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    url: str | None = None  # a postgresql:// URL: --db names it instead of the file
 
     @property
     def root(self) -> str:
@@ -51,7 +52,7 @@ class LiveSandbox:
             "--port",
             str(self.port),
             "--db",
-            str(self.db),
+            self.url or str(self.db),
             *self.args,
         ]
         with self.log.open("ab") as out:

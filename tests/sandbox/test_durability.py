@@ -7,8 +7,10 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.live import LiveSandbox
+from tests.postgres_fixtures import ENGINES, database  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A
 from tests.sandbox.helpers import refund_url, refunds
 
@@ -46,9 +48,13 @@ def _refund_one_piece_at_a_time(
                         enough.set()
 
 
-def test_kill_9_under_load_loses_no_accepted_refund(tmp_path: Path) -> None:
+def test_kill_9_under_load_loses_no_accepted_refund(
+    tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
     db = tmp_path / "sandbox.db"
-    first = LiveSandbox(db=db, args=["--rate-limit", "off", "--settle-after", "3600"]).start()
+    url = database(engine, request) if engine == "postgresql" else None
+    args = ["--rate-limit", "off", "--settle-after", "3600"]
+    first = LiveSandbox(db=db, args=args, url=url).start()
     accepted: list[str] = []
     enough = threading.Event()
     workers = [
@@ -64,7 +70,7 @@ def test_kill_9_under_load_loses_no_accepted_refund(tmp_path: Path) -> None:
     answered = set(accepted)
     assert len(answered) >= 15
 
-    second = LiveSandbox(db=db, args=["--rate-limit", "off", "--settle-after", "3600"]).start()
+    second = LiveSandbox(db=db, args=args, url=url).start()
     try:
         with httpx.Client(base_url=second.root) as http:
             stored = {r["refundNo"]: r for o in SPARE for r in refunds(http, TOKEN_A, o)}
