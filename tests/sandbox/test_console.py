@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from kakaclo_sandbox import create_app
 from kakaclo_sandbox.ratelimit import RateLimit
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.proxy.servers import sandbox_app, serving
 from tests.sandbox.conftest import TOKEN_A
 from tests.sandbox.helpers import API, item, refund_url

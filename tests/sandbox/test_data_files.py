@@ -18,6 +18,7 @@ from kakaclo_sandbox import create_app, data
 from kakaclo_sandbox.data import DEMO_DATA, DataError, load
 from kakaclo_spec import Spec
 from tests.live import LiveSandbox
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, refund_url
 

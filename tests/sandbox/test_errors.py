@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, TOKEN_B
 from tests.sandbox.helpers import API, PARTIAL_BODY, item, query_refund_url, refund_url, snapshot
 from tests.spec_data import spec

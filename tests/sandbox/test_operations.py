@@ -12,6 +12,7 @@ from kakaclo_client.models import ErrorCode
 from starlette.testclient import TestClient
 
 from kakaclo_spec.validation import RequestParameters
+from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A
 
 ROOT = "/openapi/openapi/v2/order/orders"
