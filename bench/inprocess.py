@@ -6,7 +6,10 @@ file in a temporary directory, rate limit off; each operation is run for
 Order refunds one piece of an order with enough of them; Query Refund and
 Query Order read the demo order 10001, with the answer cache and without.
 
-    python -m bench.inprocess [--rounds 5] [--requests 1000]
+    python -m bench.inprocess [--rounds 5] [--requests 1000] [--db postgresql://...]
+
+``--db URL`` measures the same on a PostgreSQL database instead (wiped and seeded
+again for each sandbox, ``--fresh``): give an empty database of a server of your own.
 
 Each round runs in a fresh process; the medians are printed as JSON. To
 compare two source trees on one machine, run it with ``PYTHONPATH`` set to
@@ -145,15 +148,17 @@ async def measure(app: ASGIApp, requests: int, *, refunds: bool) -> dict[str, fl
     return {name: await load(make, requests) for name, make in operations.items()}
 
 
-async def one_round(requests: int) -> dict[str, float]:
-    """Every operation once, on fresh sandboxes (with the answer cache, then without)."""
+async def one_round(requests: int, url: str | None = None) -> dict[str, float]:
+    """Every operation once, on fresh sandboxes (with the answer cache, then without), on
+    a SQLite file or the PostgreSQL database ``url``."""
     from kakaclo_sandbox import create_app
 
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         for cached in (True, False):
             app = create_app(
-                db=str(Path(folder) / f"cached-{cached}.db"),
+                db=url or str(Path(folder) / f"cached-{cached}.db"),
+                fresh=url is not None,
                 rate_limit=None,
                 settle_after=3600.0,
                 answer_cache=cached,
@@ -164,6 +169,7 @@ async def one_round(requests: int) -> dict[str, float]:
             figures.update(
                 measured if cached else {f"{k}_uncached": v for k, v in measured.items()}
             )
+            await app.state.sandbox.release()
             app.state.sandbox.close()
     return figures
 
@@ -173,10 +179,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=1000, help="calls per caller")
+    parser.add_argument("--db", help="a postgresql:// URL of an empty database (default: SQLite)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(asyncio.run(one_round(args.requests))))
+        print(json.dumps(asyncio.run(one_round(args.requests, args.db))))
         return
     rounds = [
         json.loads(
@@ -188,6 +195,7 @@ def main() -> None:
                     "--one",
                     "--requests",
                     str(args.requests),
+                    *(["--db", args.db] if args.db else []),
                 ],
                 capture_output=True,
                 text=True,

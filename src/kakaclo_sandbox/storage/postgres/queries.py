@@ -43,20 +43,23 @@ PENDING = RefundStatus.PENDING_REVIEW.value
 async def order_state(db: Connection, merchant: str, order_id: str) -> OrderState | None:
     """The merchant's order with this id and its lines, the order's row locked (FOR UPDATE):
     every writer of an order's lines locks its order first, so two refunds of one order take
-    turns, and the lines (read by a statement of their own, after the lock) are current."""
-    cursor = await db.execute(
+    turns. The lines are read by a statement of their own, which runs once the lock is
+    taken, so they are current; both are sent at once (one round trip in a pipeline)."""
+    order_cursor = await db.execute(
         "SELECT pk, status, financial_status, fulfillment_status FROM orders "
         "WHERE merchant = %s AND id = %s FOR UPDATE",
         (merchant, order_id),
     )
-    order = await cursor.fetchone()
+    lines_cursor = await db.execute(
+        "SELECT l.pk, l.id, l.item_id, l.sku_code, l.country_code, l.product_num, l.reserved "
+        "FROM order_lines l JOIN orders o ON o.pk = l.order_pk "
+        "WHERE o.merchant = %s AND o.id = %s ORDER BY l.position",
+        (merchant, order_id),
+    )
+    order = await order_cursor.fetchone()
+    rows = await lines_cursor.fetchall()
     if order is None:
         return None
-    cursor = await db.execute(
-        "SELECT pk, id, item_id, sku_code, country_code, product_num, reserved "
-        "FROM order_lines WHERE order_pk = %s ORDER BY position",
-        (order[0],),
-    )
     lines = tuple(
         Line(
             id=row[1],
@@ -67,7 +70,7 @@ async def order_state(db: Connection, merchant: str, order_id: str) -> OrderStat
             reserved=row[6],
             key=row[0],
         )
-        for row in await cursor.fetchall()
+        for row in rows
     )
     return OrderState(
         id=order_id,
@@ -279,27 +282,35 @@ async def insert_refund(
     settle_at: float,
 ) -> int:
     """Store a pending refund of ``pieces`` (line key -> quantity) and reserve them (the
-    order already locked, :func:`order_state`); its ``seq``. Two statements: the refund
-    with its lines, then the counters."""
+    order already locked, :func:`order_state`); its ``seq``. One statement: the refund,
+    its lines and the counters."""
     keys, quantities = list(pieces), list(pieces.values())
     cursor = await db.execute(
         "WITH refund AS (INSERT INTO refunds (order_pk, status, reason, remark, created_at, "
-        "settle_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq), "
+        "settle_at) VALUES (%(order)s, %(status)s, %(reason)s, %(remark)s, %(now)s, "
+        "%(settle_at)s) RETURNING seq), "
         "pieces AS (INSERT INTO refund_lines (refund_seq, line_pk, quantity) "
         "SELECT refund.seq, p.line, p.quantity FROM refund, "
-        "unnest(%s::bigint[], %s::bigint[]) AS p (line, quantity)) "
+        "unnest(%(keys)s::bigint[], %(quantities)s::bigint[]) AS p (line, quantity)), "
+        "lines AS (UPDATE order_lines l SET reserved = l.reserved + p.quantity "
+        "FROM unnest(%(keys)s::bigint[], %(quantities)s::bigint[]) AS p (line, quantity) "
+        "WHERE l.pk = p.line), "
+        "counted AS (UPDATE orders SET pending_refunds = pending_refunds + 1, "
+        "modify_date = %(now)s WHERE pk = %(order)s) "
         "SELECT seq FROM refund",
-        (order_key, PENDING, reason, remark, now, settle_at, keys, quantities),
+        {
+            "order": order_key,
+            "status": PENDING,
+            "reason": reason,
+            "remark": remark,
+            "now": now,
+            "settle_at": settle_at,
+            "keys": keys,
+            "quantities": quantities,
+        },
     )
     row = await cursor.fetchone()
     assert row is not None
-    await db.execute(
-        "WITH lines AS (UPDATE order_lines l SET reserved = l.reserved + p.quantity "
-        "FROM unnest(%s::bigint[], %s::bigint[]) AS p (line, quantity) WHERE l.pk = p.line) "
-        "UPDATE orders SET pending_refunds = pending_refunds + 1, modify_date = %s "
-        "WHERE pk = %s",
-        (keys, quantities, now, order_key),
-    )
     return int(row[0])
 
 

@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
@@ -262,7 +263,8 @@ class PostgresStore:
 
     def run_sync(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` to its end in an event loop of its own (startup, before uvicorn's
-        loop), its pool closed at the end."""
+        loop), its pool closed at the end; in a thread of its own when the caller runs in
+        a loop already (an app built inside one)."""
 
         async def released() -> T:
             try:
@@ -270,7 +272,12 @@ class PostgresStore:
             finally:
                 await self.release()
 
-        return asyncio.run(released())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(released())
+        with ThreadPoolExecutor(1, thread_name_prefix="kakaclo-startup") as startup:
+            return startup.submit(asyncio.run, released()).result()
 
     # -- units of work --------------------------------------------------------
 
@@ -279,7 +286,9 @@ class PostgresStore:
         """One transaction on a pooled connection, committed on exit; then the version
         moves (after the commit: a read that sees the new version sees what was written)."""
         pool = await self._connections()
-        async with pool.connection() as db:
+        async with pool.connection() as db, db.pipeline():
+            # a pipeline: what needs no answer (BEGIN, the writes, COMMIT and the version)
+            # goes with the next statement that does, not a round trip of its own
             async with db.transaction():
                 yield _Unit(db, self)
             await queries.move_version(db)
