@@ -44,7 +44,7 @@ async def order_state(db: Connection, merchant: str, order_id: str) -> OrderStat
     """The merchant's order with this id and its lines, the order's row locked (FOR UPDATE):
     every writer of an order's lines locks its order first, so two refunds of one order take
     turns. The lines are read by a statement of their own, which runs once the lock is
-    taken, so they are current; both are sent at once (one round trip in a pipeline)."""
+    taken, so they are current."""
     order_cursor = await db.execute(
         "SELECT pk, status, financial_status, fulfillment_status FROM orders "
         "WHERE merchant = %s AND id = %s FOR UPDATE",

@@ -286,9 +286,9 @@ class PostgresStore:
         """One transaction on a pooled connection, committed on exit; then the version
         moves (after the commit: a read that sees the new version sees what was written)."""
         pool = await self._connections()
-        async with pool.connection() as db, db.pipeline():
-            # a pipeline: what needs no answer (BEGIN, the writes, COMMIT and the version)
-            # goes with the next statement that does, not a round trip of its own
+        async with pool.connection() as db:
+            # No pipeline: it saves round trips on the loopback, but costs more Python than
+            # they cost (measured, 32 callers: 1415-1435 refunds/s with it, 1690-1757 without)
             async with db.transaction():
                 yield _Unit(db, self)
             await queries.move_version(db)
