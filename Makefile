@@ -100,8 +100,8 @@ else
 	@$(TEST_RUN) --junitxml=reports/junit-alone.xml -m alone
 endif
 
-# In CI after make test: the wheel and sdist, the wheel in five fresh venvs (base, [cli],
-# [sandbox], [contract], [all]) outside the checkout, a smoke test in each (~3 min).
+# In CI after make test: the wheel and sdist, the wheel in six fresh venvs (base, [cli],
+# [sandbox], [contract], [postgres], [all]) outside the checkout, a smoke test in each (~3 min).
 wheel-check: $(GEN_STAMP) ## Build wheel + sdist, install each extra in a fresh venv, smoke-test it
 	@$(PY) tools/wheel_check.py
 

@@ -1,10 +1,10 @@
-"""make wheel-check: build the wheel and the sdist, install the wheel five ways, smoke each.
+"""make wheel-check: build the wheel and the sdist, install the wheel six ways, smoke each.
 
 Outside the checkout (a temporary directory, so nothing imports the source
 tree), the sdist is built and the wheel is built from it; then the wheel goes
-into five fresh virtualenvs: the base install and ``[cli]``, ``[sandbox]``,
-``[contract]``, ``[all]``, each with ``requirements.lock`` as constraints. In
-each, a smoke test that suits the extra:
+into six fresh virtualenvs: the base install and ``[cli]``, ``[sandbox]``,
+``[contract]``, ``[postgres]``, ``[all]``, each with ``requirements.lock`` as
+constraints. In each, a smoke test that suits the extra:
 
 - base: the client imports, ``starlette`` does not, both commands print the
   one line naming their extra and exit 2, and the client refunds an order of
@@ -17,6 +17,10 @@ each, a smoke test that suits the extra:
   ``kakaclo sandbox`` names the missing ``[sandbox]`` extra;
 - ``[contract]``: ``kakaclo contract`` against that sandbox passes, and
   ``kakaclo contract --replay`` checks the proxy's recording;
+- ``[postgres]``: ``kakaclo-sandbox --db postgresql://...`` on a PostgreSQL
+  server of the tests' own (``tests/postgres.py``) answers the vendor's curl
+  example; without the extra (``[sandbox]``) such a URL is one line naming
+  ``[postgres]`` and exit 2;
 - ``[all]``: every package and both commands.
 
 Prints each install's size and writes ``reports/wheel-check.json``.
@@ -42,7 +46,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "reports" / "wheel-check.json"
-EXTRAS = ("base", "cli", "sandbox", "contract", "all")
+EXTRAS = ("base", "cli", "sandbox", "contract", "postgres", "all")
 MISSING_EXTRA = 2
 READY_WITHIN = 60.0  # seconds for a started sandbox to answer
 CONTRACT_EXAMPLES = 5  # a smoke of the installed command; make test runs the full budget
@@ -119,15 +123,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def started_sandbox(bin_dir: Path, work: Path) -> Iterator[str]:
-    """``kakaclo-sandbox`` of ``bin_dir`` on a free port; yields its server root URL."""
+def started_sandbox(bin_dir: Path, work: Path, db: str | None = None) -> Iterator[str]:
+    """``kakaclo-sandbox`` of ``bin_dir`` on a free port (``--db``: a file of ``work``,
+    or ``db``); yields its server root URL."""
     port = free_port()
     root = f"http://127.0.0.1:{port}"
     log = (work / "sandbox.log").open("w")
     # --rate-limit off: the smoke is of the install (make test checks the pacing)
     command = [str(bin_dir / "kakaclo-sandbox"), "--port", str(port), "--rate-limit", "off"]
     process = subprocess.Popen(
-        [*command, "--db", str(work / "sandbox.db")],
+        [*command, "--db", db or str(work / "sandbox.db")],
         cwd=work,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -283,6 +288,30 @@ def smoke_contract(bins: Path, work: Path, root: str) -> None:
     )
 
 
+def smoke_postgres(bins: Path, without: Path, work: Path) -> None:
+    """``[postgres]``: the sandbox on a PostgreSQL server of the tests' own; ``without``
+    (the ``[sandbox]`` install) refuses a postgresql:// URL naming the extra."""
+    unreachable = "postgresql://sandbox@127.0.0.1:1/sandbox"
+    said = run(
+        [str(without / "kakaclo-sandbox"), "--port", str(free_port()), "--db", unreachable],
+        cwd=work,
+        expect=2,
+    ).strip()
+    if said.count("\n") or "[postgres]" not in said:
+        raise CheckFailed(f"kakaclo-sandbox --db postgresql://... without its extra said: {said!r}")
+    step("  postgres: without the extra, a postgresql:// URL is one line naming it")
+    sys.path.insert(0, str(ROOT))  # the tests' own server (tests/postgres.py)
+    from tests.postgres import running
+
+    server_dir = work / "postgres"
+    server_dir.mkdir()
+    with running() as server:
+        url = server.create_database("wheel_check")
+        with started_sandbox(bins, server_dir, db=url) as root:
+            smoke_sandbox(root, server_dir)
+    step("  postgres: kakaclo-sandbox --db postgresql://... answered the vendor's curl example")
+
+
 def smoke_all(bins: Path, work: Path) -> None:
     """Every package imports and both commands answer --help."""
     probe = (
@@ -296,7 +325,7 @@ def smoke_all(bins: Path, work: Path) -> None:
 
 
 def check(work: Path) -> dict[str, object]:
-    """Build, install five ways, smoke each; the sizes."""
+    """Build, install six ways, smoke each; the sizes."""
     dist = work / "dist"
     dist.mkdir()
     sdist, wheel = build(dist)
@@ -308,6 +337,7 @@ def check(work: Path) -> dict[str, object]:
         smoke_contract(bins["contract"], work, root)
         har = smoke_proxy(bins["sandbox"], work, root)
     smoke_replay(bins["contract"], work, har)
+    smoke_postgres(bins["postgres"], bins["sandbox"], work)
     smoke_all(bins["all"], work)
     sizes = {extra: site_size(work / f"venv-{extra}") for extra in EXTRAS}
     for extra, size in sizes.items():

@@ -91,11 +91,20 @@ PROJECT_PACKAGES = (
 )
 
 
+# Modules of an extra the suite's install may lack (the sandbox on PostgreSQL needs
+# psycopg): never loaded here, so every install draws the same cases.
+OPTIONAL_MODULES = ("kakaclo_sandbox.storage.postgres.",)
+
+
 def _load_the_projects_modules() -> None:
     for name in PROJECT_PACKAGES:
         package = importlib.import_module(name)
         for module in pkgutil.walk_packages(package.__path__, f"{name}."):
-            if ".suite" not in module.name and module.name != "kakaclo_sandbox.__main__":
+            if (
+                ".suite" not in module.name
+                and module.name != "kakaclo_sandbox.__main__"
+                and not module.name.startswith(OPTIONAL_MODULES)
+            ):
                 importlib.import_module(module.name)
 
 
