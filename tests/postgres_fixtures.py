@@ -5,7 +5,9 @@ skips with one line, and under CI (``CI`` set) fails (tests/tools.py's rule)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,15 @@ def database(engine: str, request: pytest.FixtureRequest) -> str:
     if engine == "postgresql":
         return str(request.getfixturevalue("postgres_url"))
     return ":memory:"
+
+
+URL_VARIABLE = "KAKACLO_TEST_POSTGRES_URL"  # the database contract_app opens
+
+
+def contract_app(**options: Any) -> Any:
+    """``KAKACLO_APP=tests.postgres_fixtures:contract_app``: the in-process contract suite's
+    sandbox on the PostgreSQL database ``$KAKACLO_TEST_POSTGRES_URL`` (wiped and seeded again
+    each time the suite builds one, as its in-memory database would be new)."""
+    from kakaclo_sandbox import create_app
+
+    return create_app(**{**options, "db": os.environ[URL_VARIABLE], "fresh": True})

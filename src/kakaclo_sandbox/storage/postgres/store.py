@@ -51,7 +51,7 @@ log = logging.getLogger("kakaclo_sandbox")
 T = TypeVar("T")
 
 CONNECT_SECONDS = 10
-POOL_SIZE = 16  # connections at most: more concurrent units wait for one
+POOL_SIZE = 8  # connections per event loop: more concurrent units wait for one
 
 
 class DatabaseUnreachable(ValueError):
@@ -239,7 +239,9 @@ class PostgresStore:
     async def _open(self) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(
             self.url,
-            min_size=1,
+            # every connection opened up front: a pool that grows does it in tasks which
+            # a loop ending without release() (asyncio.run around an app) waits for forever
+            min_size=self.pool_size,
             max_size=self.pool_size,
             kwargs={"autocommit": True},
             configure=_configure,
@@ -256,9 +258,10 @@ class PostgresStore:
         return pool
 
     async def release(self) -> None:
-        """Close the running loop's pool (the next use opens another)."""
+        """Close the running loop's pool (the next use opens another); one of another loop
+        (an app called from several) is only let go: it cannot be closed from here."""
         pool, self._pool, self._opening = self._pool, None, None
-        if pool is not None:
+        if pool is not None and self._loop is asyncio.get_running_loop():
             await pool.close()
 
     def run_sync(self, work: Coroutine[Any, Any, T]) -> T:
