@@ -6,7 +6,8 @@ got no answer it can trust and the refund may exist (it prints the
 Idempotency-Key it sent and the command that finishes safely); 130
 interrupted (Ctrl-C). An answer the server does not finish within the
 answer deadline (30 s), longer than 8 MiB or nested deeper than 64 levels
-is an API or network error: one line, exit 1 (``kakaclo_refunds.bounds``).
+is one error line, exit 1 (``kakaclo_refunds.bounds``); to ``refund create``,
+exit 5 (the refund may exist).
 Every value a server sends is printed terminal-safe (``cli_output``).
 """
 

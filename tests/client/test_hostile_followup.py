@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
-from kakaclo_refunds import AnswerRefusedError, KakacloClient
+from kakaclo_refunds import AnswerRefusedError, KakacloClient, RefundOutcomeUnknownError, bounds
 from kakaclo_refunds.cli import _create_command, app
 from kakaclo_refunds.cli_output import (
     Column,
@@ -162,6 +164,16 @@ def test_the_command_that_finishes_a_refund_masks_the_password() -> None:
     assert words[-2:] == ["--base-url", "http://user:***@127.0.0.1:8080/openapi"]
 
 
+def test_error_lines_and_json_never_show_the_password() -> None:
+    not_the_api = fixed(b'{"code": 40400, "message": "no such path", "data": null}')
+    with HostileServer(not_the_api) as server:
+        url = server.base_url.replace("http://", f"http://user:{SECRET}@")
+        for extra in ([], ["--json"]):
+            code, stdout, stderr = _cli("orders", "show", "1", "--base-url", url, *extra)
+            assert code == 1, (stdout, stderr)
+            assert SECRET not in stdout + stderr
+
+
 # -- 4. a refused answer: its own class, the line of the docs, a kind in --json -----------
 
 
@@ -232,3 +244,33 @@ def test_a_remark_with_a_right_to_left_override_shows_escaped() -> None:
             code, stdout, _ = _cli("refund", "status", "1", *extra, env=env)
             assert code == 0
             assert RLO not in stdout and "\\u202e" in stdout
+
+
+# -- a refused answer to Refund Order: the refund may exist ---------------------------------
+
+
+def _refuse_refund_answers(request: httpx.Request, forward: Any) -> httpx.Response:
+    """The refund is made, and its answer broken beyond the size cap."""
+    if request.method == "POST" and request.url.path.endswith("/refund"):
+        forward()
+        raise bounds.AnswerTooLarge("the answer is larger than 8 MiB (the size cap)")
+    return forward()  # type: ignore[no-any-return]
+
+
+def test_a_refused_answer_to_refund_order_is_an_unknown_outcome(
+    app: Any, make_client: Callable[..., KakacloClient]
+) -> None:
+    client = make_client(app, _refuse_refund_answers)
+    with pytest.raises(RefundOutcomeUnknownError) as caught:
+        client.refund_order("10002")
+    assert isinstance(caught.value.__cause__, AnswerRefusedError)
+    assert caught.value.honours_idempotency_key  # the sandbox: the same key finishes it
+    assert len(client.list_refunds("10002")) == 1
+
+
+def test_a_refused_answer_to_refund_order_is_reconciled_on_a_server_without_keys(
+    app: Any, make_client: Callable[..., KakacloClient]
+) -> None:
+    client = make_client(app, _refuse_refund_answers, honours_idempotency_key=False)
+    refund_no = client.refund_order("10002")
+    assert [refund.refund_no for refund in client.list_refunds("10002")] == [refund_no]
