@@ -491,8 +491,7 @@ def _create_command(
     base_url: str | None,
     as_json: bool,
 ) -> list[str]:
-    """The ``refund create`` that was run, as words (the token and the base URL's password
-    never among them)."""
+    """The ``refund create`` that was run, as words (the token never among them)."""
     words = ["kakaclo", "refund", "create", order_id]
     for text in item or ():
         words += ["--item", text]
@@ -503,7 +502,7 @@ def _create_command(
     if remark is not None:
         words += ["--remark", remark]
     if base_url and base_url != os.environ.get(_core.BASE_URL_ENV):
-        words += ["--base-url", urls.masked_url(base_url)]  # a password is never printed
+        words += ["--base-url", base_url]
     if wait:
         words.append("--wait")
     if as_json:
