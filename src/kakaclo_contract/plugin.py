@@ -231,7 +231,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     run = settings()
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     write = reporter.write_line if reporter else print
-    write(f"kakaclo contract: target {run.shown_base_url or 'the in-process sandbox'}")
+    write(f"kakaclo contract: target {run.base_url or 'the in-process sandbox'}")
     write(
         f"kakaclo contract: profile {run.profile}, {run.examples} examples per operation and "
         f"phase, phases {','.join(run.phases)}, seed {run.seed}, rate {run.rate or 'unpaced'}, "
@@ -273,7 +273,7 @@ def _report(run_verdict: Verdict, target: Target | None, statuses: dict[str, str
         "outcome": run_verdict.outcome,
         "exitCode": run_verdict.code,
         "reasons": run_verdict.reasons,
-        "target": run.shown_base_url or "in-process sandbox",
+        "target": run.base_url or "in-process sandbox",
         "mode": target.mode if target else "in-process sandbox",
         "profile": run.profile,
         "examplesPerOperation": run.examples,

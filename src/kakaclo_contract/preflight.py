@@ -22,7 +22,6 @@ from kakaclo_client.models import (
 )
 
 from kakaclo_contract.settings import TOKEN_ENV, RunSettings
-from kakaclo_refunds.urls import masked_url
 
 QUERY_ORDERS = spec_facts.QUERY_ORDERS.path
 SANDBOX_INFO = "/_sandbox/info"
@@ -79,7 +78,7 @@ def _first_bytes(response: httpx.Response) -> str:
 
 def _hint(base_url: str) -> str:
     if not httpx.URL(base_url).path.rstrip("/").endswith(spec_facts.SERVER_ROOT):
-        return f"did you mean {masked_url(base_url.rstrip('/'))}/openapi?"
+        return f"did you mean {base_url.rstrip('/')}/openapi?"
     return "is this the API's base URL (the server root that ends in /openapi)?"
 
 
@@ -100,18 +99,17 @@ def _json(response: httpx.Response, *, any_content_type: bool = False) -> Any:
 
 
 def _get(http: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
-    shown = masked_url(url)
     try:
         return http.get(url, **kwargs)
     except AssertionError as hung:  # traffic.TargetHung
-        raise PreflightFailed(f"{shown}: {hung}; is the server up and answering?") from None
+        raise PreflightFailed(f"{url}: {hung}; is the server up and answering?") from None
     except httpx.ConnectError as error:
         raise PreflightFailed(
-            f"cannot connect to {shown}: {error or 'connection refused'}; is the server running "
+            f"cannot connect to {url}: {error or 'connection refused'}; is the server running "
             "and the host and port right?"
         ) from None
     except httpx.TransportError as error:
-        raise PreflightFailed(f"{shown}: {type(error).__name__}: {error}") from None
+        raise PreflightFailed(f"{url}: {type(error).__name__}: {error}") from None
 
 
 def check_api(http: httpx.Client, settings: RunSettings) -> None:
@@ -127,17 +125,17 @@ def check_api(http: httpx.Client, settings: RunSettings) -> None:
     is_envelope = isinstance(body, dict) and "code" in body
     if body is None or (not is_envelope and _json(response) is None):
         raise PreflightFailed(
-            f"GET {masked_url(url)} {_describe(response)}: that is not the Kakaclo API's JSON; "
+            f"GET {url} {_describe(response)}: that is not the Kakaclo API's JSON; "
             + _hint(settings.base_url)
         )
     if response.status_code == 404 or (response.status_code == 405 and is_envelope):
         raise PreflightFailed(
-            f"GET {masked_url(url)} {_describe(response)}: the API is not at this URL; "
+            f"GET {url} {_describe(response)}: the API is not at this URL; "
             + _hint(settings.base_url)
         )
     if response.status_code in {401, 403}:
         raise PreflightFailed(
-            f"GET {masked_url(url)} {_describe(response)}: the token was rejected; "
+            f"GET {url} {_describe(response)}: the token was rejected; "
             f"check {TOKEN_ENV} (an access token of the merchant, without 'Bearer ')"
         )
 
@@ -188,8 +186,7 @@ def refundable_lines(
     orders = (body or {}).get("data", {}) if response.status_code == 200 else None
     if not isinstance(orders, dict) or not isinstance(orders.get("list"), list):
         raise PreflightFailed(
-            f"GET {masked_url(url)}?ids={ids} {_describe(response)}: "
-            "cannot read the orders to refund"
+            f"GET {url}?ids={ids} {_describe(response)}: cannot read the orders to refund"
         )
     found = {str(o.get("id")): o for o in orders["list"] if isinstance(o, dict)}
     lines: dict[str, tuple[RefundableLine, ...]] = {}

@@ -8,14 +8,12 @@ same way whoever started it.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
 
 import pytest
 
@@ -24,7 +22,6 @@ from kakaclo_contract.preflight import PreflightFailed
 from kakaclo_contract.settings import DEFAULT_SUMMARY, RunSettings, SettingsError
 from kakaclo_contract.target import app_factory, preflighted
 from kakaclo_contract.verdict import EXIT_CANNOT_RUN, OUTCOMES
-from kakaclo_refunds.urls import MASK, masked_url
 
 PACKAGE = Path(__file__).resolve().parent
 SUITE = PACKAGE / "suite"
@@ -70,50 +67,6 @@ def _junit_verdict(path: Path, code: int, reasons: list[str]) -> None:
             suite.set("errors", str(int(suite.get("errors", "0")) + 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
-
-
-class _Masking(io.TextIOBase):
-    """A text stream that writes to ``stream`` with every ``secret`` replaced by ``shown``."""
-
-    def __init__(self, stream: TextIO, secret: str, shown: str) -> None:
-        self._stream = stream
-        self._secret = secret
-        self._shown = shown
-
-    def write(self, text: str) -> int:
-        self._stream.write(text.replace(self._secret, self._shown))
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self._stream, "encoding", "utf-8")
-
-
-def _userinfo(base_url: str | None) -> tuple[str, str] | None:
-    """The ``user:password@`` of the base URL and its masked form; None without a password."""
-    if base_url is None or masked_url(base_url) == base_url:
-        return None
-    authority = base_url.split("://", 1)[1].split("/", 1)[0]
-    userinfo = authority.rpartition("@")[0] + "@"
-    return userinfo, userinfo.split(":", 1)[0] + f":{MASK}@"
-
-
-def _scrub(paths: list[Path], base_url: str | None) -> None:
-    """Mask the base URL's password wherever a report repeats it (a test's failure text)."""
-    found = _userinfo(base_url)
-    if found is None:
-        return
-    for path in paths:
-        if path.exists():
-            text = path.read_text(encoding="utf-8")
-            if found[0] in text:
-                path.write_text(text.replace(*found), encoding="utf-8")
 
 
 def _cannot_run(line: str, summary_path: Path, junit: Path | None, as_json: bool) -> int:
@@ -169,13 +122,9 @@ def run(
             *(["-n", settings.workers, "--dist", "loadfile"] if settings.parallel else []),
             *pytest_args,
         ]
-        stream: Any = sys.stderr if as_json else sys.stdout
-        found = _userinfo(settings.base_url)
-        if found is not None:  # what pytest prints never shows the base URL's password
-            stream = _Masking(stream, *found)
+        stream = sys.stderr if as_json else sys.stdout
         with contextlib.redirect_stdout(stream):
             status = int(pytest.main(args))
-        _scrub([summary_path, *([junit] if junit else [])], settings.base_url)
     if summary_path.exists():
         report = json.loads(summary_path.read_text())
         code = int(report["exitCode"])

@@ -284,11 +284,6 @@ class RunSettings:
         return self.workers != "1"
 
     @property
-    def shown_base_url(self) -> str | None:
-        """The base URL as it may be printed or written: its password masked (``user:***@``)."""
-        return None if self.base_url is None else masked_url(self.base_url)
-
-    @property
     def over_http(self) -> bool:
         """True when the target is a URL rather than the in-process sandbox."""
         return self.base_url is not None

@@ -6,7 +6,8 @@ got no answer it can trust and the refund may exist (it prints the
 Idempotency-Key it sent and the command that finishes safely); 130
 interrupted (Ctrl-C). An answer the server does not finish within the
 answer deadline (30 s), longer than 8 MiB or nested deeper than 64 levels
-is an API or network error: one line, exit 1 (``kakaclo_refunds.bounds``).
+is one error line, exit 1 (``kakaclo_refunds.bounds``); to ``refund create``,
+exit 5 (the refund may exist).
 Every value a server sends is printed terminal-safe (``cli_output``).
 """
 
@@ -490,8 +491,7 @@ def _create_command(
     base_url: str | None,
     as_json: bool,
 ) -> list[str]:
-    """The ``refund create`` that was run, as words (the token and the base URL's password
-    never among them)."""
+    """The ``refund create`` that was run, as words (the token never among them)."""
     words = ["kakaclo", "refund", "create", order_id]
     for text in item or ():
         words += ["--item", text]
@@ -502,7 +502,7 @@ def _create_command(
     if remark is not None:
         words += ["--remark", remark]
     if base_url and base_url != os.environ.get(_core.BASE_URL_ENV):
-        words += ["--base-url", urls.masked_url(base_url)]  # a password is never printed
+        words += ["--base-url", base_url]
     if wait:
         words.append("--wait")
     if as_json:

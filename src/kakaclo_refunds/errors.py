@@ -175,7 +175,8 @@ class AnswerRefusedError(KakacloError):
     It broke a bound (:mod:`kakaclo_refunds.bounds`: larger than 8 MiB, JSON
     nested deeper than 64 levels, a ``Content-Encoding`` it cannot decode), or
     it holds a value the spec does not allow (a date, a status, an amount, an
-    id). Not retried: the server would send it again.
+    id). Not retried: the server would send it again. To a Refund Order it
+    leaves the outcome open, as a lost answer does (``RefundOutcomeUnknownError``).
     """
 
     hint = (

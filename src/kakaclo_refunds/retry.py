@@ -17,6 +17,7 @@ import tenacity
 from kakaclo_client.models import ErrorCode
 
 from kakaclo_refunds.errors import (
+    AnswerRefusedError,
     ApiError,
     IdempotencyConflictError,
     KakacloError,
@@ -138,8 +139,11 @@ def is_transient(error: BaseException) -> bool:
 
 
 def is_ambiguous(error: BaseException) -> bool:
-    """The request may have been processed: no answer, or a server failure."""
-    return isinstance(error, ServerError | TransportError | RequestTimeoutError)
+    """The request may have been processed: no answer, a server failure, or an answer
+    refused unread (too large, too deep, outside the spec: it may say the refund was made)."""
+    return isinstance(
+        error, ServerError | TransportError | RequestTimeoutError | AnswerRefusedError
+    )
 
 
 def _tenacity_kwargs(policy: RetryPolicy, done: int) -> dict[str, object]:

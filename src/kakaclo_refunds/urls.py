@@ -3,10 +3,10 @@
 :func:`base_url_problem` says why a base URL cannot be used (another scheme,
 no host, a malformed IPv6 address, a port out of range, a space or a control
 character), so that a command refuses it in one line before any request,
-instead of retrying it as a network failure or raising a traceback.
-:func:`masked_url` is the URL as it may be printed or written: a password in
-it becomes ``***`` (``http://user:***@host/openapi``); the URL with the
-password is still the one used for requests.
+instead of retrying it as a network failure or raising a traceback. A URL
+with ``user:password@`` is refused too: httpx would send it as Basic auth in
+place of the bearer token, and the password would end up in logs and reports.
+:func:`masked_url` is how a refused URL is shown: its password as ``***``.
 """
 
 from __future__ import annotations
@@ -48,4 +48,7 @@ def base_url_problem(url: str) -> str | None:
         return f"it is not a valid URL ({error})"
     if split.scheme not in ("http", "https") or not split.hostname:
         return "it is not an http:// or https:// URL with a host"
+    if split.username is not None or split.password is not None:
+        # httpx would send them as Basic auth in place of the merchant's bearer token
+        return "it carries user:password@, which the API does not take (it takes the bearer token)"
     return None

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
-from kakaclo_refunds import AnswerRefusedError, KakacloClient
-from kakaclo_refunds.cli import _create_command, app
+from kakaclo_refunds import AnswerRefusedError, KakacloClient, RefundOutcomeUnknownError, bounds
+from kakaclo_refunds.cli import app
 from kakaclo_refunds.cli_output import (
     Column,
     SafeConsole,
@@ -28,6 +30,7 @@ from kakaclo_refunds.cli_output import (
     terminal_safe,
 )
 from tests.client.hostile import DEEP, Behaviour, HostileServer, by_path, endless_chunks, fixed
+from tests.live import free_port
 
 VENDOR = Path(__file__).resolve().parents[1] / "fixtures" / "vendor"
 MALFORMED = ["http://[::1", "http://127.0.0.1:99999/openapi", "http://user:Pw5ecret@[::1/openapi"]
@@ -156,10 +159,18 @@ def test_a_line_break_cannot_forge_a_name_value_line() -> None:
 # -- 3. a base URL's password is never printed --------------------------------------------
 
 
-def test_the_command_that_finishes_a_refund_masks_the_password() -> None:
-    url = f"http://user:{SECRET}@127.0.0.1:8080/openapi"
-    words = _create_command("1", None, None, None, False, url, False)
-    assert words[-2:] == ["--base-url", "http://user:***@127.0.0.1:8080/openapi"]
+def test_a_base_url_with_a_password_is_refused_and_never_shown() -> None:
+    """httpx sent ``user:password@`` as Basic auth in place of the bearer token (always 401),
+    and the password reached error lines: such a URL is refused at once, masked."""
+    url = f"http://user:{SECRET}@127.0.0.1:{free_port()}/openapi"
+    for extra in ([], ["--json"]):
+        code, stdout, stderr = _cli("orders", "show", "1", "--base-url", url, *extra)
+        assert code == 2, (stdout, stderr)
+        assert "user:***@" in stdout + stderr and "user:password@" in stdout + stderr
+        assert SECRET not in stdout + stderr
+    with pytest.raises(ValueError, match=r"user:\*\*\*@") as refused:
+        KakacloClient("t", url)
+    assert SECRET not in str(refused.value)
 
 
 # -- 4. a refused answer: its own class, the line of the docs, a kind in --json -----------
@@ -232,3 +243,33 @@ def test_a_remark_with_a_right_to_left_override_shows_escaped() -> None:
             code, stdout, _ = _cli("refund", "status", "1", *extra, env=env)
             assert code == 0
             assert RLO not in stdout and "\\u202e" in stdout
+
+
+# -- a refused answer to Refund Order: the refund may exist ---------------------------------
+
+
+def _refuse_refund_answers(request: httpx.Request, forward: Any) -> httpx.Response:
+    """The refund is made, and its answer broken beyond the size cap."""
+    if request.method == "POST" and request.url.path.endswith("/refund"):
+        forward()
+        raise bounds.AnswerTooLarge("the answer is larger than 8 MiB (the size cap)")
+    return forward()  # type: ignore[no-any-return]
+
+
+def test_a_refused_answer_to_refund_order_is_an_unknown_outcome(
+    app: Any, make_client: Callable[..., KakacloClient]
+) -> None:
+    client = make_client(app, _refuse_refund_answers)
+    with pytest.raises(RefundOutcomeUnknownError) as caught:
+        client.refund_order("10002")
+    assert isinstance(caught.value.__cause__, AnswerRefusedError)
+    assert caught.value.honours_idempotency_key  # the sandbox: the same key finishes it
+    assert len(client.list_refunds("10002")) == 1
+
+
+def test_a_refused_answer_to_refund_order_is_reconciled_on_a_server_without_keys(
+    app: Any, make_client: Callable[..., KakacloClient]
+) -> None:
+    client = make_client(app, _refuse_refund_answers, honours_idempotency_key=False)
+    refund_no = client.refund_order("10002")
+    assert [refund.refund_no for refund in client.list_refunds("10002")] == [refund_no]

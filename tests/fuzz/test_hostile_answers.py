@@ -175,7 +175,7 @@ def test_the_proxy_answers_as_documented_and_records_no_secret(
 JSON_TYPE = (("Content-Type", "application/json"),)
 GZIP_JSON = (("Content-Type", "application/json"), ("Content-Encoding", "gzip"))
 DEEP_GZIP = gzip.compress(
-    b'{"code": 10000, "message": "ok", "data": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    b'{"code": 10000, "message": "ok", "data": ' + b"[" * 1000 + b"]" * 1000 + b"}", mtime=0
 )
 
 
