@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from kakaclo_sandbox.storage.sqlite import SqliteStore
+
 # starlette's TestClient is an httpx.Client, so these work in-process and over HTTP.
 HttpClient = httpx.Client
 
@@ -82,3 +84,10 @@ class FailingCommit:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.connection, name)
+
+
+def sqlite_store(sandbox: Any) -> SqliteStore:
+    """A sandbox's store, for a test of SQLite's own engine (the sandbox holds the interface)."""
+    store = sandbox.store
+    assert isinstance(store, SqliteStore)
+    return store

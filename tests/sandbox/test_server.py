@@ -20,7 +20,7 @@ from kakaclo_sandbox.service.settlement import settle_forever
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import API, refund_url, refunds, snapshot
+from tests.sandbox.helpers import API, refund_url, refunds, snapshot, sqlite_store
 
 
 def test_reset_brings_back_the_demo_data(client: TestClient) -> None:
@@ -104,7 +104,7 @@ def test_background_loop_settles_without_any_request(fake_time: FakeTime) -> Non
     from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules
 
     async def add_refund() -> None:
-        async with sandbox.store.writing() as unit:
+        async with sqlite_store(sandbox).writing() as unit:
             await create_refund(
                 unit,
                 "merchant-a",
@@ -125,13 +125,13 @@ def test_background_loop_settles_without_any_request(fake_time: FakeTime) -> Non
         loop = asyncio.create_task(settle_forever(sandbox.settlement, sandbox.now, idle=3600))
         while True:  # yields to the loop task until it has settled; no wall-clock wait
             await asyncio.sleep(0)
-            row = sandbox.store.connection.execute("SELECT status FROM refunds").fetchone()
+            row = sqlite_store(sandbox).connection.execute("SELECT status FROM refunds").fetchone()
             if row["status"] != "pending_review":
                 break
         loop.cancel()
 
     asyncio.run(run_once())
-    row = sandbox.store.connection.execute("SELECT status FROM refunds").fetchone()
+    row = sqlite_store(sandbox).connection.execute("SELECT status FROM refunds").fetchone()
     assert row["status"] == "refund_successfully"
 
 

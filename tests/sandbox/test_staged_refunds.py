@@ -29,7 +29,7 @@ from kakaclo_sandbox.storage.sqlite import BatchedRefund
 from kakaclo_sandbox.storage.store import Batch, Store
 from kakaclo_sandbox.web.state import Sandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import FailingCommit, item, refund_url
+from tests.sandbox.helpers import FailingCommit, item, refund_url, sqlite_store
 
 SKU = "FSZW08923_R_L_NUB"  # every line of the demo orders 10007 and 10008
 T = TypeVar("T")
@@ -55,7 +55,7 @@ def _create(sandbox: Sandbox, db: sqlite3.Connection, order_id: str, request: Re
     """A refund of merchant-a as Refund Order creates it, due in 60 s; its number."""
     return run_now(
         create_refund(
-            BatchedRefund(db, sandbox.store),
+            BatchedRefund(db, sqlite_store(sandbox)),
             "merchant-a",
             order_id,
             request,
@@ -68,14 +68,14 @@ def _create(sandbox: Sandbox, db: sqlite3.Connection, order_id: str, request: Re
 
 def _stage(sandbox: Sandbox, order_id: str, request: RefundRequest) -> tuple[str, Batch]:
     """One refund as Refund Order makes it without a key: its number and batch."""
-    with sandbox.store.batched(refund=True, savepoint=False) as (db, batch):
+    with sqlite_store(sandbox).batched(refund=True, savepoint=False) as (db, batch):
         number = _create(sandbox, db, order_id, request)
     return number, batch
 
 
 def _stage_then_fail(sandbox: Sandbox, order_id: str, request: RefundRequest) -> None:
     """A refund with a key whose block fails after staging, as a failed remember_answer."""
-    with sandbox.store.batched(refund=True, savepoint=True) as (db, _):
+    with sqlite_store(sandbox).batched(refund=True, savepoint=True) as (db, _):
         _create(sandbox, db, order_id, request)
         raise sqlite3.OperationalError("disk I/O error")
 
@@ -104,7 +104,7 @@ def _last_seq(store: Store) -> int:
 
 
 def test_a_staged_refund_reaches_the_database_with_its_batch_commit(sandbox: Sandbox) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
     last = _last_seq(store)
 
     async def scenario() -> str:
@@ -131,7 +131,7 @@ def test_a_staged_refund_reaches_the_database_with_its_batch_commit(sandbox: San
 def test_refunds_of_one_batch_are_numbered_and_counted_as_one_by_one(
     sandbox: Sandbox, fake_time: FakeTime
 ) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
     last = _last_seq(store)
 
     async def scenario() -> list[str]:
@@ -173,7 +173,7 @@ def test_refunds_of_one_batch_are_numbered_and_counted_as_one_by_one(
 
 
 def test_a_read_in_the_same_turn_finds_the_staged_refund_committed(sandbox: Sandbox) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
 
     async def scenario() -> None:
         number, batch = _stage(sandbox, "10007", _pieces("120071", 1))
@@ -188,7 +188,7 @@ def test_a_read_in_the_same_turn_finds_the_staged_refund_committed(sandbox: Sand
 
 
 def test_another_write_in_the_batch_finds_the_staged_refunds_written(sandbox: Sandbox) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
 
     async def scenario() -> None:
         number, batch = _stage(sandbox, "10007", _pieces("120071", 1))
@@ -209,7 +209,7 @@ def test_another_write_in_the_batch_finds_the_staged_refunds_written(sandbox: Sa
 
 
 def test_a_refund_undone_after_staging_is_gone_and_the_others_stay(sandbox: Sandbox) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
 
     async def scenario() -> list[str]:
         first, batch = _stage(sandbox, "10007", _pieces("120071", 2))
@@ -229,7 +229,7 @@ def test_a_refund_undone_after_staging_is_gone_and_the_others_stay(sandbox: Sand
 def test_forgetting_kept_states_at_their_bound_forgets_no_staged_refund(
     sandbox: Sandbox,
 ) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
     store.kept_orders = KeptOrders(limit=1)
 
     async def scenario() -> None:
@@ -248,7 +248,7 @@ def test_forgetting_kept_states_at_their_bound_forgets_no_staged_refund(
 def test_a_batch_whose_refunds_cannot_be_written_is_undone(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
     last = _last_seq(store)
 
     def broken(db: sqlite3.Connection, refunds: Any) -> None:
@@ -280,7 +280,7 @@ def test_refunds_sent_together_share_one_batch_and_get_their_own_numbers(
     fake_time: FakeTime,
 ) -> None:
     app = create_app(db=":memory:", rate_limit=None, validate_responses=True, clock=fake_time)
-    store: Store = app.state.sandbox.store
+    store: Store = sqlite_store(app.state.sandbox)
     commits: list[int] = []
     real_commit = store.commit_batch
 
@@ -313,7 +313,7 @@ def test_refunds_sent_together_share_one_batch_and_get_their_own_numbers(
 
 
 def test_a_batch_sqlite_rolled_back_itself_still_tells_its_requests(sandbox: Sandbox) -> None:
-    store = sandbox.store
+    store = sqlite_store(sandbox)
     real = store.connection
 
     async def scenario() -> None:
