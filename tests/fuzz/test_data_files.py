@@ -23,26 +23,11 @@ from kakaclo_sandbox.storage.store import Store
 from kakaclo_spec import Spec
 from tests.fuzz.profile import fuzz
 from tests.fuzz.strategies import KEYS, Raw, values
+from tests.sandbox.helpers import MY_ORDER
 
 SPEC = Spec.load()
 ORDER: dict[str, Any] = {
-    "id": "5001",
-    "status": "processing",
-    "financialStatus": "paid",
-    "fulfillmentStatus": "waiting_to_ship",
-    "createDate": "2026-11-20T10:00:00Z",
-    "payDate": "2026-11-20T10:00:04Z",
-    "freightAmount": 4.5,
-    "orderItems": [
-        {
-            "id": "50011",
-            "itemId": "777",
-            "skuCode": "MY_SKU",
-            "countryCode": "CN",
-            "amount": 12.5,
-            "productNum": 2,
-        }
-    ],
+    **MY_ORDER,
     "refunds": [
         {
             "refundStatus": "refund_successfully",

@@ -91,3 +91,26 @@ def sqlite_store(sandbox: Any) -> SqliteStore:
     store = sandbox.store
     assert isinstance(store, SqliteStore)
     return store
+
+
+# A merchant's own order, as a data file or POST /_sandbox/orders gives it: one line of
+# two pieces at 12.50, freight 4.50 (tests add refunds, options or other fields to it).
+MY_ORDER: dict[str, Any] = {
+    "id": "5001",
+    "status": "processing",
+    "financialStatus": "paid",
+    "fulfillmentStatus": "waiting_to_ship",
+    "createDate": "2026-11-20T10:00:00Z",
+    "payDate": "2026-11-20T10:00:04Z",
+    "freightAmount": 4.5,
+    "orderItems": [
+        {
+            "id": "50011",
+            "itemId": "777",
+            "skuCode": "MY_SKU",
+            "countryCode": "CN",
+            "amount": 12.5,
+            "productNum": 2,
+        }
+    ],
+}

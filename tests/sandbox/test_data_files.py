@@ -20,28 +20,12 @@ from kakaclo_spec import Spec
 from tests.live import LiveSandbox
 from tests.postgres_fixtures import ENGINES  # noqa: F401 (runs on both engines)
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import API, refund_url
+from tests.sandbox.helpers import API, MY_ORDER, refund_url
 
 MY_TOKEN = {"Authorization": "Bearer my-token"}
 ORDER: dict[str, Any] = {
-    "id": "5001",
-    "status": "processing",
-    "financialStatus": "paid",
-    "fulfillmentStatus": "waiting_to_ship",
-    "createDate": "2026-11-20T10:00:00Z",
-    "payDate": "2026-11-20T10:00:04Z",
-    "freightAmount": 4.5,
-    "orderItems": [
-        {
-            "id": "50011",
-            "itemId": "777",
-            "skuCode": "MY_SKU",
-            "countryCode": "CN",
-            "amount": 12.5,
-            "productNum": 2,
-            "option1": '{"name":"color", "value":"Teal"}',
-        }
-    ],
+    **MY_ORDER,
+    "orderItems": [{**MY_ORDER["orderItems"][0], "option1": '{"name":"color", "value":"Teal"}'}],
 }
 DATA: dict[str, Any] = {
     "merchants": [{"merchant": "my-shop", "tokens": ["my-token"], "orders": [ORDER]}]
