@@ -374,9 +374,10 @@ async def mark_settled(db: Connection, refund: PendingRefund, status: str) -> No
 
 
 async def _count_pieces(
-    db: Connection, refund: PendingRefund, column: str, change: int, refunded: bool
+    db: Connection, refund: PendingRefund, assignment: str, refunded: bool
 ) -> None:
-    """The order first (its lock, as a refund takes it), then its lines' ``column``."""
+    """The order first (its lock, as a refund takes it), then its lines (``assignment``:
+    the counter's new value from ``l``, the line, and ``p.quantity``, the refund's pieces)."""
     await db.execute(
         "UPDATE orders SET pending_refunds = pending_refunds - 1, "
         "modify_date = GREATEST(modify_date, %s)"
@@ -387,10 +388,9 @@ async def _count_pieces(
         else (refund.settle_at, refund.order_key),
     )
     await db.execute(
-        f"UPDATE order_lines l SET {column} = l.{column} + %s * p.quantity "
+        f"UPDATE order_lines l SET {assignment} "
         "FROM unnest(%s::bigint[], %s::bigint[]) AS p (line, quantity) WHERE l.pk = p.line",
         (
-            change,
             [line for line, _ in refund.pieces],
             [quantity for _, quantity in refund.pieces],
         ),
@@ -399,12 +399,12 @@ async def _count_pieces(
 
 async def release_pieces(db: Connection, refund: PendingRefund) -> None:
     """Give a failed refund's pieces back to their lines."""
-    await _count_pieces(db, refund, "reserved", -1, refunded=False)
+    await _count_pieces(db, refund, "reserved = l.reserved - p.quantity", refunded=False)
 
 
 async def refund_pieces(db: Connection, refund: PendingRefund) -> None:
     """Count a successful refund's pieces as refunded; the order's refund date is its due time."""
-    await _count_pieces(db, refund, "refunded", 1, refunded=True)
+    await _count_pieces(db, refund, "refunded = l.refunded + p.quantity", refunded=True)
 
 
 async def refunds_page(
