@@ -64,6 +64,10 @@ class KeptOrders:
             key=order.key,
         )
 
+    def keep(self, merchant: str, order: OrderState) -> None:
+        """Keep ``order`` as it is (a refund undone puts back the state it replaced)."""
+        self._states[merchant, order.id] = order
+
     def full(self) -> bool:
         """True when :attr:`limit` orders are kept: time to forget them all."""
         return len(self._states) >= self.limit

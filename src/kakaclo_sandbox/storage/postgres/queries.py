@@ -9,7 +9,7 @@ read (:mod:`.timeline`): :func:`orders_query`, :func:`lines_query`, :func:`store
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from kakaclo_client.models import OrderStatus, RefundStatus
 from psycopg import AsyncConnection
@@ -29,6 +29,7 @@ from kakaclo_sandbox.storage.postgres.schema import VERSION_KEY, WIPED_TABLES
 from kakaclo_sandbox.storage.queries import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
+    NewRefund,
     refund_no,
     seq_of,
 )
@@ -36,6 +37,18 @@ from kakaclo_sandbox.storage.schema import IS_PENDING
 
 Connection = AsyncConnection[TupleRow]
 PENDING = RefundStatus.PENDING_REVIEW.value
+REFUND_SEQUENCE = "refunds_seq_seq"  # refunds.seq's (a BIGSERIAL's own sequence)
+
+
+class StoredKey(NamedTuple):
+    """An answer to store under an Idempotency-Key."""
+
+    merchant: str
+    key: str
+    digest: str
+    number: str
+    created_at: float
+
 
 # -- orders ---------------------------------------------------------------------------
 
@@ -312,6 +325,75 @@ async def insert_refund(
     row = await cursor.fetchone()
     assert row is not None
     return int(row[0])
+
+
+async def refund_seqs(db: Connection, count: int) -> list[int]:
+    """``count`` refund ``seq`` values from the refunds' sequence, in the order it gave them:
+    unique across every process, never given twice (one not stored is a gap)."""
+    cursor = await db.execute(
+        f"SELECT nextval('{REFUND_SEQUENCE}') FROM generate_series(1, %s)", (count,)
+    )
+    return sorted(int(row[0]) for row in await cursor.fetchall())
+
+
+async def insert_refunds(
+    db: Connection, refunds: Sequence[NewRefund], answers: Sequence[StoredKey]
+) -> None:
+    """Store pending refunds (their ``seq`` given), reserve their pieces (their orders
+    already locked, :func:`order_state`) and store the answers of their keys: one
+    statement, however many. One update per line and per order: the sums, and the last
+    refund's time (what one update per refund would leave)."""
+    pieces = [(r.seq, line, quantity) for r in refunds for line, quantity in r.pieces.items()]
+    reserved: dict[int, int] = {}
+    for _, line, quantity in pieces:
+        reserved[line] = reserved.get(line, 0) + quantity
+    orders: dict[int, tuple[int, float]] = {}
+    for r in refunds:
+        count = orders[r.order_key][0] if r.order_key in orders else 0
+        orders[r.order_key] = (count + 1, r.created_at)
+    await db.execute(
+        "WITH refund AS (INSERT INTO refunds (seq, order_pk, status, reason, remark, "
+        "created_at, settle_at) SELECT r.seq, r.order_pk, %(status)s, r.reason, r.remark, "
+        "r.created_at, r.settle_at FROM unnest(%(seqs)s::bigint[], %(orders)s::bigint[], "
+        "%(reasons)s::text[], %(remarks)s::text[], %(created)s::float8[], "
+        "%(settle_at)s::float8[]) AS r (seq, order_pk, reason, remark, created_at, settle_at)), "
+        "piece AS (INSERT INTO refund_lines (refund_seq, line_pk, quantity) "
+        "SELECT * FROM unnest(%(piece_seqs)s::bigint[], %(piece_lines)s::bigint[], "
+        "%(piece_quantities)s::bigint[])), "
+        "line AS (UPDATE order_lines l SET reserved = l.reserved + p.quantity "
+        "FROM unnest(%(lines)s::bigint[], %(quantities)s::bigint[]) AS p (line, quantity) "
+        "WHERE l.pk = p.line), "
+        "counted AS (UPDATE orders o SET pending_refunds = o.pending_refunds + c.refunds, "
+        "modify_date = c.at FROM unnest(%(order_keys)s::bigint[], %(counts)s::bigint[], "
+        "%(times)s::float8[]) AS c (pk, refunds, at) WHERE o.pk = c.pk) "
+        "INSERT INTO idempotency_keys (merchant, key, fingerprint, refund_no, created_at) "
+        "SELECT * FROM unnest(%(merchants)s::text[], %(keys)s::text[], %(digests)s::text[], "
+        "%(numbers)s::text[], %(keyed_at)s::float8[]) "
+        "ON CONFLICT (merchant, key) DO UPDATE SET fingerprint = excluded.fingerprint, "
+        "refund_no = excluded.refund_no, created_at = excluded.created_at",
+        {
+            "status": PENDING,
+            "seqs": [r.seq for r in refunds],
+            "orders": [r.order_key for r in refunds],
+            "reasons": [r.reason for r in refunds],
+            "remarks": [r.remark for r in refunds],
+            "created": [r.created_at for r in refunds],
+            "settle_at": [r.settle_at for r in refunds],
+            "piece_seqs": [seq for seq, _, _ in pieces],
+            "piece_lines": [line for _, line, _ in pieces],
+            "piece_quantities": [quantity for _, _, quantity in pieces],
+            "lines": list(reserved),
+            "quantities": list(reserved.values()),
+            "order_keys": list(orders),
+            "counts": [count for count, _ in orders.values()],
+            "times": [at for _, at in orders.values()],
+            "merchants": [a.merchant for a in answers],
+            "keys": [a.key for a in answers],
+            "digests": [a.digest for a in answers],
+            "numbers": [a.number for a in answers],
+            "keyed_at": [a.created_at for a in answers],
+        },
+    )
 
 
 async def _pending(db: Connection, rows: Sequence[TupleRow]) -> list[PendingRefund]:
