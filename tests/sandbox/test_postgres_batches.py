@@ -15,7 +15,7 @@ import pytest
 from kakaclo_sandbox import create_app
 from kakaclo_sandbox.storage.postgres.store import PostgresStore
 from tests.sandbox.conftest import TOKEN_A
-from tests.sandbox.helpers import API, query_refund_url, refund_url
+from tests.sandbox.helpers import query_refund_url, refund_url
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
 
@@ -211,7 +211,7 @@ def test_a_batch_that_cannot_be_written_fails_each_of_its_refunds_and_stores_non
                 _refund_in_unit(store, PIECES + 1),
                 return_exceptions=True,
             )
-            return failed, await _refund_in_unit(store, 1)
+            return list(failed), await _refund_in_unit(store, 1)
         finally:
             await store.release()
 
