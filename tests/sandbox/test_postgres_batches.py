@@ -181,12 +181,13 @@ def test_a_refund_undone_in_its_block_gives_back_what_it_reserved(postgres_url: 
 
     async def run() -> list[Any]:
         try:
-            return await asyncio.gather(
+            outcomes = await asyncio.gather(
                 _refund_in_unit(store, 2),
                 _refund_in_unit(store, 5, then=RuntimeError("undone")),
                 _refund_in_unit(store, 3),
                 return_exceptions=True,
             )
+            return list(outcomes)
         finally:
             await store.release()
 
