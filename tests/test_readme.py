@@ -263,6 +263,10 @@ DOCS_RUN: dict[tuple[str, str], str] = {
     ("sandbox.md", 'curl -i -H "Prefer: code=503'): "test_docs_failures_on_demand_run",
 }
 DOCS_NOT_RUN: dict[tuple[str, str], str] = {
+    ("sandbox.md", "PG=/usr/lib/postgresql/15/bin"): (
+        "run by tests/sandbox/test_postgres_docs.py, which reads it from the page (it needs "
+        "PostgreSQL's binaries and the postgres user under root)"
+    ),
     ("install.md", "make contract"): (
         "the two commands themselves: CI runs both (.ci/run), and make test would run this "
         "test inside itself"
@@ -279,12 +283,12 @@ DOCS_NOT_RUN: dict[tuple[str, str], str] = {
 
 
 def docs_blocks() -> list[tuple[str, str, str]]:
-    """(page, language, code) of every sh and python block of docs/."""
+    """(page, language, code) of every sh, bash and python block of docs/."""
     found = []
     for page in sorted(DOCS.rglob("*.md")):
         text = page.read_text()
         for language, code in re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S):
-            if language in ("sh", "python"):
+            if language in ("sh", "bash", "python"):
                 found.append((str(page.relative_to(DOCS)), language, code))
     return found
 
