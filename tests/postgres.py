@@ -110,6 +110,11 @@ class PostgresServer:
         )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
+        self.launch()
+
+    def launch(self) -> None:
+        """``pg_ctl start`` on the cluster :meth:`start` made (again after :meth:`stop`),
+        waiting until the server accepts connections."""
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
             f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=200"

@@ -3,6 +3,7 @@ storing the refund before it is answered."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.idempotency import InFlight
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules
 from kakaclo_sandbox.service.settlement import Settlement
-from kakaclo_sandbox.storage.interface import RefundUnit, Store
+from kakaclo_sandbox.storage.interface import DatabaseUnavailable, RefundUnit, Store
 
 # Reads and validates the request's body (the handler's part), inside the key's hold.
 ReadRequest = Callable[[], Awaitable[RefundRequest]]
@@ -133,6 +134,9 @@ class Refunds:
         except (RuleViolation, OrderNotFound):
             raise
         except BaseException:
-            await self.settlement.reload()  # a failed commit undid what was settled or added
+            # a failed commit undid what was settled or added; a server that cannot be
+            # reached keeps the time it had (a refund due early only settles nothing)
+            with contextlib.suppress(DatabaseUnavailable):
+                await self.settlement.reload()
             raise
         return number

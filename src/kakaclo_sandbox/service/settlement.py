@@ -18,7 +18,7 @@ from kakaclo_client.models import RefundStatus
 from kakaclo_sandbox.domain.orders import PendingRefund
 from kakaclo_sandbox.domain.refunds import fully_refunded
 from kakaclo_sandbox.domain.settlement import outcome
-from kakaclo_sandbox.storage.interface import SettlingUnit, Store
+from kakaclo_sandbox.storage.interface import DatabaseUnavailable, SettlingUnit, Store
 
 log = logging.getLogger("kakaclo_sandbox.service")
 
@@ -87,7 +87,12 @@ async def settle_forever(
 ) -> None:
     """Background loop: settle due refunds, then sleep until the next is due (at most ``idle``)."""
     while True:
-        settled = await settlement.settle_now(now())
+        try:
+            settled = await settlement.settle_now(now())
+        except DatabaseUnavailable as error:
+            # Nothing settled now; the next turn tries again (requests settle too).
+            log.warning("background settlement: %s", error)
+            settled = 0
         if settled:
             log.info("settled %d refund(s)", settled)
         due = settlement.earliest

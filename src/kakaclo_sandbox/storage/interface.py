@@ -37,6 +37,14 @@ class DatabaseGone(Exception):
     replaced): nothing is written, and the sandbox stops."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached now (its server is down, restarting or refusing
+    connections): nothing of the request was carried out, and it may be tried again.
+    The sandbox goes on and answers again once the server is back."""
+
+    retry_after = 1  # seconds a client is told to wait
+
+
 class RefundUnit(Protocol):
     """One refund's unit of work (:meth:`Store.refunding`)."""
 

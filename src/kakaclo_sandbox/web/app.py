@@ -24,7 +24,7 @@ from kakaclo_sandbox.clock import Now
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.service.settlement import settle_forever
 from kakaclo_sandbox.settings import Settings
-from kakaclo_sandbox.storage.interface import DatabaseGone
+from kakaclo_sandbox.storage.interface import DatabaseGone, DatabaseUnavailable
 from kakaclo_sandbox.web import console, control, docs, handlers
 from kakaclo_sandbox.web.accesslog import AccessLog
 from kakaclo_sandbox.web.failures import ForcedFailures
@@ -34,6 +34,7 @@ from kakaclo_sandbox.web.operations import (
     api_error_answer,
     client_gone_answer,
     database_gone_answer,
+    database_unavailable_answer,
 )
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_sandbox.web.state import Sandbox
@@ -73,6 +74,12 @@ async def _database_gone(request: Request, exc: Exception) -> OrjsonResponse:
     # A control call after the database file went: the API's 503, no traceback.
     assert isinstance(exc, DatabaseGone)
     return database_gone_answer(exc)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> OrjsonResponse:
+    # A control call while the database server cannot be reached: the API's 503.
+    assert isinstance(exc, DatabaseUnavailable)
+    return database_unavailable_answer(exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> OrjsonResponse:
@@ -192,6 +199,7 @@ def create_app(
             HTTPException: _http_error,
             ClientDisconnect: _client_gone,
             DatabaseGone: _database_gone,
+            DatabaseUnavailable: _database_unavailable,
         },
     )
     # An unknown path answers 404 with the envelope, never a redirect to the

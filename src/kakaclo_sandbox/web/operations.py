@@ -18,6 +18,7 @@ unexpected error itself, with the spec's 500 envelope.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from kakaclo_client.models import ErrorCode
@@ -25,12 +26,17 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kakaclo_sandbox.storage.interface import DatabaseGone
+from kakaclo_sandbox.storage.interface import DatabaseGone, DatabaseUnavailable
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_spec import Spec
 from kakaclo_spec.errors import ApiError, error_body
 
 log = logging.getLogger("kakaclo_sandbox")
+
+# An unreachable database is logged once per this many seconds, however many requests
+# it turns away (one line, not one per request).
+UNAVAILABLE_LOG_EVERY = 10.0
+_unavailable_logged = -UNAVAILABLE_LOG_EVERY
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -55,6 +61,21 @@ def database_gone_answer(error: DatabaseGone) -> OrjsonResponse:
     the sandbox: the spec's 503, nothing carried out (the command stops itself)."""
     message = "the sandbox's database file was removed or replaced; the sandbox is stopping"
     return OrjsonResponse(error_body(ErrorCode.SERVICE_UNAVAILABLE, message), 503)
+
+
+def database_unavailable_answer(error: DatabaseUnavailable) -> OrjsonResponse:
+    """What an operation answers while the database server cannot be reached: the spec's
+    503 with ``Retry-After``, nothing carried out; the sandbox goes on."""
+    global _unavailable_logged
+    now = time.monotonic()
+    if now - _unavailable_logged >= UNAVAILABLE_LOG_EVERY:
+        _unavailable_logged = now
+        log.warning("%s (answering 503 while it lasts)", error)
+    return OrjsonResponse(
+        error_body(ErrorCode.SERVICE_UNAVAILABLE, f"{error}; retry after {error.retry_after} s"),
+        503,
+        headers={"Retry-After": str(error.retry_after)},
+    )
 
 
 def client_gone_answer(request: Request) -> Response:
@@ -100,6 +121,8 @@ class Operations:
             response = client_gone_answer(request)
         except DatabaseGone as error:
             response = database_gone_answer(error)
+        except DatabaseUnavailable as error:
+            response = database_unavailable_answer(error)
         except Exception:
             # Nothing was sent yet: answer the spec's envelope, then let the server
             # log the error (and a test client raise it), as Starlette's own 500 does.

@@ -34,6 +34,7 @@ from kakaclo_sandbox.domain.orders import OrderState, StoredAnswer
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.queries import Connection, StoredKey
+from kakaclo_sandbox.storage.postgres.reachability import is_unreachable, reaching, unavailable
 from kakaclo_sandbox.storage.queries import NewRefund, refund_no
 
 log = logging.getLogger("kakaclo_sandbox")
@@ -62,8 +63,9 @@ class Batch:
 class RefundBatches:
     """The batches of one event loop's pool, and the lock every write of it takes."""
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, shown_url: str) -> None:
         self._pool = pool
+        self.shown_url = shown_url  # how errors name the database (no password)
         self._lock = asyncio.Lock()
         self._open: Batch | None = None
         self._waiting = 0  # refunds queued for the lock (the size of the next number block)
@@ -78,7 +80,8 @@ class RefundBatches:
             self._waiting -= 1
         try:
             if self._open is None:
-                self._open = await self._begin()
+                with reaching(self.shown_url):
+                    self._open = await self._begin()
         except BaseException:
             self._lock.release()
             raise
@@ -87,7 +90,7 @@ class RefundBatches:
     def leave(self, batch: Batch) -> None:
         """Let the next refund have the lock; a batch whose transaction failed (a lost
         connection, a cancelled statement) takes no more refunds."""
-        if batch.db.info.transaction_status == TransactionStatus.INERROR and not batch.done:
+        if batch.db.info.transaction_status != TransactionStatus.INTRANS and not batch.done:
             batch.done = True
             self._open = None
             self._committers_add(self._end(batch, written=False))
@@ -97,8 +100,9 @@ class RefundBatches:
         """A refund number's ``seq`` for the batch: from its block, or a new block sized by
         the refunds queued now (each may be accepted)."""
         if not batch.seqs:
-            batch.seqs = await queries.refund_seqs(batch.db, min(MAX_BLOCK, 1 + self._waiting))
-            batch.seqs.reverse()
+            with reaching(self.shown_url):
+                seqs = await queries.refund_seqs(batch.db, min(MAX_BLOCK, 1 + self._waiting))
+            batch.seqs = seqs[::-1]
         return batch.seqs.pop()
 
     async def _begin(self) -> Batch:
@@ -143,12 +147,15 @@ class RefundBatches:
         try:
             await queries.insert_refunds(batch.db, batch.refunds, list(batch.answers.values()))
         except BaseException as error:  # every refund of the batch is told, whatever it is
-            _fail(batch, error)
+            # not committed: a server that went away carried none of them out
+            _fail(batch, unavailable(self.shown_url, error) if is_unreachable(error) else error)
             return False
         return True
 
     async def _end(self, batch: Batch, *, written: bool) -> None:
-        """``COMMIT`` (or ``ROLLBACK``) the batch, tell its refunds, give the connection back."""
+        """``COMMIT`` (or ``ROLLBACK``) the batch, tell its refunds, give the connection back.
+        A ``COMMIT`` that fails is told as it is, even for a lost server: whether it was
+        carried out is not known (a 500, never a 503)."""
         try:
             if written and len(batch):
                 await batch.db.execute("COMMIT")
@@ -235,7 +242,8 @@ class BatchedRefund:
         staged = self._batch.answers.get((merchant, key))
         if staged is not None:
             return StoredAnswer(staged.digest, staged.number)
-        return await queries.stored_answer(self._batch.db, merchant, key, since)
+        with reaching(self._batches.shown_url):
+            return await queries.stored_answer(self._batch.db, merchant, key, since)
 
     async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
         """The batch's state of the order, or read with its row locked (kept from then)."""
@@ -243,7 +251,8 @@ class BatchedRefund:
         kept = batch.kept.get(merchant, order_id)
         if kept is not None:
             return kept
-        order = await queries.order_state(batch.db, merchant, order_id)
+        with reaching(self._batches.shown_url):
+            order = await queries.order_state(batch.db, merchant, order_id)
         if order is not None:
             batch.kept.keep(merchant, order)
         return order

@@ -39,6 +39,7 @@ from kakaclo_sandbox.domain.orders import (
 from kakaclo_sandbox.storage.interface import RefundUnit, SettlingUnit, Window, WritingUnit
 from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.batches import BatchedRefund, RefundBatches
+from kakaclo_sandbox.storage.postgres.reachability import reaching
 from kakaclo_sandbox.storage.postgres.schema import (
     DROP_TABLES,
     SCHEMA,
@@ -53,6 +54,9 @@ T = TypeVar("T")
 
 CONNECT_SECONDS = 10
 POOL_SIZE = 8  # connections per event loop: more concurrent units wait for one
+# Seconds a unit waits for a pooled connection: past it (a server that went away and is
+# not back) the request is answered 503 rather than left hanging.
+POOL_WAIT = 5
 
 
 class DatabaseUnreachable(ValueError):
@@ -228,7 +232,8 @@ class PostgresStore:
     # -- the pool -----------------------------------------------------------
 
     async def _connections(self) -> AsyncConnectionPool:
-        """The running loop's pool, opened on first use."""
+        """The running loop's pool, opened on first use (DatabaseUnavailable while the
+        server cannot be reached: the next use tries again)."""
         loop = asyncio.get_running_loop()
         pool = self._pool
         if pool is not None and self._loop is loop:
@@ -236,7 +241,16 @@ class PostgresStore:
         if self._opening is None or self._loop is not loop:
             self._pool, self._loop = None, loop
             self._opening = loop.create_task(self._open())
-        return await asyncio.shield(self._opening)
+        with reaching(self.path):
+            return await asyncio.shield(self._opening)
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[queries.Connection]:
+        """A pooled connection for reads outside any transaction (autocommit)."""
+        pool = await self._connections()
+        with reaching(self.path):
+            async with pool.connection() as db:
+                yield db
 
     async def _open(self) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(
@@ -249,6 +263,7 @@ class PostgresStore:
             configure=_configure,
             open=False,
             name="kakaclo-sandbox",
+            timeout=POOL_WAIT,
         )
         try:
             await pool.open(wait=True, timeout=CONNECT_SECONDS)
@@ -256,7 +271,7 @@ class PostgresStore:
             self._opening = None
             await pool.close()
             raise
-        self._pool, self._batches = pool, RefundBatches(pool)
+        self._pool, self._batches = pool, RefundBatches(pool, self.path)
         return pool
 
     async def _writer(self) -> RefundBatches:
@@ -301,13 +316,14 @@ class PostgresStore:
         batches = await self._writer()
         await batches.take_alone()
         try:
-            async with pool.connection() as db:
-                # No pipeline: it saves round trips on the loopback, but costs more Python
-                # than they cost (measured, 32 callers: 1415-1435 refunds/s with it, 1690-1757
-                # without)
-                async with db.transaction():
-                    yield _Unit(db, self)
-                await queries.move_version(db)
+            with reaching(self.path):
+                async with pool.connection() as db:
+                    # No pipeline: it saves round trips on the loopback, but costs more
+                    # Python than they cost (measured, 32 callers: 1415-1435 refunds/s with
+                    # it, 1690-1757 without)
+                    async with db.transaction():
+                        yield _Unit(db, self)
+                    await queries.move_version(db)
         finally:
             batches.let_go()
 
@@ -328,14 +344,14 @@ class PostgresStore:
 
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
         """The committed answer stored under the key after ``since``, if any."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.stored_answer(db, merchant, key, since)
 
     async def refunds_page(
         self, merchant: str, order_id: str, *, limit: int, offset: int
     ) -> tuple[int, list[StoredRefund]] | None:
         """A page of an order's refunds and their total; None for no such order."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.refunds_page(db, merchant, order_id, limit=limit, offset=offset)
 
     async def orders_page(
@@ -349,7 +365,7 @@ class PostgresStore:
         offset: int,
     ) -> tuple[int, list[StoredOrder]]:
         """A page of the merchant's orders and the total."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.find_orders(
                 db,
                 merchant,
@@ -362,27 +378,27 @@ class PostgresStore:
 
     async def stored_order(self, merchant: str, order_id: str) -> StoredOrder | None:
         """The merchant's order with this id and its lines, if any."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.stored_order(db, merchant, order_id)
 
     async def next_due(self) -> float | None:
         """When the earliest pending refund is due, or None."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.next_due(db)
 
     async def meta(self, key: str) -> str | None:
         """A value of the meta table."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.meta(db, key)
 
     async def is_new(self) -> bool:
         """True when no merchant exists yet."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.is_empty(db)
 
     async def read_version(self) -> int:
         """The version a read sees now: the database's, moved after every write."""
-        async with (await self._connections()).connection() as db:
+        async with self._reader() as db:
             return await queries.write_version(db)
 
     # -- tokens ---------------------------------------------------------------

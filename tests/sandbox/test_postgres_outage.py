@@ -1,0 +1,84 @@
+"""The sandbox on PostgreSQL while its server goes away and comes back: every request is
+answered 503 (the spec's ServiceUnavailable, ``Retry-After``), nothing is carried out,
+the process goes on, and once the server is back it answers again with everything it
+had answered before. A server of the test's own (it is stopped), not the session's."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live import LiveSandbox
+from tests.postgres import PostgresServer, running
+from tests.sandbox.conftest import TOKEN_A
+from tests.sandbox.helpers import API, query_refund_url, refund_url
+
+pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
+
+ONE_PIECE = {
+    "orderItems": [
+        {"itemId": "120001", "skuCode": "FSZW08923_R_L_NUB", "quantity": 1, "countryCode": "CN"}
+    ]
+}
+BACK_WITHIN = 60.0  # seconds the pool may take to connect again once the server is back
+
+
+@pytest.fixture
+def server() -> Iterator[PostgresServer]:
+    with running() as started:
+        yield started
+
+
+def _is_unavailable(answer: httpx.Response) -> bool:
+    return (
+        answer.status_code == 503
+        and answer.json()["code"] == 50301
+        and answer.headers.get("Retry-After") == "1"
+        and "cannot be reached" in answer.json()["message"]
+    )
+
+
+def test_a_server_that_goes_away_gets_503s_and_the_sandbox_answers_again_once_it_is_back(
+    server: PostgresServer, tmp_path: Path
+) -> None:
+    live = LiveSandbox(
+        db=tmp_path / "outage.db",
+        url=server.create_database(),
+        args=["--rate-limit", "off", "--log-level", "warning"],
+    ).start()
+    try:
+        with httpx.Client(base_url=live.root, headers=TOKEN_A, timeout=30) as client:
+            answered = client.post(refund_url("10001"), json=ONE_PIECE)
+            assert answered.status_code == 200, answered.text
+            server.stop()
+            during = [
+                client.get(query_refund_url("10001")),
+                client.post(refund_url("10001"), json=ONE_PIECE),
+                client.get(API, params={"ids": "10001"}),
+                client.post(refund_url("10001"), json=ONE_PIECE),
+            ]
+            assert all(_is_unavailable(answer) for answer in during), [
+                (a.status_code, a.text) for a in during
+            ]
+            assert live.process is not None and live.process.poll() is None  # it goes on
+            server.launch()
+            deadline = time.monotonic() + BACK_WITHIN
+            after = client.get(query_refund_url("10001"))
+            # connections the outage broke are each found broken once, then replaced
+            while after.status_code != 200 and time.monotonic() < deadline:
+                assert _is_unavailable(after), (after.status_code, after.text)
+                after = client.get(query_refund_url("10001"))
+            assert after.status_code == 200, after.text
+            listed = [refund["refundNo"] for refund in after.json()["data"]["list"]]
+            assert listed == [answered.json()["data"]]  # kept; none of the 503s carried out
+            again = client.post(refund_url("10001"), json=ONE_PIECE)
+            assert again.status_code == 200, again.text
+    finally:
+        live.stop()
+    log = live.log.read_text()
+    assert "Traceback" not in log, log[-3000:]
+    assert log.count("cannot be reached") <= 3, log[-3000:]  # logged once, not per request
