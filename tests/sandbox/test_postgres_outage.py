@@ -79,6 +79,7 @@ def test_a_server_that_goes_away_gets_503s_and_the_sandbox_answers_again_once_it
             assert again.status_code == 200, again.text
     finally:
         live.stop()
+    assert live.log is not None
     log = live.log.read_text()
     assert "Traceback" not in log, log[-3000:]
     assert log.count("cannot be reached") <= 3, log[-3000:]  # logged once, not per request
