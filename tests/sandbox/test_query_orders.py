@@ -20,6 +20,8 @@ def test_paging_walks_every_order_once(client: TestClient) -> None:
     assert len(seen) == len(set(seen)) == 10
     assert pages[-1] == []
     assert client.get(API, params={"pageSize": 3}, headers=TOKEN_A).json()["data"]["total"] == 10
+    past = client.get(API, params={"pageSize": 3, "pageNumber": 5}, headers=TOKEN_A).json()
+    assert (past["data"]["total"], past["data"]["list"]) == (10, [])  # counted with no row
 
 
 def test_created_range_is_inclusive_and_accepts_offsets(client: TestClient) -> None:

@@ -3,7 +3,7 @@ caller holds (in a transaction where it writes), as :mod:`kakaclo_sandbox.storag
 on SQLite. They read and write what the refund rules decide, and decide nothing.
 
 The reads' SQL and the mapping of their rows are shared with the console's synchronous
-read (:mod:`.timeline`): :func:`orders_query`, :func:`lines_query`, :func:`stored_orders`.
+read (:mod:`.timeline`): :func:`orders_query` and :func:`stored_orders`.
 """
 
 from __future__ import annotations
@@ -95,17 +95,17 @@ async def order_state(db: Connection, merchant: str, order_id: str) -> OrderStat
     )
 
 
-def orders_query(
+ORDER_WIDTH = len(ORDER_COLUMNS.split(","))
+LINE_WIDTH = len(LINE_COLUMNS.split(","))
+
+
+def _matching(
     merchant: str,
-    *,
     ids: Sequence[str] | None,
     created: tuple[float | None, float | None],
     modified: tuple[float | None, float | None],
-    limit: int,
-    offset: int,
-) -> tuple[str, list[Any], str, list[Any]]:
-    """The count and the page of the merchant's orders matching the filters: (count SQL,
-    its arguments, page SQL, its arguments)."""
+) -> tuple[str, list[Any]]:
+    """The WHERE condition of the merchant's orders matching the filters, and its arguments."""
     where = ["merchant = %s"]
     args: list[Any] = [merchant]
     if ids is not None:
@@ -118,39 +118,51 @@ def orders_query(
         if end is not None:
             where.append(f"{column} <= %s")
             args.append(end)
-    condition = " AND ".join(where)
+    return " AND ".join(where), args
+
+
+def orders_query(
+    merchant: str,
+    *,
+    ids: Sequence[str] | None,
+    created: tuple[float | None, float | None],
+    modified: tuple[float | None, float | None],
+    limit: int,
+    offset: int,
+) -> tuple[str, list[Any]]:
+    """A page of the merchant's orders matching the filters, newest first, with their
+    lines and the total of the matching orders: one statement, so the page, its lines and
+    the total are one snapshot. Its rows are read by :func:`stored_orders`."""
+    condition, args = _matching(merchant, ids, created, modified)
     return (
-        f"SELECT COUNT(*) FROM orders WHERE {condition}",
-        args,
-        f"SELECT {ORDER_COLUMNS} FROM orders WHERE {condition} "
-        "ORDER BY create_date DESC, id DESC LIMIT %s OFFSET %s",
+        f"WITH page AS (SELECT {ORDER_COLUMNS}, COUNT(*) OVER () AS total FROM orders "
+        f"WHERE {condition} ORDER BY create_date DESC, id DESC LIMIT %s OFFSET %s) "
+        "SELECT page.*, line.* FROM page LEFT JOIN LATERAL "
+        f"(SELECT {LINE_COLUMNS}, position AS line_position FROM order_lines "
+        "WHERE order_pk = page.pk) line ON true "
+        "ORDER BY page.create_date DESC, page.id DESC, line.line_position",
         [*args, limit, offset],
     )
 
 
-def lines_query(order_keys: Sequence[int]) -> tuple[str, list[Any]]:
-    """The lines of these orders (by key), in their order."""
-    return (
-        f"SELECT {LINE_COLUMNS} FROM order_lines WHERE order_pk = ANY(%s) "
-        "ORDER BY order_pk, position",
-        [list(order_keys)],
-    )
-
-
-def stored_orders(rows: Sequence[TupleRow], lines: Sequence[TupleRow]) -> list[StoredOrder]:
-    """Orders (rows of ORDER_COLUMNS) with their lines (rows of LINE_COLUMNS)."""
-    by_order: dict[int, list[StoredLine]] = {row[0]: [] for row in rows}
-    for line in lines:
-        by_order[line[0]].append(StoredLine._make(line[1:]))
-    return [StoredOrder._make((*row, tuple(by_order[row[0]]))) for row in rows]
-
-
-async def _with_lines(db: Connection, rows: Sequence[TupleRow]) -> list[StoredOrder]:
+def stored_orders(rows: Sequence[TupleRow]) -> tuple[int, list[StoredOrder]]:
+    """The total and the orders with their lines, from :func:`orders_query`'s rows (one
+    per line; an order without lines has one row of NULL lines)."""
     if not rows:
-        return []
-    sql, args = lines_query([row[0] for row in rows])
-    cursor = await db.execute(sql, args)
-    return stored_orders(rows, await cursor.fetchall())
+        return 0, []
+    orders: dict[int, tuple[Any, ...]] = {}
+    lines: dict[int, list[StoredLine]] = {}
+    for row in rows:
+        key = row[0]
+        if key not in orders:
+            orders[key] = tuple(row[:ORDER_WIDTH])
+            lines[key] = []
+        line = row[ORDER_WIDTH + 1 : ORDER_WIDTH + 1 + LINE_WIDTH]
+        if line[0] is not None:
+            lines[key].append(StoredLine._make(line[1:]))
+    return int(rows[0][ORDER_WIDTH]), [
+        StoredOrder._make((*order, tuple(lines[key]))) for key, order in orders.items()
+    ]
 
 
 async def find_orders(
@@ -164,22 +176,27 @@ async def find_orders(
     offset: int,
 ) -> tuple[int, list[StoredOrder]]:
     """A page of the merchant's orders matching the filters, newest first, and the total."""
-    count, count_args, page, page_args = orders_query(
+    sql, args = orders_query(
         merchant, ids=ids, created=created, modified=modified, limit=limit, offset=offset
     )
-    cursor = await db.execute(count, count_args)
-    total = await cursor.fetchone()
-    cursor = await db.execute(page, page_args)
-    rows = await cursor.fetchall()
-    return int(total[0] if total else 0), await _with_lines(db, rows)
+    cursor = await db.execute(sql, args)
+    total, found = stored_orders(await cursor.fetchall())
+    if not found and offset > 0:
+        # a page past the end has no row to carry the total: counted on its own
+        condition, count_args = _matching(merchant, ids, created, modified)
+        cursor = await db.execute(f"SELECT COUNT(*) FROM orders WHERE {condition}", count_args)
+        row = await cursor.fetchone()
+        total = int(row[0]) if row else 0
+    return total, found
 
 
 async def stored_order(db: Connection, merchant: str, order_id: str) -> StoredOrder | None:
     """The merchant's order with this id and its lines, if any."""
-    cursor = await db.execute(
-        f"SELECT {ORDER_COLUMNS} FROM orders WHERE merchant = %s AND id = %s", (merchant, order_id)
+    sql, args = orders_query(
+        merchant, ids=[order_id], created=(None, None), modified=(None, None), limit=1, offset=0
     )
-    found = await _with_lines(db, await cursor.fetchall())
+    cursor = await db.execute(sql, args)
+    _, found = stored_orders(await cursor.fetchall())
     return found[0] if found else None
 
 
@@ -493,25 +510,21 @@ async def refunds_page(
     db: Connection, merchant: str, order_id: str, *, limit: int, offset: int
 ) -> tuple[int, list[StoredRefund]] | None:
     """A page of an order's refunds, newest first, and their total; None when ``merchant``
-    has no order with this id."""
+    has no order with this id. One statement: the page and the total are one snapshot."""
     cursor = await db.execute(
-        "SELECT pk, (SELECT COUNT(*) FROM refunds WHERE order_pk = orders.pk) FROM orders "
-        "WHERE merchant = %s AND id = %s",
-        (merchant, order_id),
+        "SELECT (SELECT COUNT(*) FROM refunds WHERE order_pk = o.pk), r.seq, r.status, "
+        "r.remark FROM orders o LEFT JOIN LATERAL (SELECT seq, status, remark FROM refunds "
+        "WHERE order_pk = o.pk ORDER BY seq DESC LIMIT %s OFFSET %s) r ON true "
+        "WHERE o.merchant = %s AND o.id = %s ORDER BY r.seq DESC",
+        (limit, offset, merchant, order_id),
     )
-    owned = await cursor.fetchone()
-    if owned is None:
+    rows = await cursor.fetchall()
+    if not rows:
         return None
-    order_key, total = int(owned[0]), int(owned[1])
-    if offset >= total:
-        return total, []
-    cursor = await db.execute(
-        "SELECT seq, status, remark FROM refunds WHERE order_pk = %s "
-        "ORDER BY seq DESC LIMIT %s OFFSET %s",
-        (order_key, limit, offset),
-    )
-    return total, [
-        StoredRefund(refund_no(row[0]), order_id, row[1], row[2]) for row in await cursor.fetchall()
+    return int(rows[0][0]), [
+        StoredRefund(refund_no(row[1]), order_id, row[2], row[3])
+        for row in rows
+        if row[1] is not None
     ]
 
 

@@ -7,7 +7,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from kakaclo_sandbox.domain.orders import StoredOrder, TimelineRefund
-from kakaclo_sandbox.storage.postgres.queries import lines_query, orders_query, stored_orders
+from kakaclo_sandbox.storage.postgres.queries import orders_query, stored_orders
 from kakaclo_sandbox.storage.queries import refund_no
 
 Connection = psycopg.Connection[TupleRow]
@@ -36,9 +36,16 @@ def merchant_state(
 ) -> tuple[list[StoredOrder], list[TimelineRefund]]:
     """The merchant's orders (newest first, at most ``max_orders``) and refunds (newest
     first, at most ``max_refunds``), as the console shows them."""
-    _, _, page, args = orders_query(
-        merchant, ids=None, created=(None, None), modified=(None, None), limit=max_orders, offset=0
+    _, orders = stored_orders(
+        db.execute(
+            *orders_query(
+                merchant,
+                ids=None,
+                created=(None, None),
+                modified=(None, None),
+                limit=max_orders,
+                offset=0,
+            )
+        ).fetchall()
     )
-    rows = db.execute(page, args).fetchall()
-    lines = db.execute(*lines_query([row[0] for row in rows])).fetchall() if rows else []
-    return stored_orders(rows, lines), merchant_refunds(db, merchant, limit=max_refunds)
+    return orders, merchant_refunds(db, merchant, limit=max_refunds)
