@@ -33,35 +33,10 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message
 
+from bench.orders import ORDER, ORDER_ID, REFUND_BODY
+
 CALLERS = 32
 API = "/openapi/openapi/v2/order/orders"
-ORDER: dict[str, Any] = {
-    "id": "90001",
-    "status": "processing",
-    "financialStatus": "paid",
-    "fulfillmentStatus": "waiting_to_ship",
-    "createDate": "2026-11-03T00:00:00Z",
-    "payDate": "2026-11-03T00:00:04Z",
-    "freightAmount": 9.1,
-    "orderItems": [
-        {
-            "id": "9900011",
-            "itemId": "990001",
-            "skuCode": "BENCH_SKU",
-            "countryCode": "CN",
-            "amount": 1.5,
-            "productNum": 50_000_000,
-        }
-    ],
-}
-REFUND = orjson.dumps(
-    {
-        "remark": "bench",
-        "orderItems": [
-            {"itemId": "990001", "skuCode": "BENCH_SKU", "quantity": 1, "countryCode": "CN"}
-        ],
-    }
-)
 Call = Callable[[int, int], Awaitable[int]]
 
 
@@ -134,13 +109,13 @@ async def measure(app: ASGIApp, requests: int, *, refunds: bool) -> dict[str, fl
     operations: dict[str, Call] = {}
     if refunds:
         operations["refund_order"] = lambda c, i: call(
-            app, "POST", f"{API}/90001/refund", body=REFUND
+            app, "POST", f"{API}/{ORDER_ID}/refund", body=REFUND_BODY
         )
         operations["refund_order_keyed"] = lambda c, i: call(
             app,
             "POST",
-            f"{API}/90001/refund",
-            body=REFUND,
+            f"{API}/{ORDER_ID}/refund",
+            body=REFUND_BODY,
             extra=((b"idempotency-key", f"k-{c}-{i}".encode()),),
         )
     operations["query_refund"] = lambda c, i: call(app, "GET", f"{API}/refund/10001")

@@ -18,8 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.orders import ORDER_ID
 from bench.run import (
-    BENCH_ORDER,
     OPERATIONS,
     ROOT,
     free_port,
@@ -81,9 +81,7 @@ def main() -> int:
         with server(
             "sandbox", sandbox_command(db, port), f"http://127.0.0.1:{port}/_sandbox/info"
         ) as pid:
-            url = root + path.format(
-                id=BENCH_ORDER if args.operation == "refund_order" else "10001"
-            )
+            url = root + path.format(id=ORDER_ID if args.operation == "refund_order" else "10001")
             wrk(url, script, 2, args.connections)  # warm-up
             log(f"sampling {args.operation} for {args.duration}s with py-spy")
             spy = subprocess.Popen(

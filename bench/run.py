@@ -4,13 +4,15 @@ Every figure of a table is measured in this run, on this machine, with the
 server pinned to one core and the load generator (wrk) to the other when
 ``taskset`` is available. Results are printed and written to reports/bench.json.
 
-    python -m bench.run [--duration 10] [--connections 32] [--skip-prism] [--proxy-rounds 3]
+    python -m bench.run [--duration 10] [--connections 32] [--skip-prism] [--skip-postgres]
+                        [--proxy-rounds 3] [--only servers]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -24,19 +26,21 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench import postgres
+from bench.cpu import tree_cpu_seconds
+from bench.orders import MERCHANT, ORDER, ORDER_ID, REFUND_BODY, add_over_http
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 REPORT = ROOT / "reports" / "bench.json"
 PRISM = ROOT / ".tools" / "node_modules" / ".bin" / "prism"
 VENV_BIN = Path(sys.executable).parent
-BENCH_ORDER = "90001"
-BENCH_PIECES = 50_000_000  # enough pieces that every request of the run is a real refund
 REFUND_PATH = "/openapi/v2/order/orders/{id}/refund"
 QUERY_PATH = "/openapi/v2/order/orders/refund/{id}"
 ORDERS_PATH = "/openapi/v2/order/orders?ids={id}"
@@ -47,8 +51,15 @@ OPERATIONS = {
     "query_orders": (ORDERS_PATH, "query.lua"),
 }
 SERVER_CPU, LOAD_CPU = "0", "1"
-# The load table's servers; "uncached" is the sandbox with --no-answer-cache.
-SERVERS = ("sandbox", "uncached", "prism", "floor")
+# The load table's servers; "uncached" is the sandbox with --no-answer-cache, "postgres"
+# and "pg-uncached" the same two on PostgreSQL.
+SERVERS = ("sandbox", "uncached", "postgres", "pg-uncached", "prism", "floor")
+SANDBOXES = ("sandbox", "uncached", "postgres", "pg-uncached")
+# Each PostgreSQL row's "vs sqlite": the SQLite row of the same cache setting.
+SQLITE_TWIN = {"postgres": "sandbox", "pg-uncached": "uncached"}
+ON_POSTGRES = tuple(SQLITE_TWIN)
+# The bench's load sections, each of which --only runs alone.
+SECTIONS = ("servers", "scale", "clients", "feeds", "data_load", "proxy", "contract")
 # Refunds already stored when the data-scale runs start (see preload_refunds).
 SCALES = (1_000, 100_000, 1_000_000)
 REFUNDS_PER_ORDER = 10
@@ -62,9 +73,14 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+def can_pin() -> bool:
+    """Whether the bench pins servers and load to cores: taskset exists, and two CPUs."""
+    return bool(shutil.which("taskset")) and (os.cpu_count() or 1) >= 2
+
+
 def pinned(cpu: str, command: list[str]) -> list[str]:
     """``command`` pinned to one CPU when taskset exists and there are two CPUs."""
-    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+    if can_pin():
         return ["taskset", "-c", cpu, *command]
     return command
 
@@ -116,6 +132,7 @@ class LoadResult:
     requests: int
     non_2xx: int
     socket_errors: int
+    cpu_us: float | None = None  # the server's CPU time per request, when measured
 
 
 def _ms(text: str) -> float:
@@ -138,7 +155,9 @@ def wrk(url: str, script: str, duration: int, connections: int) -> LoadResult:
             url,
         ],
     )
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    # refund.lua sends the bench order's refund body (bench/orders.py), given here
+    env = {**os.environ, "BENCH_REFUND_BODY": REFUND_BODY.decode()}
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.M))
     errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
@@ -172,37 +191,19 @@ def seed_bench_db(path: Path) -> None:
     spec = Spec.load()
     store = SqliteStore(path)
     run_now(demo.reset(store, demo.dataset(None, spec)))
-    order = {
-        "id": BENCH_ORDER,
-        "status": "processing",
-        "financialStatus": "paid",
-        "fulfillmentStatus": "waiting_to_ship",
-        "createDate": "2026-11-03T00:00:00Z",
-        "payDate": "2026-11-03T00:00:04Z",
-        "freightAmount": 9.1,
-        "orderItems": [
-            {
-                "id": "9900011",
-                "itemId": "990001",
-                "skuCode": "BENCH_SKU",
-                "countryCode": "CN",
-                "amount": 1.5,
-                "productNum": BENCH_PIECES,
-            }
-        ],
-    }
 
     async def add_order() -> None:
         async with store.writing() as unit:
-            seeded = data.check_order(spec, order, "merchant-a", "bench order")
+            seeded = data.check_order(spec, ORDER, MERCHANT, "bench order")
             await seeding.add_order(unit, seeded)
 
     run_now(add_order())
     store.close()
 
 
-def sandbox_command(db: Path, port: int) -> list[str]:
-    """The sandbox as users run it: durable SQLite, validation on, rate limit off."""
+def sandbox_command(db: Path | str, port: int) -> list[str]:
+    """The sandbox as users run it: durable SQLite (or a postgresql:// URL), validation on,
+    rate limit off."""
     return [
         str(VENV_BIN / "kakaclo-sandbox"),
         "--port",
@@ -223,7 +224,7 @@ def load_one(
 ) -> LoadResult:
     """One operation under wrk: Refund Order of the bench order, the reads of ``query_id``."""
     path, script = OPERATIONS[operation]
-    target = BENCH_ORDER if operation == "refund_order" else query_id
+    target = ORDER_ID if operation == "refund_order" else query_id
     log(f"wrk {operation} for {duration}s")
     return wrk(root + path.format(id=target), script, duration, connections)
 
@@ -370,10 +371,12 @@ def paired_ratio(ours: list[float], theirs: list[float]) -> float:
 
 def median_load(taken: list[LoadResult]) -> dict[str, Any]:
     """The median of each figure over the rounds, and each round's req/s."""
+    cpu = [t.cpu_us for t in taken if t.cpu_us is not None]
     return {
         "requests_per_second": statistics.median(t.requests_per_second for t in taken),
         "p50_ms": statistics.median(t.p50_ms for t in taken),
         "p99_ms": statistics.median(t.p99_ms for t in taken),
+        "cpu_us_per_request": round(statistics.median(cpu), 1) if cpu else None,
         "requests": sum(t.requests for t in taken),
         "non_2xx": sum(t.non_2xx for t in taken),
         "socket_errors": sum(t.socket_errors for t in taken),
@@ -381,44 +384,122 @@ def median_load(taken: list[LoadResult]) -> dict[str, Any]:
     }
 
 
+def ratios(taken: dict[str, dict[str, list[LoadResult]]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Each sandbox row's paired ratios: ``vs_prism`` and ``vs_floor``, and for a PostgreSQL
+    row ``vs_sqlite`` against the SQLite row of the same cache setting; only against the
+    rows measured."""
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    for name in SANDBOXES:
+        if name not in taken:
+            continue
+        baselines = {"prism": "prism", "floor": "floor"}
+        if name in SQLITE_TWIN:
+            baselines["sqlite"] = SQLITE_TWIN[name]
+        for operation, loads in taken[name].items():
+            ours = [load.requests_per_second for load in loads]
+            for label, baseline in baselines.items():
+                if baseline in taken:
+                    theirs = [load.requests_per_second for load in taken[baseline][operation]]
+                    found.setdefault(name, {}).setdefault(operation, {})[f"vs_{label}"] = round(
+                        paired_ratio(ours, theirs), 3
+                    )
+    return found
+
+
+def with_cpu(load: Callable[[], LoadResult], cpu: Callable[[], float]) -> LoadResult:
+    """``load()``'s result with the server's CPU microseconds per request (``cpu()`` is the
+    server's CPU seconds so far, read before and after)."""
+    before = cpu()
+    taken = load()
+    used = cpu() - before
+    return replace(taken, cpu_us=used / taken.requests * 1e6 if taken.requests else None)
+
+
+def cpu_reader(pid: int, cluster: postgres.Cluster | None = None) -> Callable[[], float]:
+    """The server's CPU seconds so far: its process and what it forked, plus the whole
+    cluster's for a sandbox on PostgreSQL."""
+
+    def read() -> float:
+        return tree_cpu_seconds(pid) + (cluster.cpu_seconds() if cluster else 0.0)
+
+    return read
+
+
+def _postgres_rows(args: argparse.Namespace) -> bool:
+    """Whether the load table has its PostgreSQL rows: not skipped and possible here."""
+    if args.skip_postgres:
+        log("skipping PostgreSQL (--skip-postgres)")
+        return False
+    why = postgres.missing()
+    if why is not None:
+        print(f"bench: the PostgreSQL rows are left out: {why}", file=sys.stderr, flush=True)
+        return False
+    return True
+
+
 def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """The load table: sandbox, Prism, floor.
+    """The load table: the sandbox (on SQLite and on PostgreSQL, with the answer cache and
+    without), Prism, the floor.
 
     All of them run at once, each pinned to the server core and idle while
-    another is measured. This machine's run-to-run noise is as large as the
+    another is measured; the PostgreSQL cluster (one for both rows, fsync on)
+    is pinned to the same core, so a PostgreSQL row's sandbox shares its core
+    with its database. This machine's run-to-run noise is as large as the
     differences looked for, so the servers are measured in rounds: in each
     round, each operation on every server back to back, in rotating order.
     Each req/s is the median of its rounds, and each ratio the median of its
-    rounds' ratios (:func:`paired_ratio`).
+    rounds' ratios (:func:`paired_ratio`). Around each run the server's CPU
+    time is read (a PostgreSQL row's with its cluster's) and divided by the
+    requests: :func:`with_cpu`.
     """
     db, uncached_db = work / "bench.db", work / "bench-uncached.db"
     seed_bench_db(db)
     seed_bench_db(uncached_db)
-    ports = {name: free_port() for name in SERVERS}
-    roots = {
-        "sandbox": f"http://127.0.0.1:{ports['sandbox']}/openapi",
-        "uncached": f"http://127.0.0.1:{ports['uncached']}/openapi",
-        # Prism ignores the servers' base path: its routes start at /openapi/v2.
-        "prism": f"http://127.0.0.1:{ports['prism']}",
-        "floor": f"http://127.0.0.1:{ports['floor']}/openapi",
-    }
-    commands = {
-        "sandbox": (
-            sandbox_command(db, ports["sandbox"]),
-            f"http://127.0.0.1:{ports['sandbox']}/_sandbox/info",
-        ),
-        "uncached": (
-            [*sandbox_command(uncached_db, ports["uncached"]), "--no-answer-cache"],
-            f"http://127.0.0.1:{ports['uncached']}/_sandbox/info",
-        ),
-        "prism": (_prism_command(ports["prism"]), roots["prism"] + "/openapi/v2/order/orders"),
-        "floor": (_floor_command(ports["floor"]), f"http://127.0.0.1:{ports['floor']}/"),
-    }
-    names = [n for n in SERVERS if n != "prism" or not args.skip_prism]
+    names = [
+        n
+        for n in SERVERS
+        if (n != "prism" or not args.skip_prism) and (n not in ON_POSTGRES or _postgres_rows(args))
+    ]
     if args.skip_prism:
         log("skipping Prism (--skip-prism)")
+    ports = {name: free_port() for name in names}
+    roots = {
+        name: f"http://127.0.0.1:{port}/openapi"
+        for name, port in ports.items()
+        # Prism ignores the servers' base path: its routes start at /openapi/v2.
+        if name != "prism"
+    } | ({"prism": f"http://127.0.0.1:{ports['prism']}"} if "prism" in ports else {})
+    info = {name: f"http://127.0.0.1:{port}/_sandbox/info" for name, port in ports.items()}
+    commands: dict[str, tuple[list[str], str]] = {
+        "sandbox": (sandbox_command(db, ports["sandbox"]), info["sandbox"]),
+        "uncached": (
+            [*sandbox_command(uncached_db, ports["uncached"]), "--no-answer-cache"],
+            info["uncached"],
+        ),
+    }
+    if "prism" in ports:
+        commands["prism"] = (
+            _prism_command(ports["prism"]),
+            roots["prism"] + "/openapi/v2/order/orders",
+        )
+    commands["floor"] = (_floor_command(ports["floor"]), f"http://127.0.0.1:{ports['floor']}/")
     with contextlib.ExitStack() as running:
+        cluster: postgres.Cluster | None = None
+        if "postgres" in names:
+            log("starting PostgreSQL (fsync on, pinned to the server core)")
+            cluster = running.enter_context(postgres.cluster(SERVER_CPU if can_pin() else None))
+            for name in ON_POSTGRES:
+                url = cluster.server.create_database(f"bench_{name.replace('-', '_')}")
+                cached = [] if name == "postgres" else ["--no-answer-cache"]
+                commands[name] = ([*sandbox_command(url, ports[name]), *cached], info[name])
         pids = {name: running.enter_context(server(name, *commands[name])) for name in names}
+        cpu = {
+            name: cpu_reader(pids[name], cluster if name in ON_POSTGRES else None) for name in names
+        }
+        for name in ON_POSTGRES:
+            if name in names:
+                with httpx.Client() as http:  # its demo data is in; now the bench order
+                    add_over_http(http, f"http://127.0.0.1:{ports[name]}")
         # Warm-up of every operation: Prism (Node) runs its first seconds of load at
         # half its speed while its JIT warms (952 then 2,186 req/s over 40 s here).
         for name in names:
@@ -432,7 +513,12 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             for turn, operation in enumerate(OPERATIONS):
                 for name in rotated(names, round_number * len(OPERATIONS) + turn):
                     taken[name][operation].append(
-                        load_one(roots[name], operation, args.duration, args.connections)
+                        with_cpu(
+                            functools.partial(
+                                load_one, roots[name], operation, args.duration, args.connections
+                            ),
+                            cpu[name],
+                        )
                     )
         results: dict[str, Any] = {
             name: {
@@ -441,26 +527,22 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             }
             for name in names
         }
-        for name in ("sandbox", "uncached"):
-            for operation, loads in taken[name].items():
-                ours = [load.requests_per_second for load in loads]
-                for baseline in ("prism", "floor"):
-                    if baseline in taken:
-                        theirs = [load.requests_per_second for load in taken[baseline][operation]]
-                        results[name][operation][f"vs_{baseline}"] = round(
-                            paired_ratio(ours, theirs), 3
-                        )
+        for name, operations in ratios(taken).items():
+            for operation, found in operations.items():
+                results[name][operation].update(found)
         with httpx.Client() as http:
-            total = http.get(
-                roots["sandbox"] + QUERY_PATH.format(id=BENCH_ORDER),
-                headers={"Authorization": "Bearer demo-token"},
-            ).json()["data"]["total"]
-    sandbox = results["sandbox"]
-    sandbox["refunds_created"] = total
-    refunds = sandbox["refund_order"]
-    sandbox["every_request_a_real_refund"] = (
-        refunds["non_2xx"] == 0 and refunds["socket_errors"] == 0
-    )
+            for name in SANDBOXES:
+                if name not in names:
+                    continue
+                total = http.get(
+                    roots[name] + QUERY_PATH.format(id=ORDER_ID),
+                    headers={"Authorization": "Bearer demo-token"},
+                ).json()["data"]["total"]
+                refunds = results[name]["refund_order"]
+                results[name]["refunds_created"] = total
+                results[name]["every_request_a_real_refund"] = (
+                    refunds["non_2xx"] == 0 and refunds["socket_errors"] == 0
+                )
     return results
 
 
@@ -524,7 +606,7 @@ def _scale_run(args: argparse.Namespace, db: Path, total: int) -> dict[str, Any]
         ).json()["data"]
         if check["total"] != REFUNDS_PER_ORDER:
             raise RuntimeError(f"preloaded order {target} reads back wrong: {check}")
-        refund_url = root + REFUND_PATH.format(id=BENCH_ORDER)
+        refund_url = root + REFUND_PATH.format(id=ORDER_ID)
         query_url = root + QUERY_PATH.format(id=target)
         # warm-up of both operations, so no run pays for a cold start
         wrk(refund_url, "refund.lua", 1, args.connections)
@@ -651,16 +733,44 @@ def _shown_ratio(ratio: float | None) -> str:
     return "" if ratio is None else f"{ratio:.2f}x"
 
 
-def print_table(results: dict[str, Any]) -> None:
-    """The terminal table, ratios against Prism and the floor of this same run."""
+def _shown_cpu(cpu_us: float | None) -> str:
+    return "" if cpu_us is None else f"{cpu_us:.0f}"
+
+
+def postgres_goals(servers: dict[str, Any]) -> str | None:
+    """The goal line of the sandbox on PostgreSQL (issue 31), or None without its rows."""
+    if "postgres" not in servers:
+        return None
+
+    def against_prism(name: str) -> str:
+        shown = [_shown_ratio(servers[name][op].get("vs_prism")) for op in OPERATIONS]
+        return ", ".join(shown) if all(shown) else "not measured (--skip-prism)"
+
+    line = (
+        "Refund Order on PostgreSQL: "
+        f"{servers['postgres']['refund_order']['vs_sqlite']:.2f}x SQLite (goal >= 0.5x); "
+        f"PostgreSQL vs Prism: {against_prism('postgres')} (goal >= 3x)"
+    )
+    if "pg-uncached" in servers:
+        line += (
+            "\nwithout the answer cache: Refund Order "
+            f"{servers['pg-uncached']['refund_order']['vs_sqlite']:.2f}x SQLite; "
+            f"vs Prism: {against_prism('pg-uncached')}"
+        )
+    return line
+
+
+def print_servers(results: dict[str, Any]) -> None:
+    """The load table, ratios against SQLite, Prism and the floor of this same run."""
     servers = results["servers"]
     print(
         "\nLoad: wrk -t1 -c{connections} -d{duration}s, server and wrk on separate cores; "
         "the median of {load_rounds} rounds in rotating order".format(**results["settings"])
     )
     print(
-        f"{'server':<10} {'operation':<13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'non-2xx':>8} {'vs prism':>9} {'vs floor':>9}  rounds req/s"
+        f"{'server':<12} {'operation':<13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'non-2xx':>8} {'cpu us':>7} {'vs sqlite':>9} {'vs prism':>9} {'vs floor':>9}"
+        "  rounds req/s"
     )
     for name in SERVERS:
         if name not in servers:
@@ -668,22 +778,39 @@ def print_table(results: dict[str, Any]) -> None:
         for operation in OPERATIONS:
             row = servers[name][operation]
             print(
-                f"{name:<10} {operation:<13} {row['requests_per_second']:>9.0f} "
+                f"{name:<12} {operation:<13} {row['requests_per_second']:>9.0f} "
                 f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8} "
+                f"{_shown_cpu(row.get('cpu_us_per_request')):>7} "
+                f"{_shown_ratio(row.get('vs_sqlite')):>9} "
                 f"{_shown_ratio(row.get('vs_prism')):>9} {_shown_ratio(row.get('vs_floor')):>9}  "
                 + " ".join(str(r) for r in row.get("rounds", []))
             )
     print(
-        "vs prism, vs floor: the median of the rounds' ratios, each of a pair measured back "
-        "to back\nuncached: the sandbox with --no-answer-cache (every read runs its queries)"
+        "vs sqlite, vs prism, vs floor: the median of the rounds' ratios, each of a pair "
+        "measured back to back; vs sqlite: against the SQLite row of the same cache setting\n"
+        "cpu us: the server's CPU time per request (user + system, median of the rounds); "
+        "on PostgreSQL the sandbox's plus its cluster's\n"
+        "uncached: the sandbox with --no-answer-cache (every read runs its queries)\n"
+        "postgres, pg-uncached: the same two on PostgreSQL (one cluster, fsync on, a database "
+        "each), the sandbox and the cluster sharing the one server core as the SQLite rows' "
+        "sandbox has it alone"
     )
-    sandbox = servers["sandbox"]
+    goals = postgres_goals(servers)
+    if goals is not None:
+        print(goals)
+    made = [n for n in SANDBOXES if n in servers]
     print(
-        f"\nsandbox: {sandbox['refunds_created']} refunds created by the runs "
-        f"(every request a real refund: {sandbox['every_request_a_real_refund']}); "
-        f"peak RSS {sandbox['peak_rss_mb']} MiB"
-        + "".join(f"; {n} {servers[n]['peak_rss_mb']} MiB" for n in SERVERS[1:] if n in servers)
+        "\nrefunds created by the runs: "
+        + ", ".join(f"{n} {servers[n]['refunds_created']}" for n in made)
+        + " (every request a real refund: "
+        + str(all(servers[n]["every_request_a_real_refund"] for n in made))
+        + ")\npeak RSS (the server process): "
+        + "; ".join(f"{n} {servers[n]['peak_rss_mb']} MiB" for n in SERVERS if n in servers)
     )
+
+
+def print_scale(results: dict[str, Any]) -> None:
+    """The data-scale table."""
     scale = results["scale"]
     print(
         "\nData scale: the sandbox (--no-answer-cache) with refunds already stored (wrk -d{}s, "
@@ -706,6 +833,10 @@ def print_table(results: dict[str, Any]) -> None:
         f"slowest / fastest: Refund Order {spread['refund_order']:.2f}, "
         f"Query Refund {spread['query_refund']:.2f} (goal: >= 0.80)"
     )
+
+
+def print_clients(results: dict[str, Any]) -> None:
+    """The clients' per-call figures."""
     clients = results["clients"]
     per_call = clients["per_call_us"]
     print(
@@ -715,6 +846,10 @@ def print_table(results: dict[str, Any]) -> None:
         f"({clients['layer_vs_raw']}x raw, {clients['layer_vs_generated']}x generated; "
         "goals <= 1.2x raw, <= 1.1x generated)"
     )
+
+
+def print_contract(results: dict[str, Any]) -> None:
+    """The contract suite's wall time."""
     contract = results["contract"]
     two = contract["two_workers"]
     print(
@@ -724,6 +859,18 @@ def print_table(results: dict[str, Any]) -> None:
         f"--workers 2: {two['wall_seconds']} s ({contract['two_vs_one']}x), "
         f"{two['schemathesis_cases']} cases, passed: {two['passed']}"
     )
+
+
+def print_table(results: dict[str, Any]) -> None:
+    """The terminal tables of the sections measured (all of them, unless --only)."""
+    for section, show in (
+        ("servers", print_servers),
+        ("scale", print_scale),
+        ("clients", print_clients),
+        ("contract", print_contract),
+    ):
+        if section in results:
+            show(results)
 
 
 def main() -> int:
@@ -748,6 +895,16 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--client-calls", type=int, default=1000, help="calls per client")
     parser.add_argument("--skip-prism", action="store_true", help="leave Prism out")
+    parser.add_argument(
+        "--skip-postgres",
+        action="store_true",
+        help="leave the sandbox on PostgreSQL out of the load table",
+    )
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        help="run this section alone (servers: the load table)",
+    )
     parser.add_argument(
         "--scale-duration", type=int, default=3, help="seconds per wrk run of the data-scale table"
     )
@@ -784,27 +941,38 @@ def main() -> int:
             "scale_duration": args.scale_duration,
         },
     }
+    wanted = {args.only} if args.only else set(SECTIONS)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        results["servers"] = measure_servers(args, work)
-        results["scale"] = measure_scale(args, work)
-        log("measuring client overhead")
-        results["clients"] = measure_clients(work, args.client_calls)
-        log("measuring the console's feeds against another tenant's calls")
-        results["feeds"] = feeds_bench.measure_feeds(work)
-        log("measuring a 100,000-order data file's load against a 10,000-order one")
-        results["data_load"] = data_load_bench.measure_data_load(work)
-        log("measuring the validating proxy against direct")
-        results["proxy"] = proxy_bench.measure_proxy(
-            argparse.Namespace(**{**vars(args), "duration": args.duration_proxy}), work
-        )
-    results["contract"] = measure_contract()
+        if "servers" in wanted:
+            results["servers"] = measure_servers(args, work)
+        if "scale" in wanted:
+            results["scale"] = measure_scale(args, work)
+        if "clients" in wanted:
+            log("measuring client overhead")
+            results["clients"] = measure_clients(work, args.client_calls)
+        if "feeds" in wanted:
+            log("measuring the console's feeds against another tenant's calls")
+            results["feeds"] = feeds_bench.measure_feeds(work)
+        if "data_load" in wanted:
+            log("measuring a 100,000-order data file's load against a 10,000-order one")
+            results["data_load"] = data_load_bench.measure_data_load(work)
+        if "proxy" in wanted:
+            log("measuring the validating proxy against direct")
+            results["proxy"] = proxy_bench.measure_proxy(
+                argparse.Namespace(**{**vars(args), "duration": args.duration_proxy}), work
+            )
+    if "contract" in wanted:
+        results["contract"] = measure_contract()
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
-    proxy_bench.print_proxy(results["proxy"])
-    feeds_bench.print_feeds(results["feeds"])
-    data_load_bench.print_data_load(results["data_load"])
+    if "proxy" in results:
+        proxy_bench.print_proxy(results["proxy"])
+    if "feeds" in results:
+        feeds_bench.print_feeds(results["feeds"])
+    if "data_load" in results:
+        data_load_bench.print_data_load(results["data_load"])
     print(f"\nsaved to {REPORT.relative_to(ROOT)}")
     return 0
 

@@ -1,15 +1,26 @@
-"""The bench's own machinery: the bulk-preloaded refunds, the load table's medians and the
+"""The bench's own machinery: the bulk-preloaded refunds, the load table's medians, ratios,
+CPU readers and printed rows, the bench's PostgreSQL cluster and its seeding, and the
 profile's frame tables."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
+from bench import postgres
+from bench.cpu import cpu_seconds, descendants, tree_cpu_seconds
+from bench.orders import ORDER_ID, PIECES, REFUND_BODY, add_over_http
 from bench.profile import top_frames
 from bench.run import (
+    OPERATIONS,
     REFUNDS_PER_ORDER,
     LoadResult,
     _interleaved_us,
@@ -17,10 +28,14 @@ from bench.run import (
     paired_ratio,
     preload_refunds,
     preloaded_order,
+    print_table,
+    ratios,
     rotated,
     seed_bench_db,
+    with_cpu,
 )
 from kakaclo_sandbox import create_app
+from tests.tools import missing
 
 AUTH = {"Authorization": "Bearer demo-token"}
 API = "/openapi/openapi/v2/order/orders"
@@ -117,3 +132,170 @@ def test_the_load_table_rotates_who_leads_and_pairs_its_ratios() -> None:
     # a slow spell halves both runs of round 2: the pairs keep the ratio at 3
     assert paired_ratio([3000, 1500, 3300], [1000, 500, 1100]) == 3.0
     assert paired_ratio([10, 20, 30], [10, 10, 10]) == 2.0  # the median of 1, 2, 3
+
+
+def _load(rps: float, cpu_us: float | None = None) -> LoadResult:
+    return LoadResult(rps, 1.0, 5.0, int(rps), 0, 0, cpu_us)
+
+
+def test_the_postgres_rows_get_paired_ratios_against_sqlite_of_the_same_cache_setting() -> None:
+    def rows(*rps: float) -> dict[str, list[LoadResult]]:
+        return {operation: [_load(r) for r in rps] for operation in OPERATIONS}
+
+    taken = {
+        "sandbox": rows(4000, 2000),
+        "uncached": rows(3000, 1500),
+        "postgres": rows(2000, 1000),
+        "pg-uncached": rows(600, 300),
+        "prism": rows(500, 250),
+    }
+    found = ratios(taken)
+    assert found["postgres"]["refund_order"] == {"vs_prism": 4.0, "vs_sqlite": 0.5}
+    assert found["pg-uncached"]["query_refund"] == {"vs_prism": 1.2, "vs_sqlite": 0.2}
+    assert found["sandbox"]["query_orders"] == {"vs_prism": 8.0}  # no floor measured
+    assert "prism" not in found
+
+
+def test_the_cpu_per_request_is_the_servers_cpu_time_around_the_run_and_its_median() -> None:
+    readings = iter([10.0, 10.5])  # seconds of CPU before and after
+    taken = with_cpu(lambda: _load(2000.0), lambda: next(readings))
+    assert taken.cpu_us == 250.0  # 0.5 s over 2,000 requests
+    assert median_load([_load(1, 300.0), taken, _load(1, 100.0)])["cpu_us_per_request"] == 250.0
+    assert median_load([_load(1)])["cpu_us_per_request"] is None
+
+
+def test_the_cpu_reader_counts_a_process_its_children_and_the_ones_that_ended() -> None:
+    # A parent that forks a child burning CPU, then one that ends after burning some;
+    # the parent waits for it, so the ended child's time is in the parent's cutime.
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    script = (
+        "import subprocess, sys\n"
+        f"subprocess.run([sys.executable, '-c', {burn!r}])\n"
+        "sys.stdout.write('ended\\n'); sys.stdout.flush()\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import sys; sys.stdin.read()'],"
+        " stdin=subprocess.PIPE)\n"
+        "sys.stdout.write(str(child.pid) + '\\n'); sys.stdout.flush()\n"
+        "sys.stdin.read()\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as parent:
+        try:
+            assert parent.stdout is not None
+            assert parent.stdout.readline() == "ended\n"
+            child = int(parent.stdout.readline())
+            assert descendants(parent.pid) == [child]
+            own = cpu_seconds(parent.pid) + cpu_seconds(child)
+            assert tree_cpu_seconds(parent.pid) >= own + 0.25  # the ended child's 0.3 s
+        finally:
+            parent.kill()
+
+
+def _fake_row(rps: float, **extra: float) -> dict[str, Any]:
+    return {
+        "requests_per_second": rps,
+        "p50_ms": 2.0,
+        "p99_ms": 9.0,
+        "cpu_us_per_request": 123.4,
+        "non_2xx": 0,
+        "rounds": [round(rps)],
+        **extra,
+    }
+
+
+def _fake_server(rps: float, **extra: float) -> dict[str, Any]:
+    return {
+        **{operation: _fake_row(rps, **extra) for operation in OPERATIONS},
+        "peak_rss_mb": 60.0,
+        "refunds_created": 100,
+        "every_request_a_real_refund": True,
+    }
+
+
+def test_the_load_table_prints_the_postgres_rows_and_the_goal_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    results = {
+        "settings": {"connections": 32, "duration": 5, "load_rounds": 5},
+        "servers": {
+            "sandbox": _fake_server(4000, vs_prism=4.0),
+            "postgres": _fake_server(2400, vs_prism=3.2, vs_sqlite=0.6),
+            "pg-uncached": _fake_server(900, vs_prism=1.1, vs_sqlite=0.25),
+            "prism": _fake_server(1000),
+        },
+    }
+    print_table(results)  # only the load table: the sections not run are left out
+    printed = capsys.readouterr().out
+    (row,) = [line for line in printed.splitlines() if line.startswith("postgres     query_refund")]
+    assert row.split()[2:] == ["2400", "2.00", "9.00", "0", "123", "0.60x", "3.20x", "2400"]
+    assert len([line for line in printed.splitlines() if line.startswith("pg-uncached ")]) == 3
+    assert (
+        "Refund Order on PostgreSQL: 0.60x SQLite (goal >= 0.5x); "
+        "PostgreSQL vs Prism: 3.20x, 3.20x, 3.20x (goal >= 3x)" in printed
+    )
+    assert "without the answer cache: Refund Order 0.25x SQLite; vs Prism: 1.10x" in printed
+    assert "sharing the one server core" in printed
+
+
+@pytest.fixture(scope="module")
+def bench_cluster() -> Iterator[postgres.Cluster]:
+    """The bench's PostgreSQL cluster (fsync off here: nothing is timed)."""
+    why = postgres.missing()
+    if why is not None:
+        missing(why)
+    pin = "0" if (os.cpu_count() or 1) >= 2 else None
+    with postgres.cluster(pin, fsync=False) as cluster:
+        yield cluster
+
+
+def test_the_bench_cluster_is_pinned_and_its_cpu_reader_finds_every_backend(
+    bench_cluster: postgres.Cluster,
+) -> None:
+    import psycopg
+
+    connection = psycopg.connect(bench_cluster.server.url(), autocommit=True)
+    row = connection.execute("SELECT pg_backend_pid()").fetchone()
+    assert row is not None
+    backend = int(row[0])
+    pids = bench_cluster.pids()
+    assert pids[0] == bench_cluster.postmaster
+    assert backend in pids  # forked after the start: found by its ppid
+    assert len(pids) >= 4  # the checkpointer, the writers, the launchers
+    if (os.cpu_count() or 1) >= 2:
+        # pinned at the start, and the backend forked later inherited it
+        assert {frozenset(os.sched_getaffinity(pid)) for pid in pids} == {frozenset({0})}
+    connection.execute("SELECT count(*) FROM generate_series(1, 3000000)")
+    during = bench_cluster.cpu_seconds()
+    connection.close()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{backend}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for the postmaster to reap the backend
+    assert backend not in bench_cluster.pids()
+    # the ended backend's time stays counted (the postmaster's cutime)
+    assert bench_cluster.cpu_seconds() >= during - 0.02
+
+
+def test_the_bench_order_added_over_http_is_refundable_on_postgresql(
+    bench_cluster: postgres.Cluster,
+) -> None:
+    url = bench_cluster.server.create_database()
+    app = create_app(db=url, rate_limit=None)
+    try:
+        with TestClient(app) as client:
+            add_over_http(client)
+            for _ in range(2):
+                answer = client.post(
+                    f"{API}/{ORDER_ID}/refund",
+                    content=REFUND_BODY,
+                    headers={**AUTH, "Content-Type": "application/json"},
+                )
+                assert answer.status_code == 200, answer.text
+            refunds = client.get(f"{API}/refund/{ORDER_ID}", headers=AUTH).json()["data"]
+            assert refunds["total"] == 2
+            order = client.get(API, params={"ids": ORDER_ID}, headers=AUTH).json()["data"]
+            (line,) = order["list"][0]["orderItems"]
+            assert line["productNum"] == PIECES
+            demo = client.get(API, params={"ids": "10001"}, headers=AUTH).json()["data"]
+            assert demo["total"] == 1  # the reads' demo order is there too
+    finally:
+        app.state.sandbox.close()
