@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from kakaclo_client import spec_facts
-from kakaclo_client.models import ErrorCode, OrderRefundStatus, RefundStatus
+from kakaclo_client.models import CountryCode, ErrorCode, OrderRefundStatus, RefundStatus
 
 from kakaclo_contract.model import FAIL_MARKER
 from kakaclo_contract.spec_check import SETTLED
@@ -17,6 +18,7 @@ from kakaclo_contract.target import select_target
 
 TARGET = select_target()
 API = TARGET.path(spec_facts.QUERY_ORDERS.path)
+YIELDS = 100  # turns of the event loop, not time
 
 
 @pytest.mark.parametrize(
@@ -146,6 +148,77 @@ def test_a_refund_that_fails_gives_its_pieces_back(frozen_sandbox: float) -> Non
         )
         again = http.post(f"{API}/10001/refund", json={"orderItems": [every_piece]}, headers=auth)
         assert again.status_code == 200, again.text
+
+
+def _piece_of_10007(quantity: int) -> dict[str, object]:
+    return {
+        "itemId": "120071",
+        "skuCode": "FSZW08923_R_L_NUB",
+        "quantity": quantity,
+        "countryCode": CountryCode.CN,
+    }
+
+
+def test_a_key_covers_the_items_of_its_body() -> None:
+    """The same key with the same order but other items is another body: 40911, and no
+    second refund (the fingerprint covers the items, not only the reason and remark)."""
+    TARGET.require_sandbox("relies on the demo orders")
+    TARGET.reset()
+    headers = {"Authorization": f"Bearer {TARGET.token}", "Idempotency-Key": "items-covered"}
+    with TARGET.http() as http:
+        first = http.post(
+            f"{API}/10007/refund", json={"orderItems": [_piece_of_10007(1)]}, headers=headers
+        )
+        assert first.status_code == 200, first.text
+        other = http.post(
+            f"{API}/10007/refund", json={"orderItems": [_piece_of_10007(2)]}, headers=headers
+        )
+        assert (other.status_code, other.json()["code"]) == (
+            409,
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        ), other.text
+        page = http.get(f"{API}/refund/10007", headers=headers).json()["data"]
+        assert [r["refundNo"] for r in page["list"]] == [first.json()["data"]], page
+
+
+def test_replays_of_an_answered_key_arriving_together_are_all_replayed() -> None:
+    """Once the first request with a key is answered, 40912 is over for that key: a replay
+    that arrives while another replay of it is being processed is replayed too."""
+    TARGET.require_sandbox("holds a replay open while another replay of its key arrives")
+    TARGET.reset()
+    headers = {
+        "Authorization": f"Bearer {TARGET.token}",
+        "Idempotency-Key": "replays-together",
+        "Content-Type": "application/json",
+    }
+    body = b'{"orderItems": [{"itemId": "120071", "skuCode": "FSZW08923_R_L_NUB", '
+    rest = b'"quantity": 1, "countryCode": "CN"}]}'
+    release = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield body
+        await release.wait()  # this replay holds the key while its body is read
+        yield rest
+
+    async def replays() -> list[tuple[int, object, object]]:
+        async with TARGET.async_http() as http:
+            first = await http.post(f"{API}/10007/refund", content=body + rest, headers=headers)
+            held = asyncio.create_task(
+                http.post(f"{API}/10007/refund", content=slow_body(), headers=headers)
+            )
+            for _ in range(YIELDS):  # let the held replay run until it waits for its body
+                await asyncio.sleep(0)
+            arriving = await http.post(f"{API}/10007/refund", content=body + rest, headers=headers)
+            release.set()
+            answers = [first, arriving, await held]
+        return [(a.status_code, a.json()["code"], a.json()["data"]) for a in answers]
+
+    first, *replayed = asyncio.run(replays())
+    assert first[:2] == (200, ErrorCode.SUCCESS), first
+    assert replayed == [first, first], replayed
+    with TARGET.http() as http:
+        page = http.get(f"{API}/refund/10007", headers=headers).json()["data"]
+        assert page["total"] == 1, page
 
 
 def parse_instant(text: str) -> float:
