@@ -3,25 +3,39 @@
 Starts the sandbox as ``make bench`` does (server on one core, wrk on the
 other), samples it with py-spy while wrk drives one operation, and prints the
 top frames by own time and by total time. The raw collapsed stacks are saved
-under reports/profile-<operation>.txt.
+under reports/profile-<operation>.txt (reports/profile-postgres-<operation>.txt
+with ``--db postgres``).
 
-    python bench/profile.py [--operation refund_order|query_refund|query_orders] [--duration 10]
+``--db postgres`` runs the sandbox on PostgreSQL as ``make bench``'s
+``postgres`` row does: a cluster of its own (fsync on) pinned to the server
+core beside the sandbox, the bench order added over the control surface.
+py-spy samples the sandbox's process (the database's own time is not in it).
+
+    python -m bench.profile [--operation refund_order|query_refund|query_orders]
+                            [--duration 10] [--db sqlite|postgres] [--no-answer-cache]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.orders import ORDER_ID
+import httpx
+
+from bench import postgres
+from bench.orders import ORDER_ID, add_over_http
 from bench.run import (
+    LOAD_CPU,
     OPERATIONS,
     ROOT,
+    SERVER_CPU,
+    can_pin,
     free_port,
     log,
     pinned,
@@ -65,28 +79,52 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load and sampling")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--top", type=int, default=15, help="frames per table")
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the sandbox's engine (postgres: a cluster of its own, fsync on)",
+    )
+    parser.add_argument(
+        "--no-answer-cache", action="store_true", help="run the sandbox with --no-answer-cache"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("profile needs wrk (make bench-tools installs it with apt-get)")
     if not PY_SPY.exists():
         sys.exit("profile needs py-spy in the virtualenv (make setup installs it)")
+    if args.db == "postgres" and (why := postgres.missing()) is not None:
+        sys.exit(f"profile --db postgres {why}")
     path, script = OPERATIONS[args.operation]
-    output = ROOT / "reports" / f"profile-{args.operation}.txt"
+    engine = "postgres-" if args.db == "postgres" else ""
+    output = ROOT / "reports" / f"profile-{engine}{args.operation}.txt"
     output.parent.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "profile.db"
-        seed_bench_db(db)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as running:
         port = free_port()
+        db: Path | str
+        if args.db == "postgres":
+            log("starting PostgreSQL (fsync on, pinned to the server core)")
+            cluster = running.enter_context(postgres.cluster(SERVER_CPU if can_pin() else None))
+            db = cluster.server.create_database("bench_profile")
+        else:
+            db = Path(tmp) / "profile.db"
+            seed_bench_db(db)
         root = f"http://127.0.0.1:{port}/openapi"
+        cached = ["--no-answer-cache"] if args.no_answer_cache else []
         with server(
-            "sandbox", sandbox_command(db, port), f"http://127.0.0.1:{port}/_sandbox/info"
+            "sandbox",
+            [*sandbox_command(db, port), *cached],
+            f"http://127.0.0.1:{port}/_sandbox/info",
         ) as pid:
+            if args.db == "postgres":
+                with httpx.Client() as http:  # its demo data is in; now the bench order
+                    add_over_http(http, f"http://127.0.0.1:{port}")
             url = root + path.format(id=ORDER_ID if args.operation == "refund_order" else "10001")
             wrk(url, script, 2, args.connections)  # warm-up
             log(f"sampling {args.operation} for {args.duration}s with py-spy")
             spy = subprocess.Popen(
                 pinned(
-                    "1",
+                    LOAD_CPU,
                     [
                         str(PY_SPY),
                         "record",
@@ -113,7 +151,11 @@ def main() -> int:
             if spy.returncode != 0:
                 sys.exit(f"py-spy failed (it needs ptrace rights: run as root):\n{errors}")
     own, total = top_frames(output.read_text(), args.top)
-    print(f"\n{args.operation}: {load.requests_per_second:.0f} req/s while sampled")
+    print(
+        f"\n{args.operation} on {args.db}"
+        + (" (--no-answer-cache)" if args.no_answer_cache else "")
+        + f": {load.requests_per_second:.0f} req/s while sampled"
+    )
     for title, rows in (("own time", own), ("total time", total)):
         print(f"\ntop frames by {title}")
         for frame, share in rows:

@@ -455,10 +455,11 @@ def measure_servers(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     db, uncached_db = work / "bench.db", work / "bench-uncached.db"
     seed_bench_db(db)
     seed_bench_db(uncached_db)
+    on_postgres = _postgres_rows(args)
     names = [
         n
         for n in SERVERS
-        if (n != "prism" or not args.skip_prism) and (n not in ON_POSTGRES or _postgres_rows(args))
+        if (n != "prism" or not args.skip_prism) and (n not in ON_POSTGRES or on_postgres)
     ]
     if args.skip_prism:
         log("skipping Prism (--skip-prism)")

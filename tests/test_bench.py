@@ -299,3 +299,21 @@ def test_the_bench_order_added_over_http_is_refundable_on_postgresql(
             assert demo["total"] == 1  # the reads' demo order is there too
     finally:
         app.state.sandbox.close()
+
+
+def test_without_postgresql_the_bench_says_how_to_get_it_and_leaves_its_rows_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from bench.run import _postgres_rows
+
+    monkeypatch.setattr(postgres, "BINARIES", "/nonexistent/postgresql/*/bin/initdb")
+    assert _postgres_rows(argparse.Namespace(skip_postgres=False)) is False
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        "bench: the PostgreSQL rows are left out: needs PostgreSQL's server binaries: "
+        "sudo apt-get install postgresql-15"
+    )
+    assert _postgres_rows(argparse.Namespace(skip_postgres=True)) is False
+    assert "skipping PostgreSQL (--skip-postgres)" in capsys.readouterr().err
