@@ -17,7 +17,6 @@ through :meth:`PostgresStore.run_sync`, which closes that loop's pool at the end
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -192,12 +191,7 @@ class _Unit:
         return await queries.taken_line_ids(self._db, merchant, line_ids)
 
     async def insert_order(self, order: NewOrder) -> None:
-        await queries.insert_order(
-            self._db,
-            order,
-            json.dumps(order.shipping_address),
-            json.dumps(order.fulfillments) if order.fulfillments is not None else None,
-        )
+        await queries.insert_order(self._db, order)
 
     async def set_meta(self, key: str, value: str) -> None:
         await queries.set_meta(self._db, key, value)
