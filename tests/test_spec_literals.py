@@ -33,6 +33,7 @@ COINCIDENCES: dict[tuple[str, object], str] = {
     ("kakaclo_contract/model.py", 10_000): "the model's own ten-thousandths, not the success code",
     ("kakaclo_sandbox/ratelimit.py", 1_000_000): "the bound of --rate-limit, not pageNumber's",
     ("kakaclo_refunds/cli.py", "refunded"): "a column title of kakaclo orders list",
+    ("kakaclo_sandbox/storage/tables.py", "refunded"): "a line's column: its refunded pieces",
 }
 
 
