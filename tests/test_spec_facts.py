@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,21 @@ def test_spec_facts_are_the_specs() -> None:
         page_size["default"],
         page_size["maximum"],
     ) == (spec_facts.PAGE_SIZE_DEFAULT, spec_facts.PAGE_SIZE_MAXIMUM)
+
+
+def test_the_order_id_pattern_is_every_id_of_an_order_a_client_checks() -> None:
+    components = SPEC.document["components"]
+    assert components["parameters"]["OrderId"]["schema"]["pattern"] == (spec_facts.ORDER_ID_PATTERN)
+    # kakaclo_refunds checks an order's and a line's id with it, the contract suite the ids
+    # it refunds: one pattern while the spec keeps them one
+    schemas = components["schemas"]
+    assert {
+        schemas[name]["properties"]["id"]["pattern"] for name in ("Order", "OrderItem", "Refund")
+    } == {spec_facts.ORDER_ID_PATTERN}
+    assert re.fullmatch(spec_facts.ORDER_ID_PATTERN, "1" * 20)
+    assert not re.fullmatch(spec_facts.ORDER_ID_PATTERN, "1" * 21)
+    key = components["parameters"]["IdempotencyKey"]["schema"]["pattern"]
+    assert key == spec_facts.IDEMPOTENCY_KEY_PATTERN
 
 
 @pytest.mark.parametrize(

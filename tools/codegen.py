@@ -109,6 +109,11 @@ def spec_facts(spec: Path) -> str:
         for fact in ("default", "maximum"):
             if isinstance(schema.get(fact), int):
                 lines.append(f"{_constant(parameter['name'])}_{fact.upper()} = {schema[fact]!r}")
+    # patterns named by the component (OrderId: ORDER_ID_PATTERN): its name, "id", says less
+    for key, parameter in parameters.items():
+        pattern = parameter.get("schema", {}).get("pattern")
+        if isinstance(pattern, str):
+            lines.append(f"{_constant(key)}_PATTERN = {pattern!r}")
     schemas = document["components"]["schemas"]
     reason = schemas["RefundRequest"]["properties"]["refundReason"]
     if "default" not in reason and "$ref" in reason:  # the default may sit on the enum itself

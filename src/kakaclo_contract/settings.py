@@ -39,6 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kakaclo_client import spec_facts
+
 from kakaclo_refunds.urls import base_url_problem, masked_url
 
 BASE_URL_ENV = "KAKACLO_BASE_URL"
@@ -215,7 +217,7 @@ class RunSettings:
             raise SettingsError(f"{ALLOW_REFUNDS_ENV} must be 1 or 0, not {allow!r}")
         ids = tuple(i.strip() for i in env.get(REFUND_ORDER_IDS_ENV, "").split(",") if i.strip())
         for order_id in ids:
-            if not re.fullmatch(r"[0-9]{1,20}", order_id):
+            if not re.fullmatch(spec_facts.ORDER_ID_PATTERN, order_id):
                 raise SettingsError(
                     f"{REFUND_ORDER_IDS_ENV} / --order-id takes order ids (digits), "
                     f"not {order_id!r}"

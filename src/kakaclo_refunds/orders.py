@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
+from kakaclo_client import spec_facts
 from kakaclo_client.models import (
     CountryCode,
     FinancialStatus,
@@ -38,8 +39,9 @@ from kakaclo_client.models import ShippingAddress as GeneratedAddress
 from kakaclo_client.types import Unset
 
 T = TypeVar("T")
-# openapi.yaml's pattern of Order.id and OrderItem.id (the generated models do not check it)
-_ID_PATTERN = re.compile("[0-9]{1,20}")
+# openapi.yaml's pattern of Order.id and OrderItem.id, the OrderId parameter's (the generated
+# models do not check it; tests/test_spec_facts.py holds the three equal)
+_ID_PATTERN = re.compile(spec_facts.ORDER_ID_PATTERN)
 NO_STATUS = OrderRefundStatus.NULL.value  # the vendor's "no refund status" (lines' too)
 CLOSED = frozenset({OrderStatus.CANCEL, OrderStatus.COMPLETED})
 

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from kakaclo_sandbox import create_app
 from kakaclo_sandbox.storage.schema import SCHEMA as SQLITE_SCHEMA
+from kakaclo_sandbox.storage.tables import TABLES
 from kakaclo_sandbox.web import console
 from tests.live import LiveSandbox
 from tests.sandbox.conftest import TOKEN_A, FakeTime
@@ -27,6 +28,14 @@ psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup 
 
 KIND = {"INTEGER": "integer", "BIGINT": "integer", "TEXT": "text", "REAL": "float"}
 PG_KIND = {"bigint": "integer", "text": "text", "double precision": "float"}
+# storage/tables.py's kinds, as the two engines above name them
+TABLE_KIND = {
+    "key": "integer",
+    "serial": "integer",
+    "integer": "integer",
+    "text": "text",
+    "real": "float",
+}
 
 
 def _sqlite_schema() -> dict[str, Any]:
@@ -131,6 +140,11 @@ def test_the_two_schemas_have_the_same_tables_columns_constraints_and_indexes(
     for table, shape in sqlite["tables"].items():
         assert postgres["tables"][table] == shape, table
     assert postgres["indexes"] == sqlite["indexes"]
+    # both are rendered from storage/tables.py: each engine has its every column, as written
+    assert sorted(sqlite["tables"]) == sorted(table.name for table in TABLES)
+    for table in TABLES:
+        written = [(c.name, TABLE_KIND[c.kind], not c.null) for c in table.columns]
+        assert sqlite["tables"][table.name][0] == written, table.name
 
 
 def test_a_database_of_another_schema_version_is_refused_in_one_line_until_fresh(

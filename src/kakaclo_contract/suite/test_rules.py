@@ -56,6 +56,18 @@ def test_another_merchants_order_does_not_exist() -> None:
         assert listed["list"] == []
 
 
+@pytest.mark.parametrize("order_id", ["20001", "99999"])
+def test_query_refund_of_an_order_the_merchant_lacks_names_it(order_id: str) -> None:
+    """Query Refund of another merchant's order, or of none, is 404 naming the order, as a
+    refusal names its order ("naming the field or rule")."""
+    TARGET.require_sandbox("relies on the demo merchants")
+    auth = {"Authorization": f"Bearer {TARGET.token}"}
+    with TARGET.http() as http:
+        answer = http.get(f"{API}/refund/{order_id}", headers=auth)
+        assert (answer.status_code, answer.json()["code"]) == (404, ErrorCode.ORDER_NOT_FOUND)
+        assert f"order {order_id}" in answer.json()["message"], answer.text
+
+
 @pytest.fixture
 def frozen_sandbox() -> Iterator[float]:
     """The demo data on a sandbox whose clock stands still until the test moves it (over a

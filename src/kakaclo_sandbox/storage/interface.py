@@ -48,6 +48,9 @@ class DatabaseUnavailable(Exception):
 class RefundUnit(Protocol):
     """One refund's unit of work (:meth:`Store.refunding`)."""
 
+    # no instance dict: an implementation that subclasses a unit keeps its own __slots__
+    __slots__ = ()
+
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
         """The answer stored under the merchant's key after ``since``, if any."""
         ...
@@ -80,6 +83,8 @@ class RefundUnit(Protocol):
 
 class SettlingUnit(Protocol):
     """A unit of work that settles refunds (:meth:`Store.settling`)."""
+
+    __slots__ = ()
 
     async def due_refunds(self, now: float) -> Sequence[PendingRefund]:
         """Pending refunds whose time has come by ``now``, earliest first."""
@@ -117,6 +122,8 @@ class SettlingUnit(Protocol):
 class WritingUnit(RefundUnit, SettlingUnit, Protocol):
     """A write transaction of its own, for the control surface and data files
     (:meth:`Store.writing`): what a refund and a settlement do, and more."""
+
+    __slots__ = ()
 
     async def wipe(self) -> None:
         """Delete every row."""

@@ -4,10 +4,14 @@
 the group commit, the memory it keeps exact); this module is what the use
 cases see of it (:mod:`kakaclo_sandbox.storage.interface`). Its methods are
 ``async`` and never suspend, but for a refund's wait for its batch's commit.
+
+A method that implements the interface is marked ``@override``: what it does is the
+interface's docstring; its own says only what SQLite adds.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
@@ -20,7 +24,7 @@ from kakaclo_sandbox.domain.orders import (
     StoredOrder,
     StoredRefund,
 )
-from kakaclo_sandbox.storage import queries
+from kakaclo_sandbox.storage import interface, queries
 from kakaclo_sandbox.storage.interface import (
     DatabaseGone,
     RefundUnit,
@@ -32,13 +36,18 @@ from kakaclo_sandbox.storage.schema import Connection
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 from kakaclo_sandbox.storage.store import Batch, Store
 
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
 
 def _line_pieces(order: OrderState, pieces: Mapping[str, int]) -> dict[int, int]:
     """``pieces`` by line id as storage counts them: by line key."""
     return {line.key: pieces[line.id] for line in order.lines if line.id in pieces}
 
 
-class BatchedRefund:
+class BatchedRefund(RefundUnit):
     """A refund of Refund Order in the current batch (through ``db``): its order read from
     the kept states when kept, its rows staged until the batch commits, and what it
     reserves kept."""
@@ -49,15 +58,17 @@ class BatchedRefund:
         self._db = db
         self._store = store
 
+    @override
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
-        """The answer stored under the key after ``since``, if any."""
         return queries.stored_answer(self._db, merchant, key, since)
 
+    @override
     async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
         """The order's kept state, or read when it is not kept."""
         kept = self._store.kept_orders.get(merchant, order_id)
         return kept if kept is not None else queries.order_state(self._db, merchant, order_id)
 
+    @override
     async def add_refund(
         self,
         merchant: str,
@@ -69,7 +80,7 @@ class BatchedRefund:
         now: float,
         settle_at: float,
     ) -> str:
-        """Stage the refund and keep its order with the pieces reserved; its number."""
+        """Staged until the batch commits; its order kept with the pieces reserved."""
         seq = self._store.staged_refunds.add(
             self._db,
             order.key,
@@ -82,10 +93,11 @@ class BatchedRefund:
         self._store.kept_orders.reserve(merchant, order, pieces)
         return queries.refund_no(seq)
 
+    @override
     async def remember_answer(
         self, merchant: str, key: str, digest: str, number: str, now: float
     ) -> None:
-        """Store the answer under the key, in the refund's savepoint."""
+        """In the refund's savepoint."""
         queries.remember_answer(self._db, merchant, key, digest, number, now)
 
 
@@ -212,7 +224,7 @@ class _Writing(_Settling):
         self._store.set_meta(self._db, key, value)
 
 
-class SqliteStore(Store):
+class SqliteStore(Store, interface.Store):
     """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
     SQLite database.
 
@@ -228,10 +240,12 @@ class SqliteStore(Store):
             raise DatabaseGone(self.lost)
         return self.connection
 
+    @override
     def refunding(self, *, key: bool) -> AbstractAsyncContextManager[RefundUnit]:
-        """The unit of one refund, in the current batch; its exit awaits the commit."""
+        """In the current batch; its exit awaits the batch's commit."""
         return _Refunding(self, key)
 
+    @override
     @asynccontextmanager
     async def settling(self, *, with_refunds: bool = False) -> AsyncIterator[SettlingUnit]:
         """Settle in the current batch (``with_refunds``: its own savepoint, committed with
@@ -243,26 +257,28 @@ class SqliteStore(Store):
             with self.transaction() as db:
                 yield _Settling(db)
 
+    @override
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[WritingUnit]:
-        """A write transaction of its own (an open batch is committed first)."""
+        """An open batch is committed first."""
         with self.transaction() as db:
             yield _Writing(db, self)
 
+    @override
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
-        """The committed answer stored under the key after ``since``, if any."""
         with self._lock:
             return queries.stored_answer(self._committed(), merchant, key, since)
 
+    @override
     async def refunds_page(
         self, merchant: str, order_id: str, *, limit: int, offset: int
     ) -> tuple[int, list[StoredRefund]] | None:
-        """A page of an order's refunds and their total; None for no such order."""
         with self._lock:
             return queries.refunds_page(
                 self._committed(), merchant, order_id, limit=limit, offset=offset
             )
 
+    @override
     async def orders_page(
         self,
         merchant: str,
@@ -273,7 +289,6 @@ class SqliteStore(Store):
         limit: int,
         offset: int,
     ) -> tuple[int, list[StoredOrder]]:
-        """A page of the merchant's orders and the total."""
         with self._lock:
             return queries.find_orders(
                 self._committed(),
@@ -285,29 +300,31 @@ class SqliteStore(Store):
                 offset=offset,
             )
 
+    @override
     async def stored_order(self, merchant: str, order_id: str) -> StoredOrder | None:
-        """The merchant's order with this id and its lines, if any."""
         with self._lock:
             return queries.stored_order(self._committed(), merchant, order_id)
 
+    @override
     async def next_due(self) -> float | None:
-        """When the earliest pending refund is due, or None."""
         with self._lock:
             return queries.next_due(self._committed())
 
+    @override
     async def meta(self, key: str) -> str | None:
-        """A value of the meta table."""
         return self.get_meta(key)
 
+    @override
     async def is_new(self) -> bool:
-        """True when no merchant exists yet."""
         return self.is_empty()
 
+    @override
     async def release(self) -> None:
         """Nothing: SQLite's connection belongs to no event loop."""
 
+    @override
     async def read_version(self) -> int:
-        """The version a read sees now (the open batch committed first)."""
+        """The open batch is committed first."""
         with self._lock:
             self._committed()
             return self.version

@@ -6,7 +6,6 @@ The schema is in :mod:`kakaclo_sandbox.storage.schema`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sqlite3
@@ -19,10 +18,14 @@ from pathlib import Path
 from kakaclo_sandbox.domain.orders import NewOrder
 from kakaclo_sandbox.storage.interface import DatabaseGone
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
+from kakaclo_sandbox.storage.rows import LineRow, OrderRow, insert_sql, line_rows, order_row
 from kakaclo_sandbox.storage.schema import DROP_TABLES, SCHEMA, SCHEMA_VERSION
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 
 log = logging.getLogger("kakaclo_sandbox")
+
+INSERT_ORDER = insert_sql("orders", OrderRow._fields, "?")
+INSERT_LINE = insert_sql("order_lines", LineRow._fields, "?")
 
 
 @dataclass
@@ -397,54 +400,6 @@ class Store:
         Ids taken within the merchant break a UNIQUE constraint (sqlite3.IntegrityError):
         check them first (:meth:`order_exists`, :func:`~.queries.taken_line_ids`).
         """
-        inserted = db.execute(
-            "INSERT INTO orders (id, merchant, custom_order_id, remark, status, financial_status, "
-            "fulfillment_status, warehouse_id, currency_code, freight_e4, coupon_e4, "
-            "promotion_e4, purchase_date, pay_date, create_date, modify_date, cancel_date, "
-            "shipping_address, fulfillments) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                order.id,
-                order.merchant,
-                order.custom_order_id,
-                order.remark,
-                order.status,
-                order.financial_status,
-                order.fulfillment_status,
-                order.warehouse_id,
-                order.currency_code,
-                order.freight_e4,
-                order.coupon_e4,
-                order.promotion_e4,
-                order.purchase_date,
-                order.pay_date,
-                order.create_date,
-                order.modify_date,
-                order.cancel_date,
-                json.dumps(order.shipping_address),
-                json.dumps(order.fulfillments) if order.fulfillments is not None else None,
-            ),
-        )
-        db.executemany(
-            "INSERT INTO order_lines (id, order_pk, merchant, position, item_id, sku_code, "
-            "country_code, product_name, image_url, option1, option2, option3, amount_e4, "
-            "product_num, stock_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    line.id,
-                    inserted.lastrowid,
-                    order.merchant,
-                    position,
-                    line.item_id,
-                    line.sku_code,
-                    line.country_code,
-                    line.product_name,
-                    line.image_url,
-                    *line.options,
-                    line.amount_e4,
-                    line.product_num,
-                    line.stock_status,
-                )
-                for position, line in enumerate(order.lines)
-            ],
-        )
+        inserted = db.execute(INSERT_ORDER, order_row(order))
+        assert inserted.lastrowid is not None
+        db.executemany(INSERT_LINE, line_rows(order, inserted.lastrowid))

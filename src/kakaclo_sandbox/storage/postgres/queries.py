@@ -33,10 +33,13 @@ from kakaclo_sandbox.storage.queries import (
     refund_no,
     seq_of,
 )
+from kakaclo_sandbox.storage.rows import LineRow, OrderRow, insert_sql, line_rows, order_row
 from kakaclo_sandbox.storage.schema import IS_PENDING
 
 Connection = AsyncConnection[TupleRow]
 PENDING = RefundStatus.PENDING_REVIEW.value
+INSERT_ORDER = insert_sql("orders", OrderRow._fields, "%s")
+INSERT_LINE = insert_sql("order_lines", LineRow._fields, "%s")
 REFUND_SEQUENCE = "refunds_seq_seq"  # refunds.seq's (a BIGSERIAL's own sequence)
 
 
@@ -220,66 +223,13 @@ async def taken_line_ids(db: Connection, merchant: str, line_ids: Sequence[str])
     return {row[0]: row[1] for row in await cursor.fetchall()}
 
 
-async def insert_order(
-    db: Connection, order: NewOrder, shipping: str, fulfillments: str | None
-) -> None:
+async def insert_order(db: Connection, order: NewOrder) -> None:
     """Insert one order and its lines (their ids checked free first)."""
-    cursor = await db.execute(
-        "INSERT INTO orders (id, merchant, custom_order_id, remark, status, financial_status, "
-        "fulfillment_status, warehouse_id, currency_code, freight_e4, coupon_e4, "
-        "promotion_e4, purchase_date, pay_date, create_date, modify_date, cancel_date, "
-        "shipping_address, fulfillments) VALUES "
-        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "RETURNING pk",
-        (
-            order.id,
-            order.merchant,
-            order.custom_order_id,
-            order.remark,
-            order.status,
-            order.financial_status,
-            order.fulfillment_status,
-            order.warehouse_id,
-            order.currency_code,
-            order.freight_e4,
-            order.coupon_e4,
-            order.promotion_e4,
-            order.purchase_date,
-            order.pay_date,
-            order.create_date,
-            order.modify_date,
-            order.cancel_date,
-            shipping,
-            fulfillments,
-        ),
-    )
+    cursor = await db.execute(INSERT_ORDER + " RETURNING pk", order_row(order))
     inserted = await cursor.fetchone()
     assert inserted is not None
     async with db.cursor() as lines:
-        await lines.executemany(
-            "INSERT INTO order_lines (id, order_pk, merchant, position, item_id, sku_code, "
-            "country_code, product_name, image_url, option1, option2, option3, amount_e4, "
-            "product_num, stock_status) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (
-                    line.id,
-                    inserted[0],
-                    order.merchant,
-                    position,
-                    line.item_id,
-                    line.sku_code,
-                    line.country_code,
-                    line.product_name,
-                    line.image_url,
-                    *line.options,
-                    line.amount_e4,
-                    line.product_num,
-                    line.stock_status,
-                )
-                for position, line in enumerate(order.lines)
-            ],
-        )
+        await lines.executemany(INSERT_LINE, line_rows(order, inserted[0]))
 
 
 async def line_counts(db: Connection, order_key: int) -> list[tuple[int, int]]:

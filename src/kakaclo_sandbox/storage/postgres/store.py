@@ -12,13 +12,16 @@ The pool belongs to the event loop that opened it: it opens on first use in the 
 loop (uvicorn's, a test client's) and :meth:`PostgresStore.release` closes it (the app's
 lifespan does, at shutdown). Startup work, before any loop, runs in a loop of its own
 through :meth:`PostgresStore.run_sync`, which closes that loop's pool at the end.
+
+A method that implements the interface is marked ``@override``: what it does is the
+interface's docstring; its own says only what PostgreSQL adds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -36,6 +39,7 @@ from kakaclo_sandbox.domain.orders import (
     StoredOrder,
     StoredRefund,
 )
+from kakaclo_sandbox.storage import interface
 from kakaclo_sandbox.storage.interface import RefundUnit, SettlingUnit, Window, WritingUnit
 from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.batches import BatchedRefund, RefundBatches
@@ -48,6 +52,11 @@ from kakaclo_sandbox.storage.postgres.schema import (
     VERSION_KEY,
 )
 from kakaclo_sandbox.storage.queries import refund_no
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
 
 log = logging.getLogger("kakaclo_sandbox")
 T = TypeVar("T")
@@ -197,12 +206,7 @@ class _Unit:
         return await queries.taken_line_ids(self._db, merchant, line_ids)
 
     async def insert_order(self, order: NewOrder) -> None:
-        await queries.insert_order(
-            self._db,
-            order,
-            json.dumps(order.shipping_address),
-            json.dumps(order.fulfillments) if order.fulfillments is not None else None,
-        )
+        await queries.insert_order(self._db, order)
 
     async def set_meta(self, key: str, value: str) -> None:
         await queries.set_meta(self._db, key, value)
@@ -213,7 +217,7 @@ async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
     await connection.execute("SET synchronous_commit = on")
 
 
-class PostgresStore:
+class PostgresStore(interface.Store):
     """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
     PostgreSQL database, by its libpq URL."""
 
@@ -280,6 +284,7 @@ class PostgresStore:
         assert self._batches is not None
         return self._batches
 
+    @override
     async def release(self) -> None:
         """Close the running loop's pool (the next use opens another); one of another loop
         (an app called from several) is only let go: it cannot be closed from here."""
@@ -327,33 +332,36 @@ class PostgresStore:
         finally:
             batches.let_go()
 
+    @override
     def refunding(self, *, key: bool) -> AbstractAsyncContextManager[RefundUnit]:
         """The unit of one refund, in the open batch (:mod:`.batches`): its exit returns
         once the batch has committed."""
         return BatchedRefund(self._writer)
 
+    @override
     def settling(self, *, with_refunds: bool = False) -> AbstractAsyncContextManager[SettlingUnit]:
         """A transaction of its own, whatever the path."""
         return self._transaction()
 
+    @override
     def writing(self) -> AbstractAsyncContextManager[WritingUnit]:
-        """A write transaction of its own, committed on exit."""
         return self._transaction()
 
     # -- reads ----------------------------------------------------------------
 
+    @override
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
-        """The committed answer stored under the key after ``since``, if any."""
         async with self._reader() as db:
             return await queries.stored_answer(db, merchant, key, since)
 
+    @override
     async def refunds_page(
         self, merchant: str, order_id: str, *, limit: int, offset: int
     ) -> tuple[int, list[StoredRefund]] | None:
-        """A page of an order's refunds and their total; None for no such order."""
         async with self._reader() as db:
             return await queries.refunds_page(db, merchant, order_id, limit=limit, offset=offset)
 
+    @override
     async def orders_page(
         self,
         merchant: str,
@@ -364,7 +372,6 @@ class PostgresStore:
         limit: int,
         offset: int,
     ) -> tuple[int, list[StoredOrder]]:
-        """A page of the merchant's orders and the total."""
         async with self._reader() as db:
             return await queries.find_orders(
                 db,
@@ -376,36 +383,38 @@ class PostgresStore:
                 offset=offset,
             )
 
+    @override
     async def stored_order(self, merchant: str, order_id: str) -> StoredOrder | None:
-        """The merchant's order with this id and its lines, if any."""
         async with self._reader() as db:
             return await queries.stored_order(db, merchant, order_id)
 
+    @override
     async def next_due(self) -> float | None:
-        """When the earliest pending refund is due, or None."""
         async with self._reader() as db:
             return await queries.next_due(db)
 
+    @override
     async def meta(self, key: str) -> str | None:
-        """A value of the meta table."""
         async with self._reader() as db:
             return await queries.meta(db, key)
 
+    @override
     async def is_new(self) -> bool:
-        """True when no merchant exists yet."""
         async with self._reader() as db:
             return await queries.is_empty(db)
 
+    @override
     async def read_version(self) -> int:
-        """The version a read sees now: the database's, moved after every write."""
+        """The ``write_version`` sequence's value."""
         async with self._reader() as db:
             return await queries.write_version(db)
 
     # -- tokens ---------------------------------------------------------------
 
+    @override
     def merchant_of(self, token: str) -> str | None:
-        """The merchant a bearer token belongs to, or None (the tokens are read again,
-        synchronously, after they changed: a reset or a data file)."""
+        """The tokens are read again, synchronously, after they changed (a reset, a data
+        file)."""
         merchants = self._merchants
         if merchants is None:
             with psycopg.connect(self.url, autocommit=True) as connection:
@@ -413,14 +422,15 @@ class PostgresStore:
             merchants = self._merchants = {token: merchant for token, merchant in rows}
         return merchants.get(token)
 
+    @override
     def forget_merchants(self) -> None:
-        """Read the tokens again on the next lookup."""
         self._merchants = None
 
     def still_there(self) -> bool:
         """Always: a server's database is not a file removed under the sandbox."""
         return True
 
+    @override
     def close(self) -> None:
         """Let go of the pool (:meth:`release` closes it inside its loop, at shutdown)."""
         self._pool, self._opening = None, None
