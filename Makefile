@@ -152,7 +152,7 @@ bench-tools: $(TOOLS)/node_modules/.bin/prism
 		  || sudo apt-get install -y -q wrk >/dev/null; } \
 		|| { echo "could not install wrk: install it (apt-get install wrk) and run make bench again"; exit 1; }; }
 
-bench: $(GEN_STAMP) bench-tools ## Load, data-scale, client, contract-suite and proxy figures vs Prism, the floor and direct (~12 min)
+bench: $(GEN_STAMP) bench-tools ## Load (SQLite and PostgreSQL), data-scale, client, contract-suite and proxy figures vs Prism, the floor and direct (~15 min)
 	@$(PY) -m bench.run $(BENCH_ARGS)
 
 PROFILE_ARGS ?=
