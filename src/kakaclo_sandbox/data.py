@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
+from kakaclo_client import spec_facts
 from kakaclo_client.models import OrderRefundStatus, RefundStatus, StockStatus
 
 from kakaclo_sandbox.clock import parse_instant
@@ -94,7 +95,7 @@ ORDER_SCHEMA: dict[str, Any] = {
                 "orderItems",
             ],
             "properties": {
-                "id": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+                "id": {"type": "string", "pattern": spec_facts.ORDER_ID_PATTERN},
                 "status": {"type": "string"},
                 "financialStatus": {"type": "string"},
                 "fulfillmentStatus": {"type": "string"},
