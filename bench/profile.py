@@ -3,8 +3,8 @@
 Starts the sandbox as ``make bench`` does (server on one core, wrk on the
 other), samples it with py-spy while wrk drives one operation, and prints the
 top frames by own time and by total time. The raw collapsed stacks are saved
-under reports/profile-<operation>.txt (reports/profile-postgres-<operation>.txt
-with ``--db postgres``).
+under reports/profile-<operation>.txt (profile-postgres-<operation>.txt with
+``--db postgres``, ending in -uncached.txt with ``--no-answer-cache``).
 
 ``--db postgres`` runs the sandbox on PostgreSQL as ``make bench``'s
 ``postgres`` row does: a cluster of its own (fsync on) pinned to the server
@@ -97,7 +97,8 @@ def main() -> int:
         sys.exit(f"profile --db postgres {why}")
     path, script = OPERATIONS[args.operation]
     engine = "postgres-" if args.db == "postgres" else ""
-    output = ROOT / "reports" / f"profile-{engine}{args.operation}.txt"
+    uncached = "-uncached" if args.no_answer_cache else ""
+    output = ROOT / "reports" / f"profile-{engine}{args.operation}{uncached}.txt"
     output.parent.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as running:
         port = free_port()

@@ -2,7 +2,8 @@
 
 Every figure of a table is measured in this run, on this machine, with the
 server pinned to one core and the load generator (wrk) to the other when
-``taskset`` is available. Results are printed and written to reports/bench.json.
+``taskset`` is available. Results are printed and written to reports/bench.json
+(reports/bench-<section>.json for one section run alone, ``--only``).
 
     python -m bench.run [--duration 10] [--connections 32] [--skip-prism] [--skip-postgres]
                         [--proxy-rounds 3] [--only servers]
@@ -965,8 +966,10 @@ def main() -> int:
             )
     if "contract" in wanted:
         results["contract"] = measure_contract()
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(json.dumps(results, indent=2) + "\n")
+    # a section run alone keeps a report of its own: the whole run's stays as it was
+    report = REPORT.with_name(f"bench-{args.only}.json") if args.only else REPORT
+    report.parent.mkdir(exist_ok=True)
+    report.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     if "proxy" in results:
         proxy_bench.print_proxy(results["proxy"])
@@ -974,7 +977,7 @@ def main() -> int:
         feeds_bench.print_feeds(results["feeds"])
     if "data_load" in results:
         data_load_bench.print_data_load(results["data_load"])
-    print(f"\nsaved to {REPORT.relative_to(ROOT)}")
+    print(f"\nsaved to {report.relative_to(ROOT)}")
     return 0
 
 
