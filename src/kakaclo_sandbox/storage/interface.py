@@ -221,6 +221,11 @@ class Store(Protocol):
         """Read the tokens again on the next lookup (after they changed)."""
         ...
 
+    def started(self) -> None:
+        """Startup's writes are done (a ``--fresh`` wipe, the data seeded): other
+        processes sharing the database may join now."""
+        ...
+
     async def release(self) -> None:
         """Let go of what the running event loop holds (a pool of connections), at the
         end of the app's lifespan; the next use takes it again."""

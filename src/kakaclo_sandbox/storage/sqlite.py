@@ -319,6 +319,10 @@ class SqliteStore(Store, interface.Store):
         return self.is_empty()
 
     @override
+    def started(self) -> None:
+        """Nothing: one process per database file (the file's lock sees to it)."""
+
+    @override
     async def release(self) -> None:
         """Nothing: SQLite's connection belongs to no event loop."""
 

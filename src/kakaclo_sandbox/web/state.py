@@ -135,6 +135,7 @@ class Sandbox:
             await demo.check_holds(self.store, self.data, settings.db_shown)
         await restore_clock(self.store, self.clock)
         await self.settlement.reload()
+        self.store.started()
 
     def _next_due(self) -> float | None:
         due = self.settlement.earliest

@@ -63,9 +63,12 @@ class Batch:
 class RefundBatches:
     """The batches of one event loop's pool, and the lock every write of it takes."""
 
-    def __init__(self, pool: AsyncConnectionPool, shown_url: str) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool, shown_url: str, moved: Callable[[int], None]
+    ) -> None:
         self._pool = pool
         self.shown_url = shown_url  # how errors name the database (no password)
+        self._moved = moved  # told the write version each commit moved it to
         self._lock = asyncio.Lock()
         self._open: Batch | None = None
         self._waiting = 0  # refunds queued for the lock (the size of the next number block)
@@ -159,7 +162,7 @@ class RefundBatches:
         try:
             if written and len(batch):
                 await batch.db.execute("COMMIT")
-                await queries.move_version(batch.db)
+                self._moved(await queries.move_version(batch.db))
             else:
                 await batch.db.execute("ROLLBACK")
         except BaseException as error:  # every refund of the batch is told, whatever it is

@@ -563,6 +563,9 @@ async def write_version(db: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def move_version(db: Connection) -> None:
-    """Move the version, once a write transaction has committed."""
-    await db.execute("SELECT nextval('write_version')")
+async def move_version(db: Connection) -> int:
+    """Move the version, once a write transaction has committed; its new value."""
+    cursor = await db.execute("SELECT nextval('write_version')")
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])

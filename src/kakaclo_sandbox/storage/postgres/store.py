@@ -43,6 +43,7 @@ from kakaclo_sandbox.storage import interface
 from kakaclo_sandbox.storage.interface import RefundUnit, SettlingUnit, Window, WritingUnit
 from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.batches import BatchedRefund, RefundBatches
+from kakaclo_sandbox.storage.postgres.membership import Membership
 from kakaclo_sandbox.storage.postgres.reachability import reaching
 from kakaclo_sandbox.storage.postgres.schema import (
     DROP_TABLES,
@@ -227,7 +228,20 @@ class PostgresStore(interface.Store):
         self.url = url
         self.path = shown(url)  # how messages name it
         self.pool_size = pool_size
-        self._merchants: dict[str, str] | None = prepare(url, fresh=fresh)
+        self._membership = Membership(url)
+        try:
+            self._membership.attach(exclusively=fresh)  # no --fresh under other processes
+        except psycopg.Error as error:
+            reason = _first_line(error)
+            raise DatabaseUnreachable(f"cannot connect to {shown(url)}: {reason}") from None
+        try:
+            self._merchants: dict[str, str] | None = prepare(url, fresh=fresh)
+            self._membership.settle_in()
+        except BaseException:
+            self._membership.close()
+            raise
+        self._exclusive = fresh  # until started(): other processes wait to join
+        self._version = 0  # the write version this process last moved it to
         self._pool: AsyncConnectionPool | None = None
         self._batches: RefundBatches | None = None  # the pool's
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -275,7 +289,7 @@ class PostgresStore(interface.Store):
             self._opening = None
             await pool.close()
             raise
-        self._pool, self._batches = pool, RefundBatches(pool, self.path)
+        self._pool, self._batches = pool, RefundBatches(pool, self.path, self._moved)
         return pool
 
     async def _writer(self) -> RefundBatches:
@@ -328,7 +342,7 @@ class PostgresStore(interface.Store):
                     # it, 1690-1757 without)
                     async with db.transaction():
                         yield _Unit(db, self)
-                    await queries.move_version(db)
+                    self._moved(await queries.move_version(db))
         finally:
             batches.let_go()
 
@@ -405,9 +419,29 @@ class PostgresStore(interface.Store):
 
     @override
     async def read_version(self) -> int:
-        """The ``write_version`` sequence's value."""
+        """The ``write_version`` sequence's value: from memory while this process is the
+        database's only one (:mod:`.membership`), else read within the request."""
+        if self._membership.alone:
+            return self._version
         async with self._reader() as db:
             return await queries.write_version(db)
+
+    @property
+    def alone(self) -> bool:
+        """True while this process is the database's only one (:mod:`.membership`)."""
+        return self._membership.alone
+
+    def _moved(self, version: int) -> None:
+        """A commit of this process moved the write version to ``version``."""
+        self._version = max(self._version, version)
+
+    @override
+    def started(self) -> None:
+        """Startup's writes are done: a ``--fresh`` start lets the processes waiting to
+        join in."""
+        if self._exclusive:
+            self._membership.share()
+            self._exclusive = False
 
     # -- tokens ---------------------------------------------------------------
 
@@ -432,5 +466,7 @@ class PostgresStore(interface.Store):
 
     @override
     def close(self) -> None:
-        """Let go of the pool (:meth:`release` closes it inside its loop, at shutdown)."""
+        """Let go of the pool (:meth:`release` closes it inside its loop, at shutdown) and
+        detach from the database's processes."""
         self._pool, self._opening = None, None
+        self._membership.close()
