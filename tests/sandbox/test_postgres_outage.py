@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kakaclo_sandbox import create_app
 from tests.live import LiveSandbox
 from tests.postgres import PostgresServer, running
 from tests.sandbox.conftest import TOKEN_A
@@ -45,9 +46,10 @@ def _is_unavailable(answer: httpx.Response) -> bool:
 def test_a_server_that_goes_away_gets_503s_and_the_sandbox_answers_again_once_it_is_back(
     server: PostgresServer, tmp_path: Path
 ) -> None:
+    url = server.create_database()
     live = LiveSandbox(
         db=tmp_path / "outage.db",
-        url=server.create_database(),
+        url=url,
         args=["--rate-limit", "off", "--log-level", "warning"],
     ).start()
     try:
@@ -77,6 +79,9 @@ def test_a_server_that_goes_away_gets_503s_and_the_sandbox_answers_again_once_it
             assert listed == [answered.json()["data"]]  # kept; none of the 503s carried out
             again = client.post(refund_url("10001"), json=ONE_PIECE)
             assert again.status_code == 200, again.text
+            # it has its place among the processes again: --fresh would wipe under it
+            with pytest.raises(ValueError, match="--fresh would wipe"):
+                create_app(db=url, rate_limit=None, fresh=True)
     finally:
         live.stop()
     assert live.log is not None

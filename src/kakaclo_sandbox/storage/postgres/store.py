@@ -40,7 +40,13 @@ from kakaclo_sandbox.domain.orders import (
     StoredRefund,
 )
 from kakaclo_sandbox.storage import interface
-from kakaclo_sandbox.storage.interface import RefundUnit, SettlingUnit, Window, WritingUnit
+from kakaclo_sandbox.storage.interface import (
+    DatabaseUnavailable,
+    RefundUnit,
+    SettlingUnit,
+    Window,
+    WritingUnit,
+)
 from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.batches import BatchedRefund, RefundBatches
 from kakaclo_sandbox.storage.postgres.membership import Membership
@@ -252,6 +258,13 @@ class PostgresStore(interface.Store):
     async def _connections(self) -> AsyncConnectionPool:
         """The running loop's pool, opened on first use (DatabaseUnavailable while the
         server cannot be reached: the next use tries again)."""
+        if not self._membership.joined:
+            # its place among the processes lost with the server: none of its writes may
+            # land before it has joined again (another may be alone meanwhile)
+            raise DatabaseUnavailable(
+                f"the sandbox's database {self.path} cannot be reached: joining the other "
+                "sandbox processes again"
+            )
         loop = asyncio.get_running_loop()
         pool = self._pool
         if pool is not None and self._loop is loop:
