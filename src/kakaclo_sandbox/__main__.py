@@ -78,6 +78,20 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _workers(text: str) -> int:
+    from kakaclo_sandbox.workers import MAX_WORKERS
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of processes from 1 to {MAX_WORKERS}, not {text!r}"
+        )
+    return value
+
+
 def _host_name(text: str) -> str:
     from kakaclo_sandbox.web.guard import valid_name
 
@@ -117,6 +131,14 @@ def build_parser(prog: str = "kakaclo-sandbox") -> argparse.ArgumentParser:
         metavar="PATH_OR_URL",
         help=f"a SQLite file, :memory:, or a postgresql:// URL (needs the postgres extra; "
         f"default: ${DB_VARIABLE}, else {DEFAULT_DB})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="serve through N processes on the one port (needs a postgresql:// --db: one "
+        "process per SQLite file; default: %(default)s)",
     )
     parser.add_argument(
         "--settle-after",
@@ -204,19 +226,24 @@ def serve(args: argparse.Namespace) -> None:
     data loaded: slow for a large file, with progress on stderr), the port
     listens; then the banner says where everything is. Until it listens, a
     client's connection is refused, never left hanging on a server that cannot
-    answer yet.
+    answer yet. With ``--workers N`` above 1 this process then lets go of the database
+    and serves through N worker processes that join it (:mod:`kakaclo_sandbox.workers`).
     """
+    from kakaclo_sandbox.serving import LOG_FORMAT
     from kakaclo_sandbox.web.app import create_app
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
     with contextlib.ExitStack() as stack:
         try:
             settings = settings_from(args)
+            sqlite = isinstance(database_url.parse(settings.db), database_url.SqliteFile)
+            if sqlite and args.workers > 1:
+                raise ValueError(
+                    "one process per database file; --workers needs --db postgresql://..."
+                )
             # The port first: a busy one is refused before the database file is created.
             sock = stack.enter_context(bind(args.host, args.port))
-            if isinstance(database_url.parse(settings.db), database_url.SqliteFile):
+            if sqlite:
                 # one process per file; a PostgreSQL server takes several
                 stack.enter_context(process_lock.held(settings.db))
             loading = _loading_line(settings.data, args.port)
@@ -229,12 +256,21 @@ def serve(args: argparse.Namespace) -> None:
             sys.exit(2)
         host = f"[{args.host}]" if ":" in args.host else args.host
         sandbox = app.state.sandbox
+        root = f"http://{host}:{args.port}"
         print(
-            banner(f"http://{host}:{args.port}", sandbox.spec.server_root, settings, sandbox.data),
+            banner(root, sandbox.spec.server_root, settings, sandbox.data, workers=args.workers),
             file=sys.stderr,
             flush=True,
         )
-        _run(app, args, sock)
+        if args.workers == 1:
+            _run(app, args, sock)
+            return
+        from kakaclo_sandbox.workers import serve_workers
+
+        sandbox.close()  # prepared: the workers join it; this process only supervises
+        code = serve_workers(sock, settings, args.workers, args.log_level)
+        if code:
+            sys.exit(code)
 
 
 def _loading_line(data: Path | None, port: int) -> str | None:
@@ -261,38 +297,15 @@ def _loading_line(data: Path | None, port: int) -> str | None:
 
 
 def _run(app: Any, args: argparse.Namespace, sock: socket.socket) -> None:
-    import uvicorn
+    from kakaclo_sandbox.serving import SandboxServer, uvicorn_config
 
-    config = uvicorn.Config(
-        app,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,  # our own access log never shows query strings or headers
-        # Nothing here reads the client's address (limits go by token), so uvicorn's
-        # X-Forwarded-For middleware would only cost time on every request.
-        proxy_headers=False,
-        log_level=args.log_level,
-        lifespan="on",
-    )
-
-    class Server(uvicorn.Server):
-        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            # End the console's live feeds first: an open browser never holds the stop up.
-            app.state.sandbox.changes.close()
-            await super().shutdown(sockets=sockets)
-
-        async def on_tick(self, counter: int) -> bool:
-            # The database file removed or replaced under us (the store logged it): stop.
-            if not app.state.sandbox.store.still_there():
-                self.should_exit = True
-            return await super().on_tick(counter)
-
+    sandbox = app.state.sandbox
     prepare_for_serving()
     try:
-        Server(config).run(sockets=[sock])
+        SandboxServer(uvicorn_config(app, args.log_level), lambda: sandbox).run(sockets=[sock])
     finally:
-        app.state.sandbox.close()
-    if app.state.sandbox.store.lost is not None:
+        sandbox.close()
+    if sandbox.store.lost is not None:
         sys.exit(1)
 
 

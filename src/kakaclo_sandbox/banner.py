@@ -9,10 +9,12 @@ from kakaclo_sandbox.settings import Settings
 from kakaclo_serving.version import __version__
 
 SHOWN_ORDERS = 4  # order ids named per merchant; the rest are counted
+ONE_PORT = " processes on one port (GET /_sandbox/info names the one that answered)"
 
 
-def banner(root: str, api_root: str, settings: Settings, data: Dataset) -> str:
-    """The startup lines: the API root, the docs and spec URLs, the data's tokens."""
+def banner(root: str, api_root: str, settings: Settings, data: Dataset, *, workers: int = 1) -> str:
+    """The startup lines: the API root, the docs and spec URLs, the settings, the number
+    of processes answering, the data's tokens."""
     orders: dict[str, list[str]] = defaultdict(list)
     for seed in data.orders:
         orders[seed.order.merchant].append(seed.order.id)
@@ -29,6 +31,7 @@ def banner(root: str, api_root: str, settings: Settings, data: Dataset) -> str:
         f"  database  {settings.db_shown}; refunds settle after {settings.settle_after:g} s; "
         f"rate limit {limit if limit else 'off'}"
         + ("" if settings.answer_cache else "; answer cache off"),
+        f"  workers   {workers}" + (ONE_PORT if workers > 1 else ""),
         f"  tokens ({data.source}):",
     ]
     width = max((len(token) for token in data.tokens), default=0)

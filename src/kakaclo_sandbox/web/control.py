@@ -4,7 +4,7 @@
 ``POST /_sandbox/clock/advance?seconds=N`` move the clock; due refunds settle at once
 ``POST /_sandbox/clock/freeze``            stop the clock on a whole second (advance still moves it)
 ``POST /_sandbox/clock/resume``            let the clock run again from where it stands
-``GET  /_sandbox/info``                   version and settings; 200 means "a sandbox"
+``GET  /_sandbox/info``                   version, settings, pid; 200 means "a sandbox"
 ``POST /_sandbox/orders``                 add an order (Query Order shape) for the token's merchant
 ``POST|GET|DELETE /_sandbox/failures``    queue, list or clear failures on demand
 """
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,6 +107,9 @@ async def info(request: Request) -> OrjsonResponse:
                 "version": __version__,
                 "now": iso(sandbox.now()),
                 "honoursIdempotencyKey": True,
+                # the process that answered, and how many answer on this port (--workers)
+                "pid": os.getpid(),
+                "workers": getattr(request.app.state, "workers", 1),
                 "clock": {
                     "frozen": sandbox.clock.frozen,
                     "maxAdvanceSeconds": MAX_ADVANCE_SECONDS,
