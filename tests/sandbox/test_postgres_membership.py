@@ -12,11 +12,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from kakaclo_sandbox import create_app
-from tests.sandbox.conftest import TOKEN_A
+from kakaclo_sandbox.clock import iso
+from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, refund_url
 
 pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
 
+CLOCK = "/_sandbox/clock"
+JSON = {"Content-Type": "application/json"}
 LINE = {"itemId": "120071", "skuCode": "FSZW08923_R_L_NUB", "countryCode": "CN", "quantity": 1}
 
 
@@ -68,3 +71,34 @@ def test_fresh_is_refused_while_another_process_is_attached_and_allowed_once_it_
     with TestClient(fresh) as client:
         assert client.get(f"{API}/refund/10007", headers=TOKEN_A).json()["data"]["total"] == 0
     fresh.state.sandbox.close()
+
+
+def _status(client: TestClient, order_id: str) -> str:
+    answer = client.get(f"{API}/refund/{order_id}", headers=TOKEN_A)
+    return str(answer.json()["data"]["list"][0]["refundStatus"])
+
+
+def test_a_clock_moved_through_one_process_settles_refunds_read_through_another(
+    postgres_url: str,
+) -> None:
+    """Two processes sharing the database: a refund made through A and the clock moved
+    through A; once the refund is due on that clock, B, which saw neither, settles it
+    when it reads, and an advance through B adds to where A moved the clock."""
+    clock = FakeTime()
+    one = create_app(db=postgres_url, rate_limit=None, settle_after=5, clock=clock)
+    two = create_app(db=postgres_url, rate_limit=None, settle_after=5, clock=clock)
+    try:
+        with TestClient(one) as a, TestClient(two) as b:
+            made = a.post(refund_url("10007"), json={"orderItems": [LINE]}, headers=TOKEN_A)
+            assert made.status_code == 200, made.text
+            assert _status(b, "10007") == "pending_review"
+            moved = a.post(f"{CLOCK}/advance", params={"seconds": 3}, headers=JSON)
+            assert moved.json()["data"]["settled"] == 0  # due after 5 s
+            clock.value += 3  # time passes: the refund is due on A's clock, 6 s on
+            assert _status(b, "10007") == "refund_successfully"  # B settles it, on A's clock
+            later = b.post(f"{CLOCK}/advance", params={"seconds": 7}, headers=JSON)
+            assert later.status_code == 200, later.text
+            assert later.json()["data"]["now"] == iso(clock.value + 3 + 7)
+    finally:
+        one.state.sandbox.close()
+        two.state.sandbox.close()

@@ -26,12 +26,20 @@ async def save_clock(store: Store, clock: SandboxClock) -> None:
         await unit.set_meta(CLOCK_FROZEN_AT, "" if frozen_at is None else repr(frozen_at))
 
 
+CLOCK_KEYS = (CLOCK_OFFSET, CLOCK_FROZEN_AT)  # what another process reads of the clock
+
+
 async def restore_clock(store: Store, clock: SandboxClock) -> None:
     """Set ``clock`` as the last run left it (moved, frozen), or from now when it cannot be."""
-    clock.offset = float(await store.meta(CLOCK_OFFSET) or 0.0)
-    frozen_at = float(await store.meta(CLOCK_FROZEN_AT) or "nan")
-    if math.isfinite(frozen_at) and frozen_at <= LATEST:
-        clock.frozen_at = frozen_at  # frozen before a restart: still frozen
+    apply_clock(clock, await store.meta(CLOCK_OFFSET), await store.meta(CLOCK_FROZEN_AT))
+
+
+def apply_clock(clock: SandboxClock, offset: str | None, frozen: str | None) -> None:
+    """Set ``clock`` as stored (its offset and frozen time, as :func:`save_clock` wrote
+    them): at start, and in every request while other processes share the database."""
+    clock.offset = float(offset or 0.0)
+    frozen_at = float(frozen or "nan")
+    clock.frozen_at = frozen_at if math.isfinite(frozen_at) and frozen_at <= LATEST else None
     if not math.isfinite(clock.now()) or clock.now() > LATEST:
         # a database from a version without the bound: back to the real time
         log.warning("the stored clock offset is out of range; the clock starts from now")

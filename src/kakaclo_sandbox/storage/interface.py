@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from kakaclo_sandbox.domain.orders import (
     NewOrder,
@@ -43,6 +43,14 @@ class DatabaseUnavailable(Exception):
     The sandbox goes on and answers again once the server is back."""
 
     retry_after = 1  # seconds a client is told to wait
+
+
+class Glance(NamedTuple):
+    """What the processes sharing one database may have changed, read within a request."""
+
+    version: int  # the write version (read_version's)
+    next_due: float | None  # when the earliest pending refund is due
+    meta: tuple[str | None, ...]  # the values of the meta keys asked for, in their order
 
 
 class RefundUnit(Protocol):
@@ -219,6 +227,11 @@ class Store(Protocol):
 
     def forget_merchants(self) -> None:
         """Read the tokens again on the next lookup (after they changed)."""
+        ...
+
+    async def glance(self, meta_keys: Sequence[str]) -> Glance | None:
+        """What another process may have changed, read now (one round trip); None while
+        this process is the database's only one: its memory is the record."""
         ...
 
     def started(self) -> None:

@@ -27,6 +27,7 @@ from kakaclo_sandbox.domain.orders import (
 from kakaclo_sandbox.storage import interface, queries
 from kakaclo_sandbox.storage.interface import (
     DatabaseGone,
+    Glance,
     RefundUnit,
     SettlingUnit,
     Window,
@@ -317,6 +318,11 @@ class SqliteStore(Store, interface.Store):
     @override
     async def is_new(self) -> bool:
         return self.is_empty()
+
+    @override
+    async def glance(self, meta_keys: Sequence[str]) -> Glance | None:
+        """None: one process per database file, whose memory is the record."""
+        return None
 
     @override
     def started(self) -> None:

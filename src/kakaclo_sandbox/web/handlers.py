@@ -105,6 +105,7 @@ def _caller(
 async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
     """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
     sandbox, merchant, values, params = _caller(request, operation_id)
+    await sandbox.refresh()
     validator = sandbox.validators[operation_id]
 
     async def read() -> RefundRequest:
@@ -154,6 +155,7 @@ def _kept(sandbox: Sandbox, key: Hashable, version: int) -> bytes | None:
 async def query_refund(request: Request, operation_id: str) -> Response:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
     sandbox, merchant, _, params = _caller(request, operation_id)
+    await sandbox.refresh()
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
     version = await sandbox.queries.settled_version()
@@ -180,6 +182,7 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
 async def query_orders(request: Request, operation_id: str) -> Response:
     """Query Order: ``GET /openapi/v2/order/orders``."""
     sandbox, merchant, _, params = _caller(request, operation_id)
+    await sandbox.refresh()
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
     version = await sandbox.queries.settled_version()

@@ -21,7 +21,7 @@ from kakaclo_sandbox.domain.orders import StoredOrder, TimelineRefund
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.seeding import add_order
-from kakaclo_sandbox.service.control import restore_clock, save_clock
+from kakaclo_sandbox.service.control import CLOCK_KEYS, apply_clock, restore_clock, save_clock
 from kakaclo_sandbox.service.queries import Queries
 from kakaclo_sandbox.service.refunds import Refunds
 from kakaclo_sandbox.service.running import run_now
@@ -137,6 +137,15 @@ class Sandbox:
         await self.settlement.reload()
         self.store.started()
 
+    async def refresh(self) -> None:
+        """Take in what another process sharing the database may have changed (the clock,
+        when the next refund is due): at the start of every API request and control
+        action. Nothing to read while this process is the database's only one."""
+        glance = await self.store.glance(CLOCK_KEYS)
+        if glance is not None:
+            apply_clock(self.clock, *glance.meta)
+            self.settlement.earliest = glance.next_due
+
     def _next_due(self) -> float | None:
         due = self.settlement.earliest
         return None if due is None else due - self.now()
@@ -147,16 +156,19 @@ class Sandbox:
 
     async def advance_clock(self, seconds: float) -> None:
         """Move the sandbox's clock and remember it across restarts."""
+        await self.refresh()
         self.clock.advance(seconds)
         await self._clock_moved()
 
     async def freeze_clock(self) -> None:
         """Stop the sandbox's clock on a whole second; it stays stopped across restarts."""
+        await self.refresh()
         self.clock.freeze()
         await self._clock_moved()
 
     async def resume_clock(self) -> None:
         """Let the sandbox's clock run again from where it stands."""
+        await self.refresh()
         self.clock.resume()
         await self._clock_moved()
 
@@ -171,6 +183,7 @@ class Sandbox:
         await self.settlement.reload()
         self.failures.clear()
         self.clock.restart()
+        await save_clock(self.store, self.clock)  # other processes' clocks restart too
         if self.limiter:
             self.limiter.reset()
         self.changes.changed()

@@ -25,6 +25,7 @@ from kakaclo_sandbox.domain.orders import (
     StoredOrder,
     StoredRefund,
 )
+from kakaclo_sandbox.storage.interface import Glance
 from kakaclo_sandbox.storage.postgres.schema import VERSION_KEY, WIPED_TABLES
 from kakaclo_sandbox.storage.queries import (
     LINE_COLUMNS,
@@ -561,6 +562,20 @@ async def write_version(db: Connection) -> int:
     )
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def glance(db: Connection, meta_keys: Sequence[str]) -> Glance:
+    """The write version, the earliest due time and ``meta_keys``' values: one statement."""
+    cursor = await db.execute(
+        "SELECT CASE WHEN v.is_called THEN v.last_value ELSE 0 END, "
+        f"(SELECT min(settle_at) FROM refunds WHERE {IS_PENDING}), "
+        "ARRAY(SELECT m.value FROM unnest(%s::text[]) WITH ORDINALITY AS k (key, n) "
+        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n) FROM write_version v",
+        (list(meta_keys),),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    return Glance(int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2]))
 
 
 async def move_version(db: Connection) -> int:

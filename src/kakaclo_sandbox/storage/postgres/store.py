@@ -42,6 +42,7 @@ from kakaclo_sandbox.domain.orders import (
 from kakaclo_sandbox.storage import interface
 from kakaclo_sandbox.storage.interface import (
     DatabaseUnavailable,
+    Glance,
     RefundUnit,
     SettlingUnit,
     Window,
@@ -438,6 +439,13 @@ class PostgresStore(interface.Store):
             return self._version
         async with self._reader() as db:
             return await queries.write_version(db)
+
+    @override
+    async def glance(self, meta_keys: Sequence[str]) -> Glance | None:
+        if self._membership.alone:
+            return None
+        async with self._reader() as db:
+            return await queries.glance(db, meta_keys)
 
     @property
     def alone(self) -> bool:
