@@ -56,9 +56,6 @@ class SandboxServer(uvicorn.Server):
     async def on_tick(self, counter: int) -> bool:
         """Stop once the database file was removed or replaced under us (the store logged it)."""
         sandbox = self._sandbox()
-        # every engine has still_there() (PostgreSQL's is always True); the Store
-        # Protocol does not name it (yet)
-        store: Any = None if sandbox is None else sandbox.store
-        if store is not None and not store.still_there():
+        if sandbox is not None and not sandbox.store.still_there():
             self.should_exit = True
         return await super().on_tick(counter)

@@ -234,6 +234,14 @@ class Store(Protocol):
         this process is the database's only one: its memory is the record."""
         ...
 
+    # Why the database is gone (a file removed or replaced under the sandbox), or None.
+    lost: str | None
+
+    def still_there(self) -> bool:
+        """False once the database is gone (:attr:`lost` says why): the sandbox stops.
+        A server's database is never a file removed under it: always True there."""
+        ...
+
     def started(self) -> None:
         """Startup's writes are done (a ``--fresh`` wipe, the data seeded): other
         processes sharing the database may join now."""
