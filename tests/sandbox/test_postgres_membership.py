@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox import create_app
+from kakaclo_sandbox import RateLimit, create_app
 from kakaclo_sandbox.clock import iso
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, refund_url
@@ -102,3 +102,24 @@ def test_a_clock_moved_through_one_process_settles_refunds_read_through_another(
     finally:
         one.state.sandbox.close()
         two.state.sandbox.close()
+
+
+def test_the_rate_limit_is_one_bucket_per_token_across_processes(postgres_url: str) -> None:
+    """Three processes share one bucket per token: of a burst of 16 requests spread over
+    them, exactly the bucket's 10 are let through, whichever process gets each; the rest
+    are told how long to wait; another token's bucket is its own."""
+    apps = [create_app(db=postgres_url, rate_limit=RateLimit(10, 0.001)) for _ in range(3)]
+    try:
+        clients = [TestClient(app) for app in apps]
+        answers = [
+            clients[n % 3].get(API, params={"ids": "10007"}, headers=TOKEN_A) for n in range(16)
+        ]
+        other = clients[2].get(API, headers={"Authorization": "Bearer demo-token-2"})
+    finally:
+        for app in apps:
+            app.state.sandbox.close()
+    assert [a.status_code for a in answers].count(200) == 10
+    refused = [a for a in answers if a.status_code != 200]
+    assert {a.status_code for a in refused} == {429}
+    assert all(int(a.headers["Retry-After"]) >= 1 for a in refused)
+    assert other.status_code == 200

@@ -51,6 +51,15 @@ class Glance(NamedTuple):
     version: int  # the write version (read_version's)
     next_due: float | None  # when the earliest pending refund is due
     meta: tuple[str | None, ...]  # the values of the meta keys asked for, in their order
+    wait: int = 0  # with a bucket: 0 if the request was let through, else seconds to wait
+
+
+class Bucket(NamedTuple):
+    """A request to pour into a token's rate-limit bucket (shared by the processes)."""
+
+    token: str
+    burst: int
+    per_second: float
 
 
 class RefundUnit(Protocol):
@@ -229,9 +238,10 @@ class Store(Protocol):
         """Read the tokens again on the next lookup (after they changed)."""
         ...
 
-    async def glance(self, meta_keys: Sequence[str]) -> Glance | None:
-        """What another process may have changed, read now (one round trip); None while
-        this process is the database's only one: its memory is the record."""
+    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
+        """What another process may have changed, read now, with ``bucket`` poured into
+        the shared rate limit (one round trip); None while this process is the database's
+        only one: its memory is the record (and its buckets are in memory)."""
         ...
 
     # Why the database is gone (a file removed or replaced under the sandbox), or None.

@@ -26,6 +26,7 @@ from kakaclo_sandbox.domain.orders import (
 )
 from kakaclo_sandbox.storage import interface, queries
 from kakaclo_sandbox.storage.interface import (
+    Bucket,
     DatabaseGone,
     Glance,
     RefundUnit,
@@ -320,7 +321,7 @@ class SqliteStore(Store, interface.Store):
         return self.is_empty()
 
     @override
-    async def glance(self, meta_keys: Sequence[str]) -> Glance | None:
+    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
         """None: one process per database file, whose memory is the record."""
         return None
 

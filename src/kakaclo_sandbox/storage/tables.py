@@ -183,6 +183,14 @@ TABLES: tuple[Table, ...] = (
         ),
         constraints=("PRIMARY KEY (merchant, key)",),
     ),
+    # The rate limit's buckets where several processes share the database (one alone
+    # keeps them in memory): each token's level at ``at`` (epoch seconds on the
+    # database's clock) and whether its last request was let through.
+    Table(
+        "rate_buckets",
+        (_text("token"), _real("level"), _real("at"), _int("admitted")),
+        constraints=("PRIMARY KEY (token)",),
+    ),
 )
 
 

@@ -139,7 +139,7 @@ async def _json_body(request: Request) -> Any:
 async def create_order(request: Request) -> OrjsonResponse:
     """Add an order (Query Order shape) for the merchant of the bearer token."""
     sandbox = sandbox_of(request)
-    merchant = sandbox.merchant(request.headers.get("authorization"))
+    merchant = await sandbox.caller(request.headers.get("authorization"))
     body = await _json_body(request)
     try:
         stored = await sandbox.add_order(check_order(sandbox.spec, body, merchant, "order"))

@@ -90,22 +90,22 @@ def not_found(missing: OrderNotFound) -> ApiError:
     return ApiError(404, ErrorCode.ORDER_NOT_FOUND, str(missing))
 
 
-def _caller(
+async def _caller(
     request: Request, operation_id: str
 ) -> tuple[Sandbox, str, RequestParameters, dict[str, Any]]:
-    """The sandbox, the caller's merchant (401, 429) and the request's values with the
-    operation's parameters validated (400): how every operation begins."""
+    """The sandbox, the caller's merchant (401, 429; what other processes changed taken
+    in) and the request's values with the operation's parameters validated (400): how
+    every operation begins."""
     sandbox = sandbox_of(request)
     values = RequestParameters.of(request.scope)
-    merchant = sandbox.merchant(values.headers.get("authorization"))
+    merchant = await sandbox.caller(values.headers.get("authorization"))
     params = sandbox.validators[operation_id].read_parameters(values)
     return sandbox, merchant, values, params
 
 
 async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
     """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
-    sandbox, merchant, values, params = _caller(request, operation_id)
-    await sandbox.refresh()
+    sandbox, merchant, values, params = await _caller(request, operation_id)
     validator = sandbox.validators[operation_id]
 
     async def read() -> RefundRequest:
@@ -154,8 +154,7 @@ def _kept(sandbox: Sandbox, key: Hashable, version: int) -> bytes | None:
 
 async def query_refund(request: Request, operation_id: str) -> Response:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
-    sandbox, merchant, _, params = _caller(request, operation_id)
-    await sandbox.refresh()
+    sandbox, merchant, _, params = await _caller(request, operation_id)
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
     version = await sandbox.queries.settled_version()
@@ -181,8 +180,7 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
 
 async def query_orders(request: Request, operation_id: str) -> Response:
     """Query Order: ``GET /openapi/v2/order/orders``."""
-    sandbox, merchant, _, params = _caller(request, operation_id)
-    await sandbox.refresh()
+    sandbox, merchant, _, params = await _caller(request, operation_id)
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
     version = await sandbox.queries.settled_version()

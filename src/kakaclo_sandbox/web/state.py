@@ -28,7 +28,7 @@ from kakaclo_sandbox.service.running import run_now
 from kakaclo_sandbox.service.settlement import Settlement
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage import timeline
-from kakaclo_sandbox.storage.interface import Store
+from kakaclo_sandbox.storage.interface import Bucket, Store
 from kakaclo_sandbox.storage.sqlite import SqliteStore
 from kakaclo_sandbox.web.answer_cache import AnswerCache
 from kakaclo_sandbox.web.changes import Changes
@@ -137,14 +137,28 @@ class Sandbox:
         await self.settlement.reload()
         self.store.started()
 
-    async def refresh(self) -> None:
+    async def refresh(self, token: str | None = None) -> None:
         """Take in what another process sharing the database may have changed (the clock,
-        when the next refund is due): at the start of every API request and control
-        action. Nothing to read while this process is the database's only one."""
-        glance = await self.store.glance(CLOCK_KEYS)
-        if glance is not None:
+        when the next refund is due), and with a ``token`` count its request against the
+        rate limit (429): at the start of every API request and clock action. A process
+        alone on its database reads nothing: its memory is the record."""
+        limit = self.settings.rate_limit if token is not None else None
+        bucket = None if limit is None else Bucket(token or "", limit.burst, limit.per_second)
+        glance = await self.store.glance(CLOCK_KEYS, bucket)
+        if glance is None:
+            # real time, not the sandbox's: a frozen clock must not stop the bucket draining
+            wait = self.limiter.take(token or "", self.clock.real()) if self.limiter else 0
+        else:
             apply_clock(self.clock, *glance.meta)
             self.settlement.earliest = glance.next_due
+            wait = glance.wait
+        if wait:
+            raise ApiError(
+                429,
+                ErrorCode.RATE_LIMITED,
+                f"rate limit exceeded; retry after {wait} s",
+                {"Retry-After": str(wait)},
+            )
 
     def _next_due(self) -> float | None:
         due = self.settlement.earliest
@@ -209,22 +223,15 @@ class Sandbox:
         """The merchant a token belongs to, or None (no rate limit: the console's feed)."""
         return self.store.merchant_of(token)
 
-    def merchant(self, authorization: str | None) -> str:
-        """The caller's merchant from ``Authorization: Bearer <token>``, or 401."""
+    async def caller(self, authorization: str | None) -> str:
+        """The caller's merchant from ``Authorization: Bearer <token>`` (401), its request
+        counted against the rate limit (429), what other processes changed taken in."""
         scheme, _, token = (authorization or "").partition(" ")
-        merchant = self.store.merchant_of(token.strip()) if scheme.lower() == "bearer" else None
+        token = token.strip()
+        merchant = self.store.merchant_of(token) if scheme.lower() == "bearer" else None
         if merchant is None:
             raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing or unknown bearer token")
-        if self.limiter:
-            # real time, not the sandbox's: a frozen clock must not stop the bucket draining
-            wait = self.limiter.take(token.strip(), self.clock.real())
-            if wait:
-                raise ApiError(
-                    429,
-                    ErrorCode.RATE_LIMITED,
-                    f"rate limit exceeded; retry after {wait} s",
-                    {"Retry-After": str(wait)},
-                )
+        await self.refresh(token)
         return merchant
 
     def checked(self, operation_id: str, status: int, body: Any) -> Any:

@@ -8,6 +8,7 @@ read (:mod:`.timeline`): :func:`orders_query` and :func:`stored_orders`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -25,7 +26,7 @@ from kakaclo_sandbox.domain.orders import (
     StoredOrder,
     StoredRefund,
 )
-from kakaclo_sandbox.storage.interface import Glance
+from kakaclo_sandbox.storage.interface import Bucket, Glance
 from kakaclo_sandbox.storage.postgres.schema import VERSION_KEY, WIPED_TABLES
 from kakaclo_sandbox.storage.queries import (
     LINE_COLUMNS,
@@ -564,18 +565,43 @@ async def write_version(db: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def glance(db: Connection, meta_keys: Sequence[str]) -> Glance:
-    """The write version, the earliest due time and ``meta_keys``' values: one statement."""
-    cursor = await db.execute(
+async def glance(db: Connection, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance:
+    """The write version, the earliest due time and ``meta_keys``' values, and with a
+    ``bucket`` one request poured into that token's rate limit (on the database's clock,
+    the one every process shares): one statement."""
+    shared = (
         "SELECT CASE WHEN v.is_called THEN v.last_value ELSE 0 END, "
         f"(SELECT min(settle_at) FROM refunds WHERE {IS_PENDING}), "
-        "ARRAY(SELECT m.value FROM unnest(%s::text[]) WITH ORDINALITY AS k (key, n) "
-        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n) FROM write_version v",
-        (list(meta_keys),),
+        "ARRAY(SELECT m.value FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k (key, n) "
+        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n)"
+    )
+    if bucket is None:
+        cursor = await db.execute(f"{shared} FROM write_version v", {"keys": list(meta_keys)})
+        row = await cursor.fetchone()
+        assert row is not None
+        return Glance(int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2]))
+    # the level the bucket has drained to by now, then one more if it has room (the SET
+    # expressions all read the row as it was)
+    drained = "greatest(0, b.level - greatest(0, excluded.at - b.at) * %(rate)s)"
+    room = f"{drained} + 1 <= %(burst)s"
+    cursor = await db.execute(
+        "WITH poured AS (INSERT INTO rate_buckets AS b (token, level, at, admitted) "
+        "VALUES (%(token)s, 1, extract(epoch FROM clock_timestamp()), 1) "
+        f"ON CONFLICT (token) DO UPDATE SET admitted = CASE WHEN {room} THEN 1 ELSE 0 END, "
+        f"level = {drained} + CASE WHEN {room} THEN 1 ELSE 0 END, at = excluded.at "
+        f"RETURNING admitted, level) {shared}, poured.admitted, poured.level "
+        "FROM write_version v, poured",
+        {
+            "keys": list(meta_keys),
+            "token": bucket.token,
+            "burst": bucket.burst,
+            "rate": bucket.per_second,
+        },
     )
     row = await cursor.fetchone()
     assert row is not None
-    return Glance(int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2]))
+    wait = 0 if row[3] else max(1, math.ceil((row[4] + 1 - bucket.burst) / bucket.per_second))
+    return Glance(int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2]), wait)
 
 
 async def move_version(db: Connection) -> int:

@@ -41,6 +41,7 @@ from kakaclo_sandbox.domain.orders import (
 )
 from kakaclo_sandbox.storage import interface
 from kakaclo_sandbox.storage.interface import (
+    Bucket,
     DatabaseUnavailable,
     Glance,
     RefundUnit,
@@ -441,11 +442,11 @@ class PostgresStore(interface.Store):
             return await queries.write_version(db)
 
     @override
-    async def glance(self, meta_keys: Sequence[str]) -> Glance | None:
+    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
         if self._membership.alone:
             return None
         async with self._reader() as db:
-            return await queries.glance(db, meta_keys)
+            return await queries.glance(db, meta_keys, bucket)
 
     @property
     def alone(self) -> bool:
