@@ -193,6 +193,24 @@ def test_a_key_covers_the_items_of_its_body() -> None:
         assert [r["refundNo"] for r in page["list"]] == [first.json()["data"]], page
 
 
+def test_a_line_named_twice_is_refused_naming_both_items() -> None:
+    """One order line named by two items is 409 DUPLICATE_ITEM naming the second item and
+    the first ("naming the field or rule"), and nothing is refunded."""
+    TARGET.require_sandbox("relies on the demo orders")
+    TARGET.reset()
+    auth = {"Authorization": f"Bearer {TARGET.token}"}
+    body = {"orderItems": [_piece_of_10007(1), _piece_of_10007(1)]}
+    with TARGET.http() as http:
+        answer = http.post(f"{API}/10007/refund", json=body, headers=auth)
+        assert (answer.status_code, answer.json()["code"]) == (
+            409,
+            ErrorCode.DUPLICATE_ITEM,
+        ), answer.text
+        message = answer.json()["message"]
+        assert "orderItems[1]" in message and "orderItems[0]" in message, message
+        assert http.get(f"{API}/refund/10007", headers=auth).json()["data"]["total"] == 0
+
+
 def test_replays_of_an_answered_key_arriving_together_are_all_replayed() -> None:
     """Once the first request with a key is answered, 40912 is over for that key: a replay
     that arrives while another replay of it is being processed is replayed too."""
