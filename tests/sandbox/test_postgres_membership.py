@@ -123,3 +123,24 @@ def test_the_rate_limit_is_one_bucket_per_token_across_processes(postgres_url: s
     assert {a.status_code for a in refused} == {429}
     assert all(int(a.headers["Retry-After"]) >= 1 for a in refused)
     assert other.status_code == 200
+
+
+def test_a_process_joining_with_other_settings_is_refused_naming_each_difference(
+    postgres_url: str,
+) -> None:
+    first = create_app(db=postgres_url, rate_limit=RateLimit(120, 2.0), settle_after=5)
+    try:
+        with pytest.raises(ValueError) as refused:
+            create_app(db=postgres_url, rate_limit=None, settle_after=2, clean=True)
+        message = str(refused.value)
+        assert "\n" not in message
+        assert "--settle-after 5 (this one: 2)" in message
+        assert "--rate-limit 120/2 (this one: off)" in message
+        assert "--clean off (this one: on)" in message
+        same = create_app(db=postgres_url, rate_limit=RateLimit(120, 2.0), settle_after=5)
+        same.state.sandbox.close()
+    finally:
+        first.state.sandbox.close()
+    # alone again, a process takes its own settings
+    alone = create_app(db=postgres_url, rate_limit=None, settle_after=2)
+    alone.state.sandbox.close()

@@ -247,6 +247,12 @@ class Store(Protocol):
     # Why the database is gone (a file removed or replaced under the sandbox), or None.
     lost: str | None
 
+    @property
+    def alone(self) -> bool:
+        """True while this process is the only one using the database (SQLite: always,
+        one process per file)."""
+        ...
+
     def still_there(self) -> bool:
         """False once the database is gone (:attr:`lost` says why): the sandbox stops.
         A server's database is never a file removed under it: always True there."""

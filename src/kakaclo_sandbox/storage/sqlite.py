@@ -320,6 +320,12 @@ class SqliteStore(Store, interface.Store):
     async def is_new(self) -> bool:
         return self.is_empty()
 
+    @property
+    @override
+    def alone(self) -> bool:
+        """Always: one process per database file (the file's lock sees to it)."""
+        return True
+
     @override
     async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
         """None: one process per database file, whose memory is the record."""

@@ -26,6 +26,7 @@ from kakaclo_sandbox.service.queries import Queries
 from kakaclo_sandbox.service.refunds import Refunds
 from kakaclo_sandbox.service.running import run_now
 from kakaclo_sandbox.service.settlement import Settlement
+from kakaclo_sandbox.service.team import agree
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage import timeline
 from kakaclo_sandbox.storage.interface import Bucket, Store
@@ -133,6 +134,7 @@ class Sandbox:
             await demo.reset(self.store, self.data)
         else:
             await demo.check_holds(self.store, self.data, settings.db_shown)
+        await agree(self.store, settings)
         await restore_clock(self.store, self.clock)
         await self.settlement.reload()
         self.store.started()

@@ -449,6 +449,7 @@ class PostgresStore(interface.Store):
             return await queries.glance(db, meta_keys, bucket)
 
     @property
+    @override
     def alone(self) -> bool:
         """True while this process is the database's only one (:mod:`.membership`)."""
         return self._membership.alone
