@@ -6,13 +6,18 @@ connections and advisory locks."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from kakaclo_sandbox import RateLimit, create_app
 from kakaclo_sandbox.clock import iso
+from kakaclo_sandbox.domain import idempotency
+from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
+from kakaclo_sandbox.service.refunds import normalised
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, refund_url
 
@@ -130,7 +135,7 @@ def test_a_process_joining_with_other_settings_is_refused_naming_each_difference
 ) -> None:
     first = create_app(db=postgres_url, rate_limit=RateLimit(120, 2.0), settle_after=5)
     try:
-        with pytest.raises(ValueError) as refused:
+        with pytest.raises(ValueError, match="already on") as refused:
             create_app(db=postgres_url, rate_limit=None, settle_after=2, clean=True)
         message = str(refused.value)
         assert "\n" not in message
@@ -144,3 +149,63 @@ def test_a_process_joining_with_other_settings_is_refused_naming_each_difference
     # alone again, a process takes its own settings
     alone = create_app(db=postgres_url, rate_limit=None, settle_after=2)
     alone.state.sandbox.close()
+
+
+def test_a_key_in_flight_in_one_process_is_40912_at_once_in_another_then_replayed(
+    postgres_url: str,
+) -> None:
+    """A's refund with a key holds the key's claim in the database until it commits: B,
+    given the same key meanwhile, answers 40912 at once (it does not wait for A's lock),
+    and once A has answered, B replays A's refund number."""
+    first = create_app(db=postgres_url, rate_limit=None)
+    second = create_app(db=postgres_url, rate_limit=None)
+    body = {"orderItems": [LINE]}
+    keyed = {**TOKEN_A, "Idempotency-Key": "shared-key-1"}
+
+    async def run() -> tuple[int, Any, str, Any]:
+        store = first.state.sandbox.store
+        transport = httpx.ASGITransport(app=second)
+        async with httpx.AsyncClient(transport=transport, base_url="http://b") as b:
+            async with store.refunding(key=True) as unit:
+                assert await unit.stored_answer("merchant-a", "shared-key-1", 0.0) is None
+                while_held = await b.post(refund_url("10007"), json=body, headers=keyed)
+                order = await unit.order_state("merchant-a", "10007")
+                assert order is not None
+                number = await unit.add_refund(
+                    "merchant-a",
+                    order,
+                    {order.lines[0].id: 1},
+                    reason="Other",
+                    remark=None,
+                    now=first.state.sandbox.now(),
+                    settle_at=first.state.sandbox.now() + 3600,
+                )
+                digest = idempotency.fingerprint(
+                    "10007", normalised(_request(body, first.state.sandbox.default_reason))
+                )
+                await unit.remember_answer(
+                    "merchant-a", "shared-key-1", digest, number, first.state.sandbox.now()
+                )
+            after = await b.post(refund_url("10007"), json=body, headers=keyed)
+            await store.release()
+            await second.state.sandbox.release()
+        return while_held.status_code, while_held.json()["code"], number, after.json()
+
+    try:
+        status, code, number, replayed = asyncio.run(run())
+    finally:
+        first.state.sandbox.close()
+        second.state.sandbox.close()
+    assert (status, code) == (409, 40912)
+    assert replayed["data"] == number
+
+
+def _request(body: dict[str, Any], reason: str) -> RefundRequest:
+    """The refund request the handler makes of ``body`` (its fingerprint is the key's)."""
+    return RefundRequest(
+        items=tuple(
+            RequestedItem(i["itemId"], i["skuCode"], i["quantity"], i["countryCode"])
+            for i in body["orderItems"]
+        ),
+        reason=reason,
+    )

@@ -57,6 +57,15 @@ class InFlight:
             self._keys.discard(entry)
 
 
+def in_flight_elsewhere() -> RuleViolation:
+    """40912 for a key whose first request another process sharing the database is still
+    processing (it holds the key's claim there)."""
+    return RuleViolation(
+        ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT,
+        "a request with this Idempotency-Key is still being processed",
+    )
+
+
 def live_since(now: float) -> float:
     """The oldest creation time of a stored answer that still counts at ``now``."""
     return now - TTL_SECONDS

@@ -12,7 +12,7 @@ from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.idempotency import InFlight
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules
 from kakaclo_sandbox.service.settlement import Settlement
-from kakaclo_sandbox.storage.interface import DatabaseUnavailable, RefundUnit, Store
+from kakaclo_sandbox.storage.interface import DatabaseUnavailable, KeyClaimed, RefundUnit, Store
 
 # Reads and validates the request's body (the handler's part), inside the key's hold.
 ReadRequest = Callable[[], Awaitable[RefundRequest]]
@@ -115,7 +115,13 @@ class Refunds:
             async with self.store.refunding(key=key is not None) as unit:
                 number = None
                 if key:
-                    stored = await unit.stored_answer(merchant, key, idempotency.live_since(now))
+                    try:
+                        stored = await unit.stored_answer(
+                            merchant, key, idempotency.live_since(now)
+                        )
+                    except KeyClaimed:
+                        # its first request is in flight in another process
+                        raise idempotency.in_flight_elsewhere() from None
                     number = idempotency.replayed(stored, digest)
                 if number is None:
                     settle_at = now + self.settle_after

@@ -37,6 +37,11 @@ class DatabaseGone(Exception):
     replaced): nothing is written, and the sandbox stops."""
 
 
+class KeyClaimed(Exception):
+    """Another unit of work, in this process or another sharing the database, holds the
+    Idempotency-Key's claim, and no answer is stored under the key yet."""
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached now (its server is down, restarting or refusing
     connections): nothing of the request was carried out, and it may be tried again.
@@ -69,7 +74,9 @@ class RefundUnit(Protocol):
     __slots__ = ()
 
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
-        """The answer stored under the merchant's key after ``since``, if any."""
+        """The answer stored under the merchant's key after ``since``, if any; the key
+        claimed for the unit first where processes share the database (KeyClaimed when
+        another unit holds it and no answer is stored yet)."""
         ...
 
     async def order_state(self, merchant: str, order_id: str) -> OrderState | None:

@@ -496,6 +496,26 @@ async def stored_answer(
     return None if row is None else StoredAnswer(row[0], str(row[1]))
 
 
+KEY_CLAIMS = 0x6B616B62  # the first key of the Idempotency-Key claims' advisory locks
+
+
+async def claimed_answer(
+    db: Connection, merchant: str, key: str, since: float
+) -> tuple[bool, StoredAnswer | None]:
+    """Claim the merchant's key for this transaction (an advisory lock, let go at its
+    end; False when another transaction, in any process, holds it) and read the answer
+    stored under it after ``since``: one statement."""
+    cursor = await db.execute(
+        "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s || chr(31) || %s)), k.fingerprint, "
+        "k.refund_no FROM (SELECT 1) AS one LEFT JOIN idempotency_keys k "
+        "ON k.merchant = %s AND k.key = %s AND k.created_at > %s",
+        (KEY_CLAIMS, merchant, key, merchant, key, since),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    return bool(row[0]), None if row[1] is None else StoredAnswer(row[1], str(row[2]))
+
+
 async def remember_answer(
     db: Connection, merchant: str, key: str, digest: str, number: str, now: float
 ) -> None:
