@@ -21,7 +21,7 @@ from kakaclo_sandbox.service.refunds import normalised
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, refund_url
 
-pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
+psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
 
 CLOCK = "/_sandbox/clock"
 JSON = {"Content-Type": "application/json"}
@@ -209,3 +209,61 @@ def _request(body: dict[str, Any], reason: str) -> RefundRequest:
         ),
         reason=reason,
     )
+
+
+def test_due_refunds_of_several_orders_settle_once_when_three_processes_read_at_once(
+    postgres_url: str,
+) -> None:
+    """Six refunds of three orders, all due; three processes read at once, and each finds
+    them due (their due time is read from the database): every refund is settled once
+    (each line counts its pieces once) and every read is answered."""
+    clock = FakeTime()
+    made_by = create_app(db=postgres_url, rate_limit=None, clock=clock)
+    lines = {
+        "10007": {**LINE, "itemId": "120071"},
+        "10008": {**LINE, "itemId": "120081"},
+        "10009": {**LINE, "itemId": "120091"},
+    }
+    with TestClient(made_by) as client:
+        for order_id, line in lines.items():
+            for _ in range(2):
+                made = client.post(
+                    refund_url(order_id), json={"orderItems": [line]}, headers=TOKEN_A
+                )
+                assert made.status_code == 200, made.text
+    apps = [create_app(db=postgres_url, rate_limit=None, clock=clock) for _ in range(2)]
+    apps.append(made_by)
+    clock.value += 3600 * 24  # every refund is due
+
+    async def read_together() -> list[httpx.Response]:
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
+            for app in apps
+        ]
+        try:
+            return await asyncio.gather(
+                *(
+                    clients[n % 3].get(API, params={"ids": ",".join(lines)}, headers=TOKEN_A)
+                    for n in range(9)
+                )
+            )
+        finally:
+            for client in clients:
+                await client.aclose()
+            for app in apps:
+                await app.state.sandbox.release()
+
+    try:
+        answers = asyncio.run(read_together())
+    finally:
+        for app in apps:
+            app.state.sandbox.close()
+    assert [answer.status_code for answer in answers] == [200] * 9
+    with psycopg.connect(postgres_url) as db:
+        counted = db.execute(
+            "SELECT l.item_id, l.refunded, l.reserved FROM order_lines l WHERE l.item_id = ANY(%s)",
+            ([line["itemId"] for line in lines.values()],),
+        ).fetchall()
+        pending = db.execute("SELECT count(*) FROM refunds WHERE settled_at IS NULL").fetchone()
+    assert sorted(counted) == [(line["itemId"], 2, 2) for line in lines.values()]
+    assert pending == (0,)
