@@ -7,6 +7,7 @@ connections and advisory locks."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -267,3 +268,32 @@ def test_due_refunds_of_several_orders_settle_once_when_three_processes_read_at_
         pending = db.execute("SELECT count(*) FROM refunds WHERE settled_at IS NULL").fetchone()
     assert sorted(counted) == [(line["itemId"], 2, 2) for line in lines.values()]
     assert pending == (0,)
+
+
+def test_a_refund_through_one_process_redraws_the_consoles_of_another(
+    postgres_url: str,
+) -> None:
+    """B's refund is told to A (LISTEN/NOTIFY), whose console feeds then redraw that
+    merchant: A's change counter moves without any request to A."""
+    first = create_app(db=postgres_url, rate_limit=None)
+    second = create_app(db=postgres_url, rate_limit=None)
+    try:
+        with TestClient(first), TestClient(second) as b:
+            changes = first.state.sandbox.changes
+            told: list[str | None] = []
+            heard = threading.Event()
+            redraw = changes.changed
+
+            def changed(merchant: str | None = None) -> None:
+                told.append(merchant)
+                redraw(merchant)
+                if merchant == "merchant-a":  # (B's own start is told too, as everyone's)
+                    heard.set()
+
+            changes.changed = changed
+            made = b.post(refund_url("10007"), json={"orderItems": [LINE]}, headers=TOKEN_A)
+            assert made.status_code == 200, made.text
+            assert heard.wait(10), f"A was never told of B's refund (told: {told})"
+    finally:
+        first.state.sandbox.close()
+        second.state.sandbox.close()

@@ -15,7 +15,7 @@ and writes plain values (:mod:`kakaclo_sandbox.domain.orders`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import NamedTuple, Protocol
 
@@ -263,6 +263,11 @@ class Store(Protocol):
     def still_there(self) -> bool:
         """False once the database is gone (:attr:`lost` says why): the sandbox stops.
         A server's database is never a file removed under it: always True there."""
+        ...
+
+    def on_change(self, told: Callable[[str | None], None]) -> None:
+        """Have ``told`` called, from any thread, with the merchant (None: every one)
+        whose data another process sharing the database changed (for the consoles)."""
         ...
 
     def started(self) -> None:

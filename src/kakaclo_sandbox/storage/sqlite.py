@@ -12,7 +12,7 @@ interface's docstring; its own says only what SQLite adds.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 
@@ -330,6 +330,10 @@ class SqliteStore(Store, interface.Store):
     async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
         """None: one process per database file, whose memory is the record."""
         return None
+
+    @override
+    def on_change(self, told: Callable[[str | None], None]) -> None:
+        """Nothing to tell: one process per database file."""
 
     @override
     def started(self) -> None:

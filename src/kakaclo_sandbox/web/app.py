@@ -174,6 +174,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settler = asyncio.create_task(settle_forever(sandbox.settlement, sandbox.now))
+        loop = asyncio.get_running_loop()
+
+        def changed_elsewhere(merchant: str | None) -> None:
+            # another process sharing the database changed it: this one's consoles redraw
+            with contextlib.suppress(RuntimeError):  # the loop has just closed
+                loop.call_soon_threadsafe(sandbox.changes.changed, merchant)
+
+        sandbox.store.on_change(changed_elsewhere)
         log.info("sandbox ready: db=%s settle-after=%ss", settings.db_shown, settings.settle_after)
         try:
             yield

@@ -46,7 +46,7 @@ MAX_BLOCK = 256  # refund numbers taken from the sequence in one statement, at m
 class Batch:
     """The open transaction that refunds join: what it locked and read, what it staged."""
 
-    __slots__ = ("answers", "committed", "db", "done", "kept", "refunds", "seqs")
+    __slots__ = ("answers", "committed", "db", "done", "kept", "merchants", "refunds", "seqs")
 
     def __init__(self, db: Connection) -> None:
         self.db = db
@@ -54,6 +54,7 @@ class Batch:
         self.refunds: list[NewRefund] = []
         self.answers: dict[tuple[str, str], StoredKey] = {}
         self.seqs: list[int] = []  # numbers taken from the sequence, not yet given
+        self.merchants: set[str] = set()  # whose consoles another process should redraw
         self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.done = False  # closed: no refund joins it any more
 
@@ -65,11 +66,16 @@ class RefundBatches:
     """The batches of one event loop's pool, and the lock every write of it takes."""
 
     def __init__(
-        self, pool: AsyncConnectionPool, shown_url: str, moved: Callable[[int], None]
+        self,
+        pool: AsyncConnectionPool,
+        shown_url: str,
+        moved: Callable[[int], None],
+        shared: Callable[[], bool],
     ) -> None:
         self._pool = pool
         self.shown_url = shown_url  # how errors name the database (no password)
         self._moved = moved  # told the write version each commit moved it to
+        self._shared = shared  # True while other processes share the database
         self._lock = asyncio.Lock()
         self._open: Batch | None = None
         self._waiting = 0  # refunds queued for the lock (the size of the next number block)
@@ -150,6 +156,8 @@ class RefundBatches:
             return True
         try:
             await queries.insert_refunds(batch.db, batch.refunds, list(batch.answers.values()))
+            if self._shared() and batch.merchants:
+                await queries.notify_changes(batch.db, sorted(batch.merchants))
         except BaseException as error:  # every refund of the batch is told, whatever it is
             # not committed: a server that went away carried none of them out
             _fail(batch, unavailable(self.shown_url, error) if is_unreachable(error) else error)
@@ -293,6 +301,7 @@ class BatchedRefund:
         )
         self._replaced = (merchant, order)
         batch.kept.reserve(merchant, order, pieces)
+        batch.merchants.add(merchant)
         return refund_no(seq)
 
     async def remember_answer(

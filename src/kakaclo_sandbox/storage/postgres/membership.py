@@ -23,17 +23,21 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 
 from kakaclo_sandbox.database_url import shown
+from kakaclo_sandbox.storage.postgres import queries
 
 log = logging.getLogger("kakaclo_sandbox")
 
 NAMESPACE = 0x6B616B61  # the first key of this module's advisory locks ("kaka")
 ATTACHED, ALONE = 1, 2
 CHANNEL = "kakaclo_sandbox_join"
+# What another process changed, for the consoles: a merchant, or "" for every one.
+CHANGES = queries.CHANGES
 JOIN_SECONDS = 60  # the longest a joining process waits for the others' locks
 LISTEN_SECONDS = 1.0  # how often the listener looks up from its wait (to notice a stop)
 CONNECT_SECONDS = 10
@@ -52,6 +56,9 @@ class Membership:
         self.joined = False  # False after the connection was lost, until joined again
         self._connection: psycopg.Connection[Any] | None = None
         self._stop = threading.Event()
+        # called in the listener's thread with the merchant (None: every one) another
+        # process changed
+        self.on_change: Callable[[str | None], None] | None = None
         self._listener: threading.Thread | None = None
 
     # -- joining --------------------------------------------------------------
@@ -86,7 +93,7 @@ class Membership:
         """Be alone if no other process is attached; otherwise tell the lone one (if any)
         and wait until it checks the database too. Then listen for processes joining."""
         connection = self._held()
-        connection.execute(f"LISTEN {CHANNEL}")
+        connection.execute(f"LISTEN {CHANNEL}; LISTEN {CHANGES}")
         if self._attached(connection) == 0:
             taken = connection.execute(
                 "SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, ALONE)
@@ -113,17 +120,25 @@ class Membership:
     # -- while serving --------------------------------------------------------
 
     def listen_once(self) -> None:
-        """Wait a moment for a process joining (then let ALONE go), or join again after the
-        connection was lost."""
+        """Wait a moment for a process joining (then let ALONE go) or changing what a
+        console shows (then tell :attr:`on_change`), or join again after the connection
+        was lost."""
         connection = self._connection
         try:
             if connection is None or connection.closed:
                 self._rejoin()
                 return
             # gathered first: the generator holds the connection's lock while it runs
-            joining = list(connection.notifies(timeout=LISTEN_SECONDS, stop_after=1))
-            if joining and self.alone:
+            heard = list(connection.notifies(timeout=LISTEN_SECONDS, stop_after=1))
+            if self.alone and any(notice.channel == CHANNEL for notice in heard):
                 self._let_alone_go(connection)
+            told = self.on_change
+            if told is not None:
+                for merchant in {n.payload for n in heard if n.channel == CHANGES}:
+                    try:
+                        told(merchant or None)
+                    except Exception:  # a console's redraw never stops the listener
+                        log.exception("telling the console of a change failed")
         except psycopg.Error as error:
             if not self._stop.is_set():
                 self._lost(error)
@@ -146,7 +161,7 @@ class Membership:
     def _rejoin(self) -> None:
         try:
             connection = self._connect()
-            connection.execute(f"LISTEN {CHANNEL}")
+            connection.execute(f"LISTEN {CHANNEL}; LISTEN {CHANGES}")
             self._wait_for(connection, "SELECT pg_advisory_lock_shared(%s, %s)", ATTACHED)
             self._join_the_others(connection)
         except (psycopg.Error, MembershipRefused) as error:

@@ -624,6 +624,17 @@ async def glance(db: Connection, meta_keys: Sequence[str], bucket: Bucket | None
     return Glance(int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2]), wait)
 
 
+CHANGES = "kakaclo_sandbox_change"  # the channel other processes' consoles listen on
+
+
+async def notify_changes(db: Connection, merchants: Sequence[str]) -> None:
+    """Tell the other processes, once this transaction commits, whose data changed
+    (``""``: every merchant's), so their consoles redraw."""
+    await db.execute(
+        "SELECT pg_notify(%s, m) FROM unnest(%s::text[]) AS m", (CHANGES, list(merchants))
+    )
+
+
 async def move_version(db: Connection) -> int:
     """Move the version, once a write transaction has committed; its new value."""
     cursor = await db.execute("SELECT nextval('write_version')")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
@@ -304,7 +304,10 @@ class PostgresStore(interface.Store):
             self._opening = None
             await pool.close()
             raise
-        self._pool, self._batches = pool, RefundBatches(pool, self.path, self._moved)
+        self._pool, self._batches = (
+            pool,
+            RefundBatches(pool, self.path, self._moved, lambda: not self._membership.alone),
+        )
         return pool
 
     async def _writer(self) -> RefundBatches:
@@ -357,6 +360,8 @@ class PostgresStore(interface.Store):
                     # it, 1690-1757 without)
                     async with db.transaction():
                         yield _Unit(db, self)
+                        if not self._membership.alone:
+                            await queries.notify_changes(db, [""])  # every merchant's
                     self._moved(await queries.move_version(db))
         finally:
             batches.let_go()
@@ -457,6 +462,10 @@ class PostgresStore(interface.Store):
     def _moved(self, version: int) -> None:
         """A commit of this process moved the write version to ``version``."""
         self._version = max(self._version, version)
+
+    @override
+    def on_change(self, told: Callable[[str | None], None]) -> None:
+        self._membership.on_change = told
 
     @override
     def started(self) -> None:
