@@ -155,9 +155,9 @@ def test_a_process_joining_with_other_settings_is_refused_naming_each_difference
 def test_a_key_in_flight_in_one_process_is_40912_at_once_in_another_then_replayed(
     postgres_url: str,
 ) -> None:
-    """A's refund with a key holds the key's claim in the database until it commits: B,
-    given the same key meanwhile, answers 40912 at once (it does not wait for A's lock),
-    and once A has answered, B replays A's refund number."""
+    """A's refund with a key holds the key's claim in the database from before its body is
+    read until it has answered: B, given the same key meanwhile, answers 40912 at once
+    (it waits for nothing of A's), and once A has answered, B replays A's number."""
     first = create_app(db=postgres_url, rate_limit=None)
     second = create_app(db=postgres_url, rate_limit=None)
     body = {"orderItems": [LINE]}
@@ -167,7 +167,11 @@ def test_a_key_in_flight_in_one_process_is_40912_at_once_in_another_then_replaye
         store = first.state.sandbox.store
         transport = httpx.ASGITransport(app=second)
         async with httpx.AsyncClient(transport=transport, base_url="http://b") as b:
-            async with store.refunding(key=True) as unit:
+            async with (
+                store.key_claim("merchant-a", "shared-key-1") as claimed,
+                store.refunding(key=True) as unit,
+            ):
+                assert claimed
                 assert await unit.stored_answer("merchant-a", "shared-key-1", 0.0) is None
                 while_held = await b.post(refund_url("10007"), json=body, headers=keyed)
                 order = await unit.order_state("merchant-a", "10007")
@@ -297,3 +301,30 @@ def test_a_refund_through_one_process_redraws_the_consoles_of_another(
     finally:
         first.state.sandbox.close()
         second.state.sandbox.close()
+
+
+def test_a_claim_of_a_process_no_longer_attached_is_taken_over(postgres_url: str) -> None:
+    """A process killed while its key was in flight leaves its claim behind: the claim
+    of an owner no longer attached is void, and the key is claimed again at once."""
+    app = create_app(db=postgres_url, rate_limit=None)
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute(
+                "INSERT INTO key_claims (merchant, key, owner) VALUES ('merchant-a', 'left', 1)"
+            )
+        store = app.state.sandbox.store
+
+        async def claim() -> tuple[bool, bool]:
+            async with (
+                store.key_claim("merchant-a", "left") as taken_over,
+                store.key_claim("merchant-a", "left") as twice,
+            ):
+                pass
+            await store.release()
+            return taken_over, twice
+
+        taken_over, twice = asyncio.run(claim())
+    finally:
+        app.state.sandbox.close()
+    assert taken_over  # the dead owner's claim was void
+    assert not twice  # and now it is this live process's

@@ -7,6 +7,9 @@ bounded in requests and time."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.servers import ThreadServer
+from kakaclo_contract.settings import OTHER_TOKEN_ENV, TOKEN_ENV
 from tests.live import LiveSandbox
+from tests.round_robin import RoundRobin
+from tests.sandbox.test_postgres_model_http import KAKACLO, MUST_PASS, RUN_LIMIT
 from tests.sandbox.conftest import TOKEN_A
 from tests.sandbox.helpers import API, query_refund_url, refund_url
 
@@ -199,3 +206,37 @@ def test_the_burst_is_120_across_three_processes_and_a_reset_through_one_empties
     finally:
         for process in processes:
             process.stop()
+
+
+def test_the_model_machine_passes_with_its_requests_spread_over_three_processes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The whole contract suite over HTTP, the model machine's requests (and every other)
+    handed round-robin to three processes: the answers match the model, as with one."""
+    processes = [_start(postgres_url, tmp_path, n, "--rate-limit", "off") for n in range(3)]
+    junit = tmp_path / "junit.xml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAKACLO_", "PYTEST_"))}
+    env.update({TOKEN_ENV: "demo-token", OTHER_TOKEN_ENV: "demo-token-2"})
+    try:
+        spread = RoundRobin([p.root for p in processes])
+        with ThreadServer(spread, lifespan="on") as front:
+            done = subprocess.run(
+                [KAKACLO, "contract", "--base-url", front.base_url, "--junit-xml", str(junit)],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=RUN_LIMIT,
+                check=False,
+            )
+        pids = {httpx.get(p.root + "/_sandbox/info").json()["data"]["pid"] for p in processes}
+    finally:
+        for process in processes:
+            process.stop()
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert len(pids) == 3
+    cases = {case.get("name"): case for case in ElementTree.parse(junit).iter("testcase")}
+    for name in MUST_PASS:
+        outcomes = {child.tag for child in cases.get(name, [])} & {"failure", "error", "skipped"}
+        assert name in cases and not outcomes, f"{name}: {outcomes or 'not run'}"

@@ -12,7 +12,7 @@ from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.idempotency import InFlight
 from kakaclo_sandbox.domain.refunds import RefundRequest, RefundRules
 from kakaclo_sandbox.service.settlement import Settlement
-from kakaclo_sandbox.storage.interface import DatabaseUnavailable, KeyClaimed, RefundUnit, Store
+from kakaclo_sandbox.storage.interface import DatabaseUnavailable, RefundUnit, Store
 
 # Reads and validates the request's body (the handler's part), inside the key's hold.
 ReadRequest = Callable[[], Awaitable[RefundRequest]]
@@ -95,7 +95,12 @@ class Refunds:
             # replay this one too, however many arrive together.
             return await self._refund(merchant, order_id, key, read)
         with self.in_flight.hold(merchant, key):
-            return await self._refund(merchant, order_id, key, read)
+            # the claim where processes share the database: taken before the body is read,
+            # as the hold above, so the same key on another process is refused meanwhile
+            async with self.store.key_claim(merchant, key) as claimed:
+                if not claimed and not await self._answered(merchant, key):
+                    raise idempotency.in_flight_elsewhere()
+                return await self._refund(merchant, order_id, key, read)
 
     async def _answered(self, merchant: str, key: str) -> bool:
         """True when a live answer is stored under the key (its first request finished)."""
@@ -115,13 +120,7 @@ class Refunds:
             async with self.store.refunding(key=key is not None) as unit:
                 number = None
                 if key:
-                    try:
-                        stored = await unit.stored_answer(
-                            merchant, key, idempotency.live_since(now)
-                        )
-                    except KeyClaimed:
-                        # its first request is in flight in another process
-                        raise idempotency.in_flight_elsewhere() from None
+                    stored = await unit.stored_answer(merchant, key, idempotency.live_since(now))
                     number = idempotency.replayed(stored, digest)
                 if number is None:
                     settle_at = now + self.settle_after

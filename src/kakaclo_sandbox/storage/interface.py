@@ -37,11 +37,6 @@ class DatabaseGone(Exception):
     replaced): nothing is written, and the sandbox stops."""
 
 
-class KeyClaimed(Exception):
-    """Another unit of work, in this process or another sharing the database, holds the
-    Idempotency-Key's claim, and no answer is stored under the key yet."""
-
-
 class DatabaseUnavailable(Exception):
     """The database cannot be reached now (its server is down, restarting or refusing
     connections): nothing of the request was carried out, and it may be tried again.
@@ -74,9 +69,7 @@ class RefundUnit(Protocol):
     __slots__ = ()
 
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
-        """The answer stored under the merchant's key after ``since``, if any; the key
-        claimed for the unit first where processes share the database (KeyClaimed when
-        another unit holds it and no answer is stored yet)."""
+        """The answer stored under the merchant's key after ``since``, if any."""
         ...
 
     async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
@@ -263,6 +256,12 @@ class Store(Protocol):
     def still_there(self) -> bool:
         """False once the database is gone (:attr:`lost` says why): the sandbox stops.
         A server's database is never a file removed under it: always True there."""
+        ...
+
+    def key_claim(self, merchant: str, key: str) -> AbstractAsyncContextManager[bool]:
+        """Claim the merchant's Idempotency-Key for the block (given back at its end):
+        True when claimed, False when another process sharing the database holds it.
+        Always True where this process is the database's only one."""
         ...
 
     def on_change(self, told: Callable[[str | None], None]) -> None:

@@ -332,6 +332,13 @@ class SqliteStore(Store, interface.Store):
         return None
 
     @override
+    @asynccontextmanager
+    async def key_claim(self, merchant: str, key: str) -> AsyncIterator[bool]:
+        """Always claimed: one process per database file (its memory holds the keys in
+        flight)."""
+        yield True
+
+    @override
     def on_change(self, told: Callable[[str | None], None]) -> None:
         """Nothing to tell: one process per database file."""
 

@@ -360,6 +360,7 @@ class Store:
         """Delete every row (inside a transaction)."""
         self._merchants = None
         for table in (
+            "key_claims",
             "rate_buckets",
             "idempotency_keys",
             "refund_lines",

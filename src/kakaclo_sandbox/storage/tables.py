@@ -183,6 +183,14 @@ TABLES: tuple[Table, ...] = (
         ),
         constraints=("PRIMARY KEY (merchant, key)",),
     ),
+    # Idempotency-Keys whose first request is in flight where several processes share
+    # the database: the claiming process (its membership connection's backend pid, a
+    # claim of a process no longer attached is void) holds the key until it answered.
+    Table(
+        "key_claims",
+        (_text("merchant"), _text("key"), _int("owner")),
+        constraints=("PRIMARY KEY (merchant, key)",),
+    ),
     # The rate limit's buckets where several processes share the database (one alone
     # keeps them in memory): each token's level at ``at`` (epoch seconds on the
     # database's clock) and whether its last request was let through.

@@ -99,6 +99,7 @@ async def _clock_answer(sandbox: Sandbox) -> OrjsonResponse:
 async def info(request: Request) -> OrjsonResponse:
     """Say that this is a sandbox, which version, and how it is set up."""
     sandbox = sandbox_of(request)
+    await sandbox.refresh()  # its clock as another process sharing the database left it
     settings = sandbox.settings
     return OrjsonResponse(
         render.envelope(

@@ -31,7 +31,6 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
 from kakaclo_sandbox.domain.orders import OrderState, StoredAnswer
-from kakaclo_sandbox.storage.interface import KeyClaimed
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.queries import Connection, StoredKey
@@ -250,17 +249,12 @@ class BatchedRefund:
             batch.kept.keep(merchant, order)
 
     async def stored_answer(self, merchant: str, key: str, since: float) -> StoredAnswer | None:
-        """The answer staged in the batch under the key, or stored after ``since``; the
-        key claimed for the batch's transaction first, so another process's request with
-        it waits for nothing: with no answer stored yet, it is 40912 there."""
+        """The answer staged in the batch under the key, or stored after ``since``."""
         staged = self._batch.answers.get((merchant, key))
         if staged is not None:
             return StoredAnswer(staged.digest, staged.number)
         with reaching(self._batches.shown_url):
-            claimed, stored = await queries.claimed_answer(self._batch.db, merchant, key, since)
-        if stored is None and not claimed:
-            raise KeyClaimed(key)
-        return stored
+            return await queries.stored_answer(self._batch.db, merchant, key, since)
 
     async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
         """The batch's state of the order, or read with its row locked (kept from then)."""

@@ -53,6 +53,7 @@ class Membership:
     def __init__(self, url: str) -> None:
         self.url = url
         self.alone = False  # True while this process holds ALONE: its memory is the record
+        self.pid = 0  # the backend pid of its connection: what its claims are held by
         self.joined = False  # False after the connection was lost, until joined again
         self._connection: psycopg.Connection[Any] | None = None
         self._stop = threading.Event()
@@ -82,6 +83,7 @@ class Membership:
         else:
             self._wait_for(connection, "SELECT pg_advisory_lock_shared(%s, %s)", ATTACHED)
         self._connection = connection
+        self.pid = _backend_pid(connection)
 
     def share(self) -> None:
         """After an exclusive attach's work (the wipe): attached as the others are."""
@@ -168,6 +170,7 @@ class Membership:
             self._lost(error)
             return
         self._connection = connection
+        self.pid = _backend_pid(connection)
         self.joined = True
         log.info("joined %s again", shown(self.url))
 
@@ -232,3 +235,9 @@ def _detach(stop: threading.Event, connection: psycopg.Connection[Any] | None) -
     stop.set()
     if connection is not None:
         connection.close()
+
+
+def _backend_pid(connection: psycopg.Connection[Any]) -> int:
+    row = connection.execute("SELECT pg_backend_pid()").fetchone()
+    assert row is not None
+    return int(row[0])

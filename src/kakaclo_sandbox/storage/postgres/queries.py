@@ -496,24 +496,29 @@ async def stored_answer(
     return None if row is None else StoredAnswer(row[0], str(row[1]))
 
 
-KEY_CLAIMS = 0x6B616B62  # the first key of the Idempotency-Key claims' advisory locks
-
-
-async def claimed_answer(
-    db: Connection, merchant: str, key: str, since: float
-) -> tuple[bool, StoredAnswer | None]:
-    """Claim the merchant's key for this transaction (an advisory lock, let go at its
-    end; False when another transaction, in any process, holds it) and read the answer
-    stored under it after ``since``: one statement."""
+async def claim_key(
+    db: Connection, merchant: str, key: str, owner: int, attached: tuple[int, int]
+) -> bool:
+    """Claim the merchant's key for ``owner`` (a membership connection's backend pid):
+    True when claimed, or taken over from an owner no longer ``attached`` (the advisory
+    lock every process holds); False when a live process holds it."""
     cursor = await db.execute(
-        "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s || chr(31) || %s)), k.fingerprint, "
-        "k.refund_no FROM (SELECT 1) AS one LEFT JOIN idempotency_keys k "
-        "ON k.merchant = %s AND k.key = %s AND k.created_at > %s",
-        (KEY_CLAIMS, merchant, key, merchant, key, since),
+        "INSERT INTO key_claims AS c (merchant, key, owner) VALUES (%s, %s, %s) "
+        "ON CONFLICT (merchant, key) DO UPDATE SET owner = excluded.owner "
+        "WHERE NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' "
+        "AND l.pid = c.owner AND l.classid = %s::oid AND l.objid = %s::oid "
+        "AND l.objsubid = 2 AND l.granted) RETURNING owner",
+        (merchant, key, owner, *attached),
     )
-    row = await cursor.fetchone()
-    assert row is not None
-    return bool(row[0]), None if row[1] is None else StoredAnswer(row[1], str(row[2]))
+    return await cursor.fetchone() is not None
+
+
+async def release_key(db: Connection, merchant: str, key: str, owner: int) -> None:
+    """Give back ``owner``'s claim of the merchant's key."""
+    await db.execute(
+        "DELETE FROM key_claims WHERE merchant = %s AND key = %s AND owner = %s",
+        (merchant, key, owner),
+    )
 
 
 async def remember_answer(

@@ -51,7 +51,7 @@ from kakaclo_sandbox.storage.interface import (
 )
 from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.batches import BatchedRefund, RefundBatches
-from kakaclo_sandbox.storage.postgres.membership import Membership
+from kakaclo_sandbox.storage.postgres.membership import ATTACHED, NAMESPACE, Membership
 from kakaclo_sandbox.storage.postgres.reachability import reaching
 from kakaclo_sandbox.storage.postgres.schema import (
     DROP_TABLES,
@@ -462,6 +462,23 @@ class PostgresStore(interface.Store):
     def _moved(self, version: int) -> None:
         """A commit of this process moved the write version to ``version``."""
         self._version = max(self._version, version)
+
+    @override
+    @asynccontextmanager
+    async def key_claim(self, merchant: str, key: str) -> AsyncIterator[bool]:
+        """Claimed in the database (a row, committed at once), whether or not this
+        process is alone: one that joins later sees the claim too."""
+        membership = self._membership
+        owner = membership.pid
+        attached = (NAMESPACE, ATTACHED)
+        async with self._reader() as db:
+            claimed = await queries.claim_key(db, merchant, key, owner, attached)
+        try:
+            yield claimed
+        finally:
+            if claimed:
+                async with self._reader() as db:
+                    await queries.release_key(db, merchant, key, owner)
 
     @override
     def on_change(self, told: Callable[[str | None], None]) -> None:
