@@ -329,3 +329,28 @@ def test_a_batch_sqlite_rolled_back_itself_still_tells_its_requests(sandbox: San
     _run(scenario)
     assert _reserved(store, "10007")["100071"] == 0
     assert not real.in_transaction
+
+
+def test_a_batch_whose_write_fails_with_any_error_tells_its_requests(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only SQLite's errors: a batch whose rows cannot be built (a TypeError, say) is
+    undone as a whole and every request of it gets the error, instead of waiting for
+    ever on a commit that never comes (found by make mutation)."""
+    store = sqlite_store(sandbox)
+
+    def broken(db: sqlite3.Connection, refunds: Any) -> None:
+        raise TypeError("a staged refund without pieces")
+
+    async def scenario() -> None:
+        _, batch = _stage(sandbox, "10007", _pieces("120071", 2))
+        monkeypatch.setattr(queries, "insert_refunds", broken)
+        store.commit_batch()
+        monkeypatch.undo()
+        assert batch.committed.done()  # told at once, not left waiting
+        with pytest.raises(TypeError, match="without pieces"):
+            await batch.committed
+
+    _run(scenario)
+    assert _reserved(store, "10007")["100071"] == 0
+    assert not store.connection.in_transaction

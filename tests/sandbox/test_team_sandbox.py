@@ -21,9 +21,9 @@ from contract_tests.servers import ThreadServer
 from kakaclo_contract.settings import OTHER_TOKEN_ENV, TOKEN_ENV
 from tests.live import LiveSandbox
 from tests.round_robin import RoundRobin
-from tests.sandbox.test_postgres_model_http import KAKACLO, MUST_PASS, RUN_LIMIT
 from tests.sandbox.conftest import TOKEN_A
 from tests.sandbox.helpers import API, query_refund_url, refund_url
+from tests.sandbox.test_postgres_model_http import KAKACLO, MUST_PASS, RUN_LIMIT
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
 

@@ -250,7 +250,7 @@ class Store:
             try:
                 self.staged_refunds.write(self.connection)
                 self.connection.execute("COMMIT")
-            except sqlite3.Error as error:
+            except Exception as error:  # any: the batch's requests must be told, never left
                 self._roll_back_batch(error)
                 return
             self._batch = None
@@ -265,7 +265,7 @@ class Store:
         """Write the staged refunds into the open batch; on failure, roll it back and raise."""
         try:
             self.staged_refunds.write(self.connection)
-        except sqlite3.Error as error:
+        except Exception as error:  # any: the batch's requests must be told
             self._roll_back_batch(error)
             raise
 
