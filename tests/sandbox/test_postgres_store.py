@@ -290,3 +290,32 @@ def test_a_sandbox_process_on_postgresql_never_shows_the_password_and_stops_clea
     log = live.log.read_text()
     assert "Application shutdown complete" in log and "Traceback" not in log
     assert "hunter2" not in log and "sandbox_user:***@" in log  # the banner and the log
+
+
+def test_query_refund_of_a_quiet_order_reads_its_index_beside_a_hot_order(
+    postgres_url: str,
+) -> None:
+    """With 50,000 refunds on one hot order, the prepared (generic) plan of a Query Refund
+    page still reads the order's refunds through the (order_pk, seq) index, never by
+    scanning every refund."""
+    create_app(db=postgres_url, rate_limit=None).state.sandbox.close()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        hot = db.execute("SELECT pk FROM orders WHERE id = '10002'").fetchone()
+        db.execute(
+            "INSERT INTO refunds (order_pk, status, reason, created_at, settle_at) "
+            "SELECT %s, 'refund_successfully', 'Other', 1, 1 FROM generate_series(1, 50000)",
+            hot,
+        )
+        db.execute("ANALYZE refunds")
+        db.execute("SET plan_cache_mode = force_generic_plan")
+        sql = (
+            "SELECT (SELECT COUNT(*) FROM refunds WHERE order_pk = o.pk), r.seq FROM orders o "
+            "LEFT JOIN LATERAL (SELECT seq FROM refunds WHERE order_pk = o.pk "
+            "ORDER BY seq DESC LIMIT $1 OFFSET $2) r ON true WHERE o.merchant = $3 AND o.id = $4"
+        )
+        db.execute(f"PREPARE page (int, int, text, text) AS {sql}")
+        plan = "\n".join(
+            row[0] for row in db.execute("EXPLAIN EXECUTE page (10, 0, 'merchant-a', '10001')")
+        )
+    assert "refunds_by_order" in plan, plan
+    assert "Seq Scan on refunds" not in plan and "refunds_pkey" not in plan, plan

@@ -25,7 +25,13 @@ POSTGRES_TYPES: dict[Kind, str] = {
     "real": "DOUBLE PRECISION",
 }
 
-SCHEMA = render(POSTGRES_TYPES) + "CREATE SEQUENCE IF NOT EXISTS write_version;\n"
+# A sandbox's refunds pile up on a few hot orders, so the planner's statistics see few
+# distinct orders and guess that any order has a large share of the refunds: a prepared
+# Query Refund then scans every refund by number to find a quiet order's few (measured:
+# 131 -> 40 answers/s as one order reached 285,000 refunds; 216 ms a page). Telling it
+# orders are many (5% of the rows) keeps it on the (order_pk, seq) index: 0.05 ms.
+PLANNER_HINTS = "ALTER TABLE refunds ALTER COLUMN order_pk SET (n_distinct = -0.05);\n"
+SCHEMA = render(POSTGRES_TYPES) + "CREATE SEQUENCE IF NOT EXISTS write_version;\n" + PLANNER_HINTS
 
 # Every table, children first (for ``--fresh`` on a database of another version).
 DROP_TABLES = """

@@ -222,8 +222,9 @@ class _Unit:
 
 
 async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
-    # An answer goes out after its COMMIT is on disk, whatever the server's default.
-    await connection.execute("SET synchronous_commit = on")
+    # An answer goes out after its COMMIT is on disk, whatever the server's default; no
+    # JIT: every query here is a few index lookups, which compiling only slows down.
+    await connection.execute("SET synchronous_commit = on; SET jit = off")
 
 
 class PostgresStore(interface.Store):
