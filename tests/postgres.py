@@ -117,7 +117,7 @@ class PostgresServer:
         waiting until the server accepts connections."""
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-            f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=200"
+            f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=600"
         )
         started = self._command(
             str(self.bin / "pg_ctl"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,8 +60,16 @@ URL_VARIABLE = "KAKACLO_TEST_POSTGRES_URL"  # the database contract_app opens
 
 def contract_app(**options: Any) -> Any:
     """``KAKACLO_APP=tests.postgres_fixtures:contract_app``: the in-process contract suite's
-    sandbox on the PostgreSQL database ``$KAKACLO_TEST_POSTGRES_URL`` (wiped and seeded again
-    each time the suite builds one, as its in-memory database would be new)."""
+    sandbox on a new database of the server ``$KAKACLO_TEST_POSTGRES_URL`` names, one per
+    app the suite builds, as each of its in-memory databases would be new (the suite holds
+    several apps at once: one database, wiped with ``--fresh`` for each, is refused while
+    another app is attached to it)."""
+    import psycopg
+
     from kakaclo_sandbox import create_app
 
-    return create_app(**{**options, "db": os.environ[URL_VARIABLE], "fresh": True})
+    server, _, _ = os.environ[URL_VARIABLE].rpartition("/")
+    name = f"c_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(os.environ[URL_VARIABLE], autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    return create_app(**{**options, "db": f"{server}/{name}"})
