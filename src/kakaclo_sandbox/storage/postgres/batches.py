@@ -17,6 +17,12 @@ while its ``COMMIT`` waits for the disk, the next refunds open the next batch on
 connection (and wait there for the row locks the first still holds). Every other write
 (settlement, the control surface, data files) takes the same lock and commits the open
 batch first, so no two transactions of this process wait for each other's row locks.
+
+A batch waits for an order's row only while it holds no row: once it holds one, it
+takes the next with ``SKIP LOCKED``, and when another transaction holds that one (another
+process's batch or settlement, which may be waiting for an order this batch holds), the
+batch is committed as it stands and the refund goes on in a new one, which waits holding
+nothing. So processes sharing a database never deadlock on orders.
 """
 
 from __future__ import annotations
@@ -113,6 +119,16 @@ class RefundBatches:
                 seqs = await queries.refund_seqs(batch.db, min(MAX_BLOCK, 1 + self._waiting))
             batch.seqs = seqs[::-1]
         return batch.seqs.pop()
+
+    async def rotate(self, batch: Batch) -> Batch:
+        """Hand ``batch`` over to be committed and open a new one, the lock still held (a
+        refund about to wait for a row another transaction holds)."""
+        if not batch.done:
+            written = await self._close(batch)
+            self._committers_add(self._end(batch, written=written))
+        with reaching(self.shown_url):
+            self._open = await self._begin()
+        return self._open
 
     async def _begin(self) -> Batch:
         db: Connection = await self._pool.getconn()
@@ -257,16 +273,29 @@ class BatchedRefund:
             return await queries.stored_answer(self._batch.db, merchant, key, since)
 
     async def order_state(self, merchant: str, order_id: str) -> OrderState | None:
-        """The batch's state of the order, or read with its row locked (kept from then)."""
+        """The batch's state of the order, or read with its row locked (kept from then); a
+        batch that holds rows already never waits for one (the module's docstring)."""
         batch = self._batch
         kept = batch.kept.get(merchant, order_id)
         if kept is not None:
             return kept
         with reaching(self._batches.shown_url):
-            order = await queries.order_state(batch.db, merchant, order_id)
+            try:
+                order = await queries.order_state(
+                    batch.db, merchant, order_id, if_free=self._may_rotate(batch)
+                )
+            except queries.OrderBusy:
+                batch = self._batch = await self._batches.rotate(batch)
+                self._count = 0
+                order = await queries.order_state(batch.db, merchant, order_id)
         if order is not None:
             batch.kept.keep(merchant, order)
         return order
+
+    def _may_rotate(self, batch: Batch) -> bool:
+        """True when ``batch`` holds rows and this refund has staged nothing in it yet
+        (what it staged could not be undone once another commit took it)."""
+        return len(batch.kept) > 0 and self._replaced is None and self._answered is None
 
     async def add_refund(
         self,

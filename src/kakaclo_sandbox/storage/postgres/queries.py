@@ -58,26 +58,47 @@ class StoredKey(NamedTuple):
 # -- orders ---------------------------------------------------------------------------
 
 
-async def order_state(db: Connection, merchant: str, order_id: str) -> OrderState | None:
+class OrderBusy(Exception):
+    """The order's row is locked by another transaction (:func:`order_state` ``if_free``)."""
+
+
+async def order_state(
+    db: Connection, merchant: str, order_id: str, *, if_free: bool = False
+) -> OrderState | None:
     """The merchant's order with this id and its lines, the order's row locked (FOR UPDATE):
     every writer of an order's lines locks its order first, so two refunds of one order take
     turns. The lines are read by a statement of their own, which runs once the lock is
-    taken, so they are current."""
-    order_cursor = await db.execute(
-        "SELECT pk, status, financial_status, fulfillment_status FROM orders "
-        "WHERE merchant = %s AND id = %s FOR UPDATE",
-        (merchant, order_id),
-    )
+    taken, so they are current. ``if_free``: never wait for the lock (``SKIP LOCKED``);
+    :class:`OrderBusy` when another transaction holds it."""
+    where = {"merchant": merchant, "id": order_id}
+    if if_free:
+        # the same snapshot tells a locked row from a missing one
+        order_cursor = await db.execute(
+            "WITH free AS (SELECT pk, status, financial_status, fulfillment_status FROM orders "
+            "WHERE merchant = %(merchant)s AND id = %(id)s FOR UPDATE SKIP LOCKED) "
+            "SELECT f.pk, f.status, f.financial_status, f.fulfillment_status, "
+            "EXISTS (SELECT FROM orders WHERE merchant = %(merchant)s AND id = %(id)s) "
+            "FROM (VALUES (1)) AS one LEFT JOIN free f ON true",
+            where,
+        )
+    else:
+        order_cursor = await db.execute(
+            "SELECT pk, status, financial_status, fulfillment_status FROM orders "
+            "WHERE merchant = %(merchant)s AND id = %(id)s FOR UPDATE",
+            where,
+        )
+    found = await order_cursor.fetchone()
+    order = None if found is None or found[0] is None else found
+    if order is None:
+        if found is not None and found[4]:
+            raise OrderBusy(order_id)
+        return None
     lines_cursor = await db.execute(
         "SELECT l.pk, l.id, l.item_id, l.sku_code, l.country_code, l.product_num, l.reserved "
-        "FROM order_lines l JOIN orders o ON o.pk = l.order_pk "
-        "WHERE o.merchant = %s AND o.id = %s ORDER BY l.position",
-        (merchant, order_id),
+        "FROM order_lines l WHERE l.order_pk = %s ORDER BY l.position",
+        (order[0],),
     )
-    order = await order_cursor.fetchone()
     rows = await lines_cursor.fetchall()
-    if order is None:
-        return None
     lines = tuple(
         Line(
             id=row[1],
