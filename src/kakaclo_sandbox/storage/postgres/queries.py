@@ -43,6 +43,7 @@ PENDING = RefundStatus.PENDING_REVIEW.value
 INSERT_ORDER = insert_sql("orders", OrderRow._fields, "%s")
 INSERT_LINE = insert_sql("order_lines", LineRow._fields, "%s")
 REFUND_SEQUENCE = "refunds_seq_seq"  # refunds.seq's (a BIGSERIAL's own sequence)
+DUE_ORDER = "settle_at, seq"  # the order refunds are locked in, by settlement and wipe alike
 
 
 class StoredKey(NamedTuple):
@@ -415,7 +416,7 @@ async def due_refunds(db: Connection, now: float) -> list[PendingRefund]:
     settlement waits for the first and then finds them settled."""
     cursor = await db.execute(
         f"SELECT seq, order_pk, remark, settle_at FROM refunds WHERE {IS_PENDING} "
-        "AND settle_at <= %s ORDER BY settle_at, seq FOR UPDATE",
+        f"AND settle_at <= %s ORDER BY {DUE_ORDER} FOR UPDATE",
         (now,),
     )
     return await _pending(db, await cursor.fetchall())
@@ -596,7 +597,13 @@ async def is_empty(db: Connection) -> bool:
 
 
 async def wipe(db: Connection) -> None:
-    """Delete every row but the schema's version."""
+    """Delete every row but the schema's version. The rows other processes' writers lock
+    are locked first, in their order (a settlement's refunds by due time, then orders),
+    so the wipe waits for those writers while it holds nothing they need: deleting
+    table by table, it would hold an order's lines that a batch holding the order's row
+    needs for its commit, and wait for that row (a deadlock)."""
+    await db.execute(f"SELECT FROM refunds ORDER BY {DUE_ORDER} FOR UPDATE")
+    await db.execute("SELECT FROM orders FOR UPDATE")
     for table in WIPED_TABLES:
         await db.execute(f"DELETE FROM {table}")
     await db.execute("DELETE FROM meta WHERE key <> %s", (VERSION_KEY,))
