@@ -6,7 +6,7 @@ server pinned to one core and the load generator (wrk) to the other when
 (reports/bench-<section>.json for one section run alone, ``--only``).
 
     python -m bench.run [--duration 10] [--connections 32] [--skip-prism] [--skip-postgres]
-                        [--proxy-rounds 3] [--only servers]
+                        [--proxy-rounds 3] [--team-rounds 3] [--only servers]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -60,7 +61,7 @@ SANDBOXES = ("sandbox", "uncached", "postgres", "pg-uncached")
 SQLITE_TWIN = {"postgres": "sandbox", "pg-uncached": "uncached"}
 ON_POSTGRES = tuple(SQLITE_TWIN)
 # The bench's load sections, each of which --only runs alone.
-SECTIONS = ("servers", "scale", "clients", "feeds", "data_load", "proxy", "contract")
+SECTIONS = ("servers", "team", "scale", "clients", "feeds", "data_load", "proxy", "contract")
 # Refunds already stored when the data-scale runs start (see preload_refunds).
 SCALES = (1_000, 100_000, 1_000_000)
 REFUNDS_PER_ORDER = 10
@@ -141,21 +142,22 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, script: str, duration: int, connections: int) -> LoadResult:
-    """A fixed-connections, fixed-duration wrk run on the load CPU."""
-    command = pinned(
-        LOAD_CPU,
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "-s",
-            str(BENCH / script),
-            url,
-        ],
-    )
+def wrk(
+    url: str, script: str, duration: int, connections: int, cpu: str | None = LOAD_CPU
+) -> LoadResult:
+    """A fixed-connections, fixed-duration wrk run on the load CPU (unpinned: ``cpu`` None)."""
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-s",
+        str(BENCH / script),
+        url,
+    ]
+    if cpu is not None:
+        command = pinned(cpu, command)
     # refund.lua sends the bench order's refund body (bench/orders.py), given here
     env = {**os.environ, "BENCH_REFUND_BODY": REFUND_BODY.decode()}
     output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
@@ -221,13 +223,19 @@ def sandbox_command(db: Path | str, port: int) -> list[str]:
 
 
 def load_one(
-    root: str, operation: str, duration: int, connections: int, query_id: str = "10001"
+    root: str,
+    operation: str,
+    duration: int,
+    connections: int,
+    query_id: str = "10001",
+    cpu: str | None = LOAD_CPU,
 ) -> LoadResult:
-    """One operation under wrk: Refund Order of the bench order, the reads of ``query_id``."""
+    """One operation under wrk (on ``cpu``, or unpinned: None): Refund Order of the bench
+    order, the reads of ``query_id``."""
     path, script = OPERATIONS[operation]
     target = ORDER_ID if operation == "refund_order" else query_id
     log(f"wrk {operation} for {duration}s")
-    return wrk(root + path.format(id=target), script, duration, connections)
+    return wrk(root + path.format(id=target), script, duration, connections, cpu)
 
 
 def load_all(
@@ -880,6 +888,7 @@ def main() -> int:
     from bench import data_load as data_load_bench  # it imports this module
     from bench import feeds as feeds_bench  # it imports this module
     from bench import proxy as proxy_bench  # it imports this module
+    from bench import team as team_bench  # it imports this module
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -900,7 +909,7 @@ def main() -> int:
     parser.add_argument(
         "--skip-postgres",
         action="store_true",
-        help="leave the sandbox on PostgreSQL out of the load table",
+        help="leave the sandbox on PostgreSQL out (the load table's rows, the team table)",
     )
     parser.add_argument(
         "--only",
@@ -924,8 +933,22 @@ def main() -> int:
         default=SCALES,
         help="refunds stored before each data-scale run (comma-separated)",
     )
+    parser.add_argument(
+        "--team-duration", type=int, default=3, help="seconds per wrk run of the team table"
+    )
+    parser.add_argument(
+        "--team-rounds", type=int, default=3, help="rounds of the team table (median)"
+    )
+    parser.add_argument(
+        "--team-warm-up",
+        type=int,
+        default=2,
+        help="seconds of load per operation on each team server before its rounds",
+    )
     proxy_bench.add_arguments(parser)
     args = parser.parse_args()
+    # a kill of the bench stops what it started, as Ctrl-C does (the blocks' exits run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk (make bench installs it with apt-get)")
     if not args.skip_prism and not PRISM.exists():
@@ -948,6 +971,9 @@ def main() -> int:
         work = Path(tmp)
         if "servers" in wanted:
             results["servers"] = measure_servers(args, work)
+        if "team" in wanted and _postgres_rows(args):
+            log("measuring the team sandbox: 1 and 2 workers on PostgreSQL, and SQLite")
+            results["team"] = team_bench.measure_team(args, work)
         if "scale" in wanted:
             results["scale"] = measure_scale(args, work)
         if "clients" in wanted:
@@ -971,6 +997,8 @@ def main() -> int:
     report.parent.mkdir(exist_ok=True)
     report.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
+    if "team" in results:
+        team_bench.print_team(results["team"])
     if "proxy" in results:
         proxy_bench.print_proxy(results["proxy"])
     if "feeds" in results:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,233 @@ def test_without_postgresql_the_bench_says_how_to_get_it_and_leaves_its_rows_out
     )
     assert _postgres_rows(argparse.Namespace(skip_postgres=True)) is False
     assert "skipping PostgreSQL (--skip-postgres)" in capsys.readouterr().err
+
+
+# -- the team section (bench/team.py) ------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs: not gone, not a zombie no one has reaped yet."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+# A server that forks a worker which ignores SIGTERM (as a hung worker would), writes
+# the worker's pid to a file and then answers HTTP on the port it is given.
+_TEAM_SERVER = """
+import http.server, signal, subprocess, sys
+worker = subprocess.Popen([sys.executable, "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
+open(sys.argv[2], "w").write(str(worker.pid))
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), http.server.BaseHTTPRequestHandler
+    ).serve_forever()
+"""
+
+
+def _team_server(tmp_path: Path) -> tuple[list[str], str, Path]:
+    from bench.run import free_port
+
+    port = free_port()
+    pid_file = tmp_path / "worker.pid"
+    command = [sys.executable, "-c", _TEAM_SERVER, str(port), str(pid_file)]
+    return command, f"http://127.0.0.1:{port}/", pid_file
+
+
+def test_a_team_server_and_everything_it_forked_are_stopped_when_the_block_ends(
+    tmp_path: Path,
+) -> None:
+    from bench.team import started
+
+    command, ready, pid_file = _team_server(tmp_path)
+    with started("fake team", command, ready, stop_seconds=0.5) as pid:
+        worker = int(pid_file.read_text())
+        assert _alive(pid) and _alive(worker)
+        assert os.getpgid(worker) == pid  # a process group of its own, the worker in it
+        assert os.getpgid(pid) != os.getpgid(0)  # not the terminal's: Ctrl-C is the bench's
+    assert not _alive(pid)
+    assert not _alive(worker)  # it ignored SIGTERM: the group's SIGKILL ended it
+
+
+def test_a_team_server_is_stopped_when_the_bench_fails_meanwhile(tmp_path: Path) -> None:
+    from bench.team import started
+
+    command, ready, pid_file = _team_server(tmp_path)
+    pids: list[int] = []
+
+    def interrupted() -> None:
+        with started("fake team", command, ready, stop_seconds=0.5) as pid:
+            pids.extend([pid, int(pid_file.read_text())])
+            raise KeyboardInterrupt  # Ctrl-C in the middle of a run
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert len(pids) == 2
+    assert not any(_alive(p) for p in pids)
+
+
+def test_a_team_server_that_exits_at_start_is_reported_with_its_output() -> None:
+    from bench.team import started
+
+    command = [sys.executable, "-c", "import sys; print('no database'); sys.exit(2)"]
+    with (
+        pytest.raises(RuntimeError, match="broken exited early:\nno database"),
+        started("broken", command, "http://127.0.0.1:9/"),
+    ):
+        pass  # never reached
+
+
+def test_the_team_commands_set_workers_and_an_unreached_rate_limit_and_nothing_else() -> None:
+    from bench.run import sandbox_command
+    from bench.team import TEAM, UNREACHED_LIMIT, Member
+    from bench.team import sandbox_command as team_command
+
+    plain = sandbox_command("postgresql://x/db", 8000)
+    assert team_command("postgresql://x/db", 8000, Member("pg-1")) == plain
+    assert team_command("postgresql://x/db", 8000, Member("pg-2", workers=2)) == [
+        *plain,
+        "--workers",
+        "2",
+    ]
+    bucket = team_command("postgresql://x/db", 8000, Member("b", workers=2, bucket=True))
+    assert bucket[bucket.index("--rate-limit") + 1] == UNREACHED_LIMIT
+    assert "off" not in bucket
+    processes = {m.name: (m.processes, m.alone) for m in TEAM if m.postgres}
+    assert processes == {
+        "pg-1": (1, True),
+        "pg-1-shared": (2, False),
+        "pg-2": (2, False),
+        "pg-2-bucket": (2, False),
+    }
+
+
+def test_the_scaling_ratio_and_the_team_ratios_are_paired_per_round() -> None:
+    from bench.team import OPERATIONS, team_ratios
+
+    def rows(*rps: float) -> dict[str, list[LoadResult]]:
+        return {operation: [_load(r) for r in rps] for operation in OPERATIONS}
+
+    taken = {
+        "sqlite": rows(4000, 2000, 4000),
+        "pg-1": rows(2000, 1000, 2000),
+        "pg-1-shared": rows(1000, 500, 1000),
+        # a slow spell halves round 2 of every row: the paired ratios hold
+        "pg-2": rows(1500, 750, 1500),
+    }
+    found = team_ratios(taken)
+    assert found["pg-2"]["refund_order"] == {
+        "vs_sqlite": 0.375,
+        "vs_pg-1": 0.75,  # the scaling ratio: 2 workers / 1 worker
+        "vs_pg-1-shared": 1.5,
+    }
+    assert found["pg-1-shared"]["query_refund"] == {"vs_sqlite": 0.25, "vs_pg-1": 0.5}
+    assert found["pg-1"]["refund_order"] == {"vs_sqlite": 0.5}
+    assert "sqlite" not in found
+    assert team_ratios({"pg-2": rows(10)}) == {}  # nothing to pair with
+
+
+def test_a_team_run_reads_its_cpu_commits_and_partner_around_the_load() -> None:
+    from bench.team import Probe, measured, summary
+
+    cpu, partner, xids = iter([1.0, 1.5]), iter([0.0, 0.01]), iter([100, 150])
+    probe = Probe(cpu=lambda: next(cpu), partner=lambda: next(partner), xids=lambda: next(xids))
+    taken = measured(lambda: LoadResult(1000.0, 1.0, 5.0, 1000, 0, 0), probe)
+    assert taken.load.cpu_us == 500.0  # 0.5 s over 1,000 requests
+    assert taken.write_commits == 50
+    assert taken.partner_cpu == pytest.approx(0.01)
+    second = replace(taken, load=LoadResult(900.0, 1.0, 5.0, 900, 100, 0), write_commits=100)
+    row = summary([replace(taken, seconds=2.0), replace(second, seconds=2.0)])
+    assert row["write_commits_per_second"] == 37.5  # the median of 25 and 50
+    assert row["answers_per_write_commit"] == 14.0  # the median of 1000/50 and 800/100
+    assert row["partner_cpu_us_per_request"] == pytest.approx(10.6, abs=0.1)
+    assert row["requests_per_second"] == 950.0
+    # SQLite's row: no cluster, no partner
+    alone = summary([measured(lambda: _load(10.0), Probe(cpu=lambda: 0.0))])
+    assert alone["write_commits_per_second"] is None
+    assert alone["answers_per_write_commit"] is None
+    assert alone["partner_cpu_us_per_request"] is None
+
+
+def _team_row(rps: float, **extra: float) -> dict[str, Any]:
+    return {
+        **_fake_row(rps, **extra),
+        "write_commits_per_second": 250.0,
+        "answers_per_write_commit": 12.5,
+    }
+
+
+def test_the_team_table_prints_every_row_its_ratios_commits_and_pinning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench.team import OPERATIONS, print_team
+
+    def member(rps: float, **extra: float) -> dict[str, Any]:
+        return {
+            **{operation: _team_row(rps, **extra) for operation in OPERATIONS},
+            "refunds_created": 100,
+            "every_request_a_real_refund": True,
+        }
+
+    shared = member(1500, vs_sqlite=0.3, **{"vs_pg-1": 0.6})
+    shared["refund_order"]["partner_cpu_us_per_request"] = 7.0
+    team = {
+        "rows": {
+            "sqlite": member(5000),
+            "pg-1": member(2500, vs_sqlite=0.5),
+            "pg-1-shared": shared,
+            "pg-2": member(1800, vs_sqlite=0.36, **{"vs_pg-1": 0.72, "vs_pg-1-shared": 1.2}),
+        },
+        "rounds": 3,
+        "duration": 3,
+        "connections": 32,
+        "cpus": 2,
+    }
+    print_team(team)
+    printed = capsys.readouterr().out
+    (row,) = [line for line in printed.splitlines() if line.startswith("pg-2         refund")]
+    assert row.split()[2:] == [
+        *("1800", "2.00", "9.00", "0", "123"),
+        *("0.36x", "0.72x", "1.20x"),
+        *("250", "12.50", "1800"),
+    ]
+    assert len([line for line in printed.splitlines() if line.startswith("pg-1-shared ")]) == 2
+    assert (
+        "scaling ratio, 2 workers / 1 worker, paired per round: refund_order 0.72x "
+        "(vs 1 worker that shares: 1.20x); query_refund 0.72x" in printed
+    )
+    assert "used 7 us of CPU per refund" in printed
+    assert "pinning: none; on 2 cores" in printed
+    assert "every request a real refund: True" in printed
+
+
+def test_the_team_counters_see_who_is_attached_and_count_write_transactions(
+    bench_cluster: postgres.Cluster,
+) -> None:
+    from bench.team import Counters, Member
+
+    url = bench_cluster.server.create_database("team_counters")
+    counters = Counters(bench_cluster.server.url())
+    assert counters.attached("team_counters") == (0, False)
+    first = create_app(db=url, rate_limit=None)
+    second = None
+    try:
+        with TestClient(first) as client:
+            counters.wait_attached("team_counters", Member("pg-1"), timeout=10)
+            second = create_app(db=url, rate_limit=None)
+            with TestClient(second):
+                # the first lets ALONE go once the second joins: both check the database
+                counters.wait_attached("team_counters", Member("s", partner=True), timeout=10)
+                before = counters.xids()
+                assert client.get(f"{API}/refund/10001", headers=AUTH).status_code == 200
+                assert counters.xids() == before  # a read took no transaction id
+                add_over_http(client)
+                assert counters.xids() > before  # a write took one
+                with pytest.raises(RuntimeError, match=r"pg-1: 2 process\(es\) attached"):
+                    counters.wait_attached("team_counters", Member("pg-1"), timeout=0)
+    finally:
+        first.state.sandbox.close()
+        if second is not None:
+            second.state.sandbox.close()
+        counters.close()
