@@ -19,8 +19,9 @@ from kakaclo_sandbox.clock import iso
 from kakaclo_sandbox.domain import idempotency
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.service.refunds import normalised
+from kakaclo_sandbox.storage.postgres import queries as postgres_queries
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import API, refund_url
+from tests.sandbox.helpers import API, query_refund_url, refund_url
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
 
@@ -328,3 +329,82 @@ def test_a_claim_of_a_process_no_longer_attached_is_taken_over(postgres_url: str
         app.state.sandbox.close()
     assert taken_over  # the dead owner's claim was void
     assert not twice  # and now it is this live process's
+
+
+def _listed(client: TestClient) -> list[str]:
+    answer = client.get(query_refund_url("10007"), headers=TOKEN_A)
+    assert answer.status_code == 200, answer.text
+    return [refund["refundNo"] for refund in answer.json()["data"]["list"]]
+
+
+@pytest.mark.parametrize("failures", [1, 2])
+def test_a_version_move_lost_after_a_commit_never_leaves_another_process_a_stale_answer(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, failures: int
+) -> None:
+    """A's refund commits, and then the statement that moves the write version fails (its
+    connection lost). Once: A moves it on another connection and answers 200. Twice: A
+    answers 500 (written, not "nothing carried out"), and moves it before it reads the
+    database again. Either way B, which kept an answer listing the order's refunds, lists
+    the new refund as soon as it could be known."""
+    real = postgres_queries.move_version
+    to_fail = [failures]
+
+    async def failing(db: Any) -> int:
+        if to_fail[0]:
+            to_fail[0] -= 1
+            raise psycopg.OperationalError("the connection was lost (forced by the test)")
+        return await real(db)
+
+    first = create_app(db=postgres_url, rate_limit=None)
+    second = create_app(db=postgres_url, rate_limit=None)
+    try:
+        # the 500's error goes on to the server's log, not into the test
+        with TestClient(first, raise_server_exceptions=False) as one, TestClient(second) as two:
+            before = _listed(two)
+            assert _listed(two) == before  # kept
+            monkeypatch.setattr(postgres_queries, "move_version", failing)
+            made = one.post(refund_url("10007"), json={"orderItems": [LINE]}, headers=TOKEN_A)
+            if failures == 1:
+                assert made.status_code == 200, made.text
+                number = made.json()["data"]
+            else:
+                assert (made.status_code, made.json()["code"]) == (500, 50001), made.text
+                number = next(n for n in _listed(one) if n not in before)  # A read: moved
+            assert number in _listed(two)
+    finally:
+        first.state.sandbox.close()
+        second.state.sandbox.close()
+
+
+def _version_of(url: str) -> int:
+    with psycopg.connect(url) as db:
+        row = db.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM write_version"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_process_that_lost_its_place_moves_the_version_when_it_joins_again(
+    postgres_url: str,
+) -> None:
+    """A's own connection is cut (what a server restart does to every process): A joins
+    again and moves the write version, so no answer kept by any process outlives what A
+    may have committed and not told."""
+    first = create_app(db=postgres_url, rate_limit=None)
+    second = create_app(db=postgres_url, rate_limit=None)
+    membership = first.state.sandbox.store._membership
+    try:
+        before = _version_of(postgres_url)
+        cut = membership.pid
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute("SELECT pg_terminate_backend(%s)", (cut,))
+        for _ in range(3000):  # the listener notices within a second, then joins again
+            if membership.joined and membership.pid != cut:
+                break
+            threading.Event().wait(0.01)
+        assert membership.joined and membership.pid != cut
+        assert _version_of(postgres_url) > before
+    finally:
+        first.state.sandbox.close()
+        second.state.sandbox.close()

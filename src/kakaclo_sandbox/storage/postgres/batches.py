@@ -74,12 +74,12 @@ class RefundBatches:
         self,
         pool: AsyncConnectionPool,
         shown_url: str,
-        moved: Callable[[int], None],
+        move_version: Callable[[Connection], Awaitable[None]],
         shared: Callable[[], bool],
     ) -> None:
         self._pool = pool
         self.shown_url = shown_url  # how errors name the database (no password)
-        self._moved = moved  # told the write version each commit moved it to
+        self._move_version = move_version  # after each commit
         self._shared = shared  # True while other processes share the database
         self._lock = asyncio.Lock()
         self._open: Batch | None = None
@@ -186,7 +186,7 @@ class RefundBatches:
         try:
             if written and len(batch):
                 await batch.db.execute("COMMIT")
-                self._moved(await queries.move_version(batch.db))
+                await self._move_version(batch.db)
             else:
                 await batch.db.execute("ROLLBACK")
         except BaseException as error:  # every refund of the batch is told, whatever it is

@@ -15,7 +15,8 @@ wipe is done).
 
 A process whose connection to the server is lost (a restart) is alone no more, and
 may not write until it has joined again as above: until then its requests are told
-the database cannot be reached.
+the database cannot be reached. Joining again moves the write version, so no
+process's answer cache outlives what the lost connection may have left untold.
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ class Membership:
             connection.execute(f"LISTEN {CHANNEL}; LISTEN {CHANGES}")
             self._wait_for(connection, "SELECT pg_advisory_lock_shared(%s, %s)", ATTACHED)
             self._join_the_others(connection)
+            # whatever this process's writes could not tell while it was cut off (a version
+            # move after a COMMIT), every process's answer cache misses once
+            connection.execute(queries.MOVE_VERSION)
         except (psycopg.Error, MembershipRefused) as error:
             self._lost(error)
             return

@@ -668,9 +668,12 @@ async def notify_changes(db: Connection, merchants: Sequence[str]) -> None:
     )
 
 
+MOVE_VERSION = "SELECT nextval('write_version')"
+
+
 async def move_version(db: Connection) -> int:
     """Move the version, once a write transaction has committed; its new value."""
-    cursor = await db.execute("SELECT nextval('write_version')")
+    cursor = await db.execute(MOVE_VERSION)
     row = await cursor.fetchone()
     assert row is not None
     return int(row[0])

@@ -28,7 +28,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from kakaclo_sandbox.database_url import shown
 from kakaclo_sandbox.domain.orders import (
@@ -227,6 +227,10 @@ async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
     await connection.execute("SET synchronous_commit = on; SET jit = off")
 
 
+class VersionOwed(RuntimeError):
+    """A write committed but its version move failed twice (answered 500, not 503)."""
+
+
 class PostgresStore(interface.Store):
     """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
     PostgreSQL database, by its libpq URL."""
@@ -251,6 +255,7 @@ class PostgresStore(interface.Store):
             raise
         self._exclusive = fresh  # until started(): other processes wait to join
         self._version = 0  # the write version this process last moved it to
+        self._owed = False  # a committed write's version move failed: made at the next read
         self._pool: AsyncConnectionPool | None = None
         self._batches: RefundBatches | None = None  # the pool's
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -284,6 +289,9 @@ class PostgresStore(interface.Store):
         pool = await self._connections()
         with reaching(self.path):
             async with pool.connection() as db:
+                if self._owed:  # before this process reads anything (move_version)
+                    self._version = max(self._version, await queries.move_version(db))
+                    self._owed = False
                 yield db
 
     async def _open(self) -> AsyncConnectionPool:
@@ -307,7 +315,7 @@ class PostgresStore(interface.Store):
             raise
         self._pool, self._batches = (
             pool,
-            RefundBatches(pool, self.path, self._moved, lambda: not self._membership.alone),
+            RefundBatches(pool, self.path, self.move_version, lambda: not self._membership.alone),
         )
         return pool
 
@@ -363,7 +371,7 @@ class PostgresStore(interface.Store):
                         yield _Unit(db, self)
                         if not self._membership.alone:
                             await queries.notify_changes(db, [""])  # every merchant's
-                    self._moved(await queries.move_version(db))
+                    await self.move_version(db)
         finally:
             batches.let_go()
 
@@ -460,8 +468,28 @@ class PostgresStore(interface.Store):
         """True while this process is the database's only one (:mod:`.membership`)."""
         return self._membership.alone
 
-    def _moved(self, version: int) -> None:
-        """A commit of this process moved the write version to ``version``."""
+    async def move_version(self, db: queries.Connection) -> None:
+        """Move the write version once a write has committed (every process's answer cache
+        then misses). A connection lost before the move: moved on another at once. When
+        that fails too, the move is owed: this process's memory moves at once and the
+        database's before this process reads from it again (until then its requests
+        cannot reach it either), and a process that joins again moves it
+        (:mod:`.membership`), as every process does after the server restarted."""
+        try:
+            version = await queries.move_version(db)
+        except psycopg.Error:
+            self._owed = True
+            self._version += 1
+            try:
+                pool = await self._connections()
+                async with pool.connection() as other:
+                    version = await queries.move_version(other)
+            except (psycopg.Error, PoolTimeout, DatabaseUnavailable) as error:
+                # written: never told as "nothing carried out" (503), but as a 500
+                raise VersionOwed(
+                    f"written, but the write version was not moved: {error}"
+                ) from error
+        self._owed = False
         self._version = max(self._version, version)
 
     @override
