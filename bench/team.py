@@ -292,22 +292,24 @@ def _median(values: list[float]) -> float | None:
 
 
 def summary(runs: list[Run]) -> dict[str, Any]:
-    """A member's figures for one operation: the load table's medians, and per run the
-    commits per second, the refunds (2xx answers) per write commit and the partner's CPU
-    per request, each the median of the rounds."""
+    """A member's figures for one operation: the load table's medians, the write commits
+    per second and the partner's CPU per request (medians of the rounds), and over all
+    rounds together the write commits per 2xx answer and its inverse (Refund Order: the
+    refunds per batch; None where nothing was written, as a read's few stray commits of
+    the cluster's own would make a meaningless ratio of thousands)."""
     row = run.median_load([r.load for r in runs])
-    per_second = [r.write_commits / r.seconds for r in runs if r.write_commits is not None]
-    per_commit = [
-        (r.load.requests - r.load.non_2xx) / r.write_commits
-        for r in runs
-        if r.write_commits  # None or 0: nothing written
-    ]
+    counted = [r for r in runs if r.write_commits is not None]
+    per_second = [r.write_commits / r.seconds for r in counted if r.write_commits is not None]
     partner = [r.partner_cpu / r.load.requests * 1e6 for r in runs if r.partner_cpu is not None]
     row["write_commits_per_second"] = _median(per_second)
-    row["answers_per_write_commit"] = (
-        round(statistics.median(per_commit), 2) if per_commit else None
-    )
     row["partner_cpu_us_per_request"] = _median(partner)
+    commits = sum(r.write_commits or 0 for r in counted)
+    answers = sum(r.load.requests - r.load.non_2xx for r in counted)
+    row["write_commits_per_request"] = round(commits / answers, 4) if counted and answers else None
+    # 1% of the answers: fewer commits than that are not the requests' own
+    row["answers_per_write_commit"] = (
+        round(answers / commits, 2) if counted and commits * 100 >= answers else None
+    )
     return row
 
 
@@ -505,7 +507,7 @@ def print_team(team: Mapping[str, Any]) -> None:
         f"{'server':<12} {'operation':<13} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'non-2xx':>7} {'cpu us':>7} "
         + " ".join(f"{'vs ' + c:>14}" for c in RATIO_COLUMNS)
-        + f" {'commits/s':>9} {'ans/commit':>10}  rounds req/s"
+        + f" {'commits/s':>9} {'commits/req':>11}  rounds req/s"
     )
     for name, row in rows.items():
         for operation in OPERATIONS:
@@ -516,7 +518,7 @@ def print_team(team: Mapping[str, Any]) -> None:
                 f"{_number(figures.get('cpu_us_per_request')):>7} "
                 + " ".join(f"{_ratio(figures.get('vs_' + c)):>14}" for c in RATIO_COLUMNS)
                 + f" {_number(figures.get('write_commits_per_second')):>9}"
-                f" {_number(figures.get('answers_per_write_commit'), 2):>10}  "
+                f" {_number(figures.get('write_commits_per_request'), 3):>11}  "
                 + " ".join(str(r) for r in figures.get("rounds", []))
             )
     line = scaling_line(rows)
@@ -529,6 +531,13 @@ def print_team(team: Mapping[str, Any]) -> None:
             f"{shared['partner_cpu_us_per_request']:.0f} us of CPU per refund "
             "(its listener woken by each batch's notification)"
         )
+    batches = [
+        f"{name} {rows[name]['refund_order']['answers_per_write_commit']:.1f}"
+        for name in rows
+        if rows[name]["refund_order"].get("answers_per_write_commit") is not None
+    ]
+    if batches:
+        print("refunds per write commit (a batch per process at a time): " + ", ".join(batches))
     made = ", ".join(f"{n} {rows[n]['refunds_created']}" for n in rows)
     real = all(rows[n]["every_request_a_real_refund"] for n in rows)
     print(f"refunds created: {made} (every request a real refund: {real})")
@@ -543,6 +552,6 @@ def print_team(team: Mapping[str, Any]) -> None:
         "wrk share all of them, so a second worker competes with the cluster and wrk for the "
         "same cores\n"
         "cpu us: CPU time per request of every process of the row (workers, supervisor, the idle "
-        "partner) plus the whole cluster's; commits/s: write commits (transaction ids taken, "
-        "exact); ans/commit: 2xx answers per write commit (Refund Order: refunds per batch)"
+        "partner) plus the whole cluster's; commits/s, commits/req: write commits (transaction "
+        "ids taken, exact) per second and per 2xx answer"
     )

@@ -457,7 +457,12 @@ def test_a_team_run_reads_its_cpu_commits_and_partner_around_the_load() -> None:
     second = replace(taken, load=LoadResult(900.0, 1.0, 5.0, 900, 100, 0), write_commits=100)
     row = summary([replace(taken, seconds=2.0), replace(second, seconds=2.0)])
     assert row["write_commits_per_second"] == 37.5  # the median of 25 and 50
-    assert row["answers_per_write_commit"] == 14.0  # the median of 1000/50 and 800/100
+    assert row["answers_per_write_commit"] == 12.0  # 1,800 answers over 150 commits
+    assert row["write_commits_per_request"] == pytest.approx(0.0833, abs=1e-4)
+    # a read: two stray commits of the cluster's own over 2,000 answers are no batches
+    reads = summary([replace(taken, write_commits=1), replace(taken, write_commits=1)])
+    assert reads["answers_per_write_commit"] is None
+    assert reads["write_commits_per_request"] == 0.001
     assert row["partner_cpu_us_per_request"] == pytest.approx(10.6, abs=0.1)
     assert row["requests_per_second"] == 950.0
     # SQLite's row: no cluster, no partner
@@ -471,6 +476,7 @@ def _team_row(rps: float, **extra: float) -> dict[str, Any]:
     return {
         **_fake_row(rps, **extra),
         "write_commits_per_second": 250.0,
+        "write_commits_per_request": 0.08,
         "answers_per_write_commit": 12.5,
     }
 
@@ -507,7 +513,7 @@ def test_the_team_table_prints_every_row_its_ratios_commits_and_pinning(
     assert row.split()[2:] == [
         *("1800", "2.00", "9.00", "0", "123"),
         *("0.36x", "0.72x", "1.20x"),
-        *("250", "12.50", "1800"),
+        *("250", "0.080", "1800"),
     ]
     assert len([line for line in printed.splitlines() if line.startswith("pg-1-shared ")]) == 2
     assert (
@@ -515,6 +521,7 @@ def test_the_team_table_prints_every_row_its_ratios_commits_and_pinning(
         "(vs 1 worker that shares: 1.20x); query_refund 0.72x" in printed
     )
     assert "used 7 us of CPU per refund" in printed
+    assert "refunds per write commit (a batch per process at a time): sqlite 12.5, " in printed
     assert "pinning: none; on 2 cores" in printed
     assert "every request a real refund: True" in printed
 
