@@ -111,6 +111,44 @@ def test_a_clock_moved_through_one_process_settles_refunds_read_through_another(
         two.state.sandbox.close()
 
 
+def test_clock_advances_through_two_processes_at_the_same_moment_all_count(
+    postgres_url: str,
+) -> None:
+    """Twelve advances of 100 s, half through A and half through B, all at once: the
+    clock stands 1,200 s on (each reads the stored clock locked against the others; read
+    and written apart, two advances read the same offset and one was lost)."""
+    clock = FakeTime()
+    apps = [create_app(db=postgres_url, rate_limit=None, clock=clock) for _ in range(2)]
+
+    async def advance_together() -> list[httpx.Response]:
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
+            for app in apps
+        ]
+        try:
+            return await asyncio.gather(
+                *(
+                    clients[n % 2].post(f"{CLOCK}/advance", params={"seconds": 100}, headers=JSON)
+                    for n in range(12)
+                )
+            )
+        finally:
+            for client in clients:
+                await client.aclose()
+            for app in apps:
+                await app.state.sandbox.release()
+
+    try:
+        answers = asyncio.run(advance_together())
+        with TestClient(apps[1]) as b:
+            now = b.post(f"{CLOCK}/advance", params={"seconds": 0}, headers=JSON).json()
+    finally:
+        for app in apps:
+            app.state.sandbox.close()
+    assert [answer.status_code for answer in answers] == [200] * 12
+    assert now["data"]["now"] == iso(clock.value + 1200)
+
+
 def test_the_rate_limit_is_one_bucket_per_token_across_processes(postgres_url: str) -> None:
     """Three processes share one bucket per token: of a burst of 16 requests spread over
     them, exactly the bucket's 10 are let through, whichever process gets each; the rest

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 from kakaclo_sandbox.clock import LATEST, SandboxClock
-from kakaclo_sandbox.storage.interface import Store
+from kakaclo_sandbox.storage.interface import Store, WritingUnit
 
 CLOCK_OFFSET = "clock_offset"
 CLOCK_FROZEN_AT = "clock_frozen_at"  # empty while the clock runs
@@ -20,13 +21,29 @@ log = logging.getLogger("kakaclo_sandbox")
 
 async def save_clock(store: Store, clock: SandboxClock) -> None:
     """Remember the clock's offset and whether it is frozen, for the next start."""
-    frozen_at = clock.frozen_at
     async with store.writing() as unit:
-        await unit.set_meta(CLOCK_OFFSET, repr(clock.offset))
-        await unit.set_meta(CLOCK_FROZEN_AT, "" if frozen_at is None else repr(frozen_at))
+        await _store_clock(unit, clock)
+
+
+async def _store_clock(unit: WritingUnit, clock: SandboxClock) -> None:
+    frozen_at = clock.frozen_at
+    await unit.set_meta(CLOCK_OFFSET, repr(clock.offset))
+    await unit.set_meta(CLOCK_FROZEN_AT, "" if frozen_at is None else repr(frozen_at))
 
 
 CLOCK_KEYS = (CLOCK_OFFSET, CLOCK_FROZEN_AT)  # what another process reads of the clock
+
+
+async def change_clock(
+    store: Store, clock: SandboxClock, change: Callable[[SandboxClock], None]
+) -> None:
+    """Change the clock as stored, in one unit: read (locked against another process's
+    change, which would otherwise be lost), ``change`` (ValueError: nothing stored),
+    stored. ``clock`` is left as stored."""
+    async with store.writing() as unit:
+        apply_clock(clock, *await unit.locked_meta(CLOCK_KEYS))
+        change(clock)
+        await _store_clock(unit, clock)
 
 
 async def restore_clock(store: Store, clock: SandboxClock) -> None:

@@ -166,6 +166,11 @@ class WritingUnit(RefundUnit, SettlingUnit, Protocol):
         """Set a value of the sandbox's own (its clock, the data it was seeded from)."""
         ...
 
+    async def locked_meta(self, keys: Sequence[str]) -> tuple[str | None, ...]:
+        """The values of ``keys``, read to be changed: another process's unit that reads
+        them so waits until this one has committed (no change lost between the two)."""
+        ...
+
 
 class Store(Protocol):
     """One sandbox's database."""

@@ -358,3 +358,9 @@ def remember_answer(
         "created_at = excluded.created_at",
         (merchant, key, digest, number, now),
     )
+
+
+def meta_value(db: sqlite3.Connection, key: str) -> str | None:
+    """A value of the meta table."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])

@@ -225,6 +225,10 @@ class _Writing(_Settling):
     async def set_meta(self, key: str, value: str) -> None:
         self._store.set_meta(self._db, key, value)
 
+    async def locked_meta(self, keys: Sequence[str]) -> tuple[str | None, ...]:
+        """Read in the unit's transaction: one process writes its file, one unit at a time."""
+        return tuple(queries.meta_value(self._db, key) for key in keys)
+
 
 class SqliteStore(Store, interface.Store):
     """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one

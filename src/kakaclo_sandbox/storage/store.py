@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kakaclo_sandbox.domain.orders import NewOrder
+from kakaclo_sandbox.storage import queries
 from kakaclo_sandbox.storage.interface import DatabaseGone
 from kakaclo_sandbox.storage.kept_orders import KeptOrders
 from kakaclo_sandbox.storage.rows import LineRow, OrderRow, insert_sql, line_rows, order_row
@@ -329,8 +330,7 @@ class Store:
     def get_meta(self, key: str) -> str | None:
         """A value of the meta table."""
         with self._lock:
-            row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row["value"])
+            return queries.meta_value(self.connection, key)
 
     def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
         """Set a meta value inside a transaction."""

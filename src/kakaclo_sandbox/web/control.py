@@ -44,17 +44,27 @@ async def advance_clock(request: Request) -> OrjsonResponse:
     sandbox = sandbox_of(request)
     text = request.query_params.get("seconds", "")
     seconds = float(text) if PLAIN_SECONDS.fullmatch(text) else math.nan
-    most = min(MAX_ADVANCE_SECONDS, sandbox.clock.headroom())
-    if not (math.isfinite(seconds) and 0 <= seconds <= most):
-        raise ApiError(
-            400,
-            ErrorCode.SCHEMA_VIOLATION,
-            f"query parameter seconds must be a number from 0 to {_plain(most)} (one call "
-            f"moves the clock at most {MAX_ADVANCE_SECONDS} s, and never past {iso(LATEST)}), "
-            f"got {text[:40]!r}",
-        )
-    await sandbox.advance_clock(seconds)
+    if not (math.isfinite(seconds) and 0 <= seconds <= _most(sandbox)):
+        raise _seconds_refused(sandbox, text)
+    try:
+        await sandbox.advance_clock(seconds)
+    except ValueError:  # another process moved the clock meanwhile: nothing moved
+        raise _seconds_refused(sandbox, text) from None
     return await _clock_answer(sandbox)
+
+
+def _most(sandbox: Sandbox) -> float:
+    return min(MAX_ADVANCE_SECONDS, sandbox.clock.headroom())
+
+
+def _seconds_refused(sandbox: Sandbox, text: str) -> ApiError:
+    return ApiError(
+        400,
+        ErrorCode.SCHEMA_VIOLATION,
+        f"query parameter seconds must be a number from 0 to {_plain(_most(sandbox))} (one "
+        f"call moves the clock at most {MAX_ADVANCE_SECONDS} s, and never past "
+        f"{iso(LATEST)}), got {text[:40]!r}",
+    )
 
 
 async def freeze_clock(request: Request) -> OrjsonResponse:

@@ -21,7 +21,13 @@ from kakaclo_sandbox.domain.orders import StoredOrder, TimelineRefund
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.ratelimit import LeakyBucket
 from kakaclo_sandbox.seeding import add_order
-from kakaclo_sandbox.service.control import CLOCK_KEYS, apply_clock, restore_clock, save_clock
+from kakaclo_sandbox.service.control import (
+    CLOCK_KEYS,
+    apply_clock,
+    change_clock,
+    restore_clock,
+    save_clock,
+)
 from kakaclo_sandbox.service.queries import Queries
 from kakaclo_sandbox.service.refunds import Refunds
 from kakaclo_sandbox.service.running import run_now
@@ -171,25 +177,22 @@ class Sandbox:
         return self.clock.now()
 
     async def advance_clock(self, seconds: float) -> None:
-        """Move the sandbox's clock and remember it across restarts."""
-        await self.refresh()
-        self.clock.advance(seconds)
-        await self._clock_moved()
+        """Move the sandbox's clock and remember it across restarts (ValueError past
+        LATEST: nothing moved)."""
+        await self._change_clock(lambda clock: clock.advance(seconds))
 
     async def freeze_clock(self) -> None:
         """Stop the sandbox's clock on a whole second; it stays stopped across restarts."""
-        await self.refresh()
-        self.clock.freeze()
-        await self._clock_moved()
+        await self._change_clock(SandboxClock.freeze)
 
     async def resume_clock(self) -> None:
         """Let the sandbox's clock run again from where it stands."""
-        await self.refresh()
-        self.clock.resume()
-        await self._clock_moved()
+        await self._change_clock(SandboxClock.resume)
 
-    async def _clock_moved(self) -> None:
-        await save_clock(self.store, self.clock)
+    async def _change_clock(self, change: Callable[[SandboxClock], None]) -> None:
+        # what is due is read again (another process may have moved the clock before)
+        await self.refresh()
+        await change_clock(self.store, self.clock, change)
         self.changes.changed()
 
     async def reset(self) -> None:

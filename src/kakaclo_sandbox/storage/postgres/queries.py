@@ -566,6 +566,24 @@ async def meta(db: Connection, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+META_LOCKS = 0x6B616B6D  # the first key of the meta values' advisory locks ("kakm")
+
+
+async def locked_meta(db: Connection, keys: Sequence[str]) -> tuple[str | None, ...]:
+    """The values of ``keys`` with a lock on each (held until the transaction ends, and
+    taken in one order), whether or not it is stored yet."""
+    await db.execute(
+        "SELECT pg_advisory_xact_lock(%s, hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
+        (META_LOCKS, sorted(keys)),
+    )
+    cursor = await db.execute(
+        "SELECT m.value FROM unnest(%s::text[]) WITH ORDINALITY AS k (key, n) "
+        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n",
+        (list(keys),),
+    )
+    return tuple(None if row[0] is None else str(row[0]) for row in await cursor.fetchall())
+
+
 async def set_meta(db: Connection, key: str, value: str) -> None:
     """Set a meta value."""
     await db.execute(

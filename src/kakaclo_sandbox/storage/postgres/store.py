@@ -220,6 +220,9 @@ class _Unit:
     async def set_meta(self, key: str, value: str) -> None:
         await queries.set_meta(self._db, key, value)
 
+    async def locked_meta(self, keys: Sequence[str]) -> tuple[str | None, ...]:
+        return await queries.locked_meta(self._db, keys)
+
 
 async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
     # An answer goes out after its COMMIT is on disk, whatever the server's default; no
