@@ -20,6 +20,7 @@ from kakaclo_sandbox.domain import idempotency
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.service.refunds import normalised
 from kakaclo_sandbox.storage.postgres import queries as postgres_queries
+from kakaclo_sandbox.web import state
 from tests.sandbox.conftest import TOKEN_A, FakeTime
 from tests.sandbox.helpers import API, query_refund_url, refund_url
 
@@ -189,6 +190,45 @@ def test_a_process_joining_with_other_settings_is_refused_naming_each_difference
     # alone again, a process takes its own settings
     alone = create_app(db=postgres_url, rate_limit=None, settle_after=2)
     alone.state.sandbox.close()
+
+
+def test_a_process_joining_while_the_first_still_starts_is_checked_against_the_first(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B asks to join while A, alone, is still starting (before A stored its settings):
+    A keeps the database to itself until started, so A's settings are the team's and B,
+    with others, is the one refused. Let in at once, B stored its own and A was refused."""
+    real_agree = state.agree
+    joiner: dict[str, BaseException | None] = {}
+
+    def join_with_other_settings() -> None:
+        try:
+            create_app(db=postgres_url, rate_limit=None, settle_after=9).state.sandbox.close()
+            joiner["error"] = None
+        except BaseException as error:  # the thread's outcome, checked below
+            joiner["error"] = error
+
+    thread = threading.Thread(target=join_with_other_settings)
+
+    async def agree_once_another_asked(store: Any, settings: Any) -> None:
+        if not thread.is_alive() and "error" not in joiner:  # A's start
+            membership = store._membership
+            thread.start()
+            for _ in range(6000):  # B joined, or A heard it ask and keeps it waiting
+                if "error" in joiner or (membership.join_asked and membership.starting):
+                    break
+                await asyncio.sleep(0.01)
+        await real_agree(store, settings)
+
+    monkeypatch.setattr(state, "agree", agree_once_another_asked)
+    first = create_app(db=postgres_url, rate_limit=None, settle_after=5)
+    try:
+        thread.join(timeout=90)
+    finally:
+        first.state.sandbox.close()
+    assert not thread.is_alive()
+    assert isinstance(joiner["error"], ValueError), joiner
+    assert "--settle-after 5 (this one: 9)" in str(joiner["error"])
 
 
 def test_a_key_in_flight_in_one_process_is_40912_at_once_in_another_then_replayed(

@@ -28,26 +28,27 @@ def shared_settings(settings: Settings) -> dict[str, object]:
 
 
 async def agree(store: Store, settings: Settings) -> None:
-    """Store this process's shared settings (alone on the database), or check them against
-    those of the processes it joins (ValueError, one line, naming every difference)."""
+    """Store this process's shared settings (alone on the database, or the first to store
+    any), or check them against those of the processes it joins (ValueError, one line,
+    naming every difference). Read and stored in one unit, locked against another
+    process starting at the same moment."""
     mine = shared_settings(settings)
-    if not store.alone:
-        held = await store.meta(TEAM_SETTINGS)
-        if held is not None:
-            theirs = json.loads(held)
-            differences = [
-                f"{option} {_shown(theirs.get(name))} (this one: {_shown(mine[name])})"
-                for name, option in SHARED
-                if theirs.get(name) != mine[name]
-            ]
-            if differences:
-                raise ValueError(
-                    f"the kakaclo-sandbox processes already on {settings.db_shown} run with "
-                    f"{', '.join(differences)}; start this one with theirs, or stop them first"
-                )
-            return
     async with store.writing() as unit:
-        await unit.set_meta(TEAM_SETTINGS, json.dumps(mine, sort_keys=True))
+        (held,) = await unit.locked_meta([TEAM_SETTINGS])
+        if held is None or store.alone:
+            await unit.set_meta(TEAM_SETTINGS, json.dumps(mine, sort_keys=True))
+            return
+    theirs = json.loads(held)
+    differences = [
+        f"{option} {_shown(theirs.get(name))} (this one: {_shown(mine[name])})"
+        for name, option in SHARED
+        if theirs.get(name) != mine[name]
+    ]
+    if differences:
+        raise ValueError(
+            f"the kakaclo-sandbox processes already on {settings.db_shown} run with "
+            f"{', '.join(differences)}; start this one with theirs, or stop them first"
+        )
 
 
 def _shown(value: object) -> str:

@@ -9,9 +9,10 @@ and a cached read needs no round trip to the server.
 A process that joins announces itself (``NOTIFY``) and then waits for ``ALONE``. The
 lone process, told by the notification (a thread of its own listens), starts checking
 the database within every request and only then lets ``ALONE`` go: from then on every
-process checks. ``--fresh`` takes ``ATTACHED`` exclusively, so it wipes the database
-only while no other process is attached (and processes that join wait until its
-wipe is done).
+process checks. A lone process still starting (seeding, storing the settings the others
+must agree with) lets it go once started. ``--fresh`` takes ``ATTACHED`` exclusively,
+so it wipes the database only while no other process is attached (and processes that
+join wait until its wipe is done).
 
 A process whose connection to the server is lost (a restart) is alone no more, and
 may not write until it has joined again as above: until then its requests are told
@@ -56,6 +57,8 @@ class Membership:
         self.alone = False  # True while this process holds ALONE: its memory is the record
         self.pid = 0  # the backend pid of its connection: what its claims are held by
         self.joined = False  # False after the connection was lost, until joined again
+        self.starting = True  # until started(): a lone process keeps ALONE meanwhile
+        self.join_asked = False  # a process asked to join while this one was starting
         self._connection: psycopg.Connection[Any] | None = None
         self._stop = threading.Event()
         # called in the listener's thread with the merchant (None: every one) another
@@ -85,6 +88,11 @@ class Membership:
             self._wait_for(connection, "SELECT pg_advisory_lock_shared(%s, %s)", ATTACHED)
         self._connection = connection
         self.pid = _backend_pid(connection)
+
+    def started(self) -> None:
+        """This process's start is done: a process waiting to join is let in (by the
+        listener, within :data:`LISTEN_SECONDS`)."""
+        self.starting = False
 
     def share(self) -> None:
         """After an exclusive attach's work (the wipe): attached as the others are."""
@@ -133,7 +141,9 @@ class Membership:
                 return
             # gathered first: the generator holds the connection's lock while it runs
             heard = list(connection.notifies(timeout=LISTEN_SECONDS, stop_after=1))
-            if self.alone and any(notice.channel == CHANNEL for notice in heard):
+            if any(notice.channel == CHANNEL for notice in heard):
+                self.join_asked = True
+            if self.alone and self.join_asked and not self.starting:
                 self._let_alone_go(connection)
             told = self.on_change
             if told is not None:

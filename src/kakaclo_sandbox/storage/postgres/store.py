@@ -518,11 +518,12 @@ class PostgresStore(interface.Store):
 
     @override
     def started(self) -> None:
-        """Startup's writes are done: a ``--fresh`` start lets the processes waiting to
-        join in."""
+        """Startup's writes are done: the processes waiting to join are let in (a lone
+        process's, or a ``--fresh`` start's)."""
         if self._exclusive:
             self._membership.share()
             self._exclusive = False
+        self._membership.started()
 
     # -- tokens ---------------------------------------------------------------
 
