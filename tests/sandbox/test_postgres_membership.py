@@ -19,6 +19,7 @@ from kakaclo_sandbox.clock import iso
 from kakaclo_sandbox.domain import idempotency
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.service.refunds import normalised
+from kakaclo_sandbox.service.team import agree as real_agree
 from kakaclo_sandbox.storage.postgres import queries as postgres_queries
 from kakaclo_sandbox.web import state
 from tests.sandbox.conftest import TOKEN_A, FakeTime
@@ -198,7 +199,6 @@ def test_a_process_joining_while_the_first_still_starts_is_checked_against_the_f
     """B asks to join while A, alone, is still starting (before A stored its settings):
     A keeps the database to itself until started, so A's settings are the team's and B,
     with others, is the one refused. Let in at once, B stored its own and A was refused."""
-    real_agree = state.agree
     joiner: dict[str, BaseException | None] = {}
 
     def join_with_other_settings() -> None:
