@@ -268,7 +268,7 @@ def serve(args: argparse.Namespace) -> None:
         from kakaclo_sandbox.workers import serve_workers
 
         sandbox.close()  # prepared: the workers join it; this process only supervises
-        code = serve_workers(sock, settings, args.workers, args.log_level)
+        code = serve_workers(sock, settings, sandbox.data, args.workers, args.log_level)
         if code:
             sys.exit(code)
 

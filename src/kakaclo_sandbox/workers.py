@@ -5,8 +5,9 @@ prints the banner (``__main__.serve``); then it lets go of the database and only
 supervises, through uvicorn's own supervisor (``uvicorn.supervisors.Multiprocess``,
 uvicorn is pinned): each worker is a *spawned* process (nothing of the parent's
 connections or threads is forked into it) that receives the socket and builds its app
-from :class:`WorkerApp`, the parent's settings without ``--fresh``: it joins the
-database the parent prepared, never wipes or seeds it. What this adds to uvicorn's:
+from :class:`WorkerApp`, the parent's settings without ``--fresh`` and the data file
+as the parent read it (a file edited since changes no worker): it joins the database
+the parent prepared, never wipes or seeds it. What this adds to uvicorn's:
 
 - a worker that dies (``kill -9``, a crash, a hang past the health check) is started
   again with one log line; one that keeps dying within :data:`QUICK_DEATH_SECONDS` of
@@ -40,6 +41,7 @@ from kakaclo_sandbox.settings import Settings
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from kakaclo_sandbox.data import Dataset
     from kakaclo_sandbox.web.state import Sandbox
 
 log = logging.getLogger("kakaclo_sandbox")
@@ -59,6 +61,8 @@ class WorkerApp:
     """The app factory each worker runs (pickled to it with uvicorn's config)."""
 
     settings: Settings  # the parent's, without --fresh
+    # the data file as the parent read it: a file changed since never stops a worker
+    data: Dataset
     workers: int
     log_level: str
     parent: int  # the supervisor's pid: a worker that outlives it stops
@@ -66,13 +70,13 @@ class WorkerApp:
 
     def __call__(self) -> Starlette:
         """The worker's app, on the database the parent prepared (exit 2 in one line
-        when it cannot be built: the data file changed since, the server is gone)."""
+        when it cannot be built: the server is gone, say)."""
         from kakaclo_sandbox.web.app import create_app
         from kakaclo_serving.collector import prepare_for_serving
 
         logging.basicConfig(level=self.log_level.upper(), format=WORKER_LOG_FORMAT)
         try:
-            app = create_app(self.settings)
+            app = create_app(self.settings, dataset=self.data)
         except (ValueError, OSError) as error:
             reason = " ".join(str(error).split())
             print(f"kakaclo-sandbox: worker {os.getpid()}: {reason}", file=sys.stderr, flush=True)
@@ -249,12 +253,14 @@ def _how_it_ended(exitcode: int | None) -> str:
     return f"exited with {exitcode}"
 
 
-def serve_workers(sock: socket.socket, settings: Settings, workers: int, log_level: str) -> int:
+def serve_workers(
+    sock: socket.socket, settings: Settings, data: Dataset, workers: int, log_level: str
+) -> int:
     """Serve ``sock`` through ``workers`` processes until SIGINT or SIGTERM; the exit code
     (0 for SIGTERM, 130 for SIGINT, 1 when workers kept dying at once). The database is
-    prepared already: the workers join it."""
+    prepared already: the workers join it, with the data file as the parent read it."""
     factory = WorkerApp(
-        dataclasses.replace(settings, fresh=False), workers, log_level, parent=os.getpid()
+        dataclasses.replace(settings, fresh=False), data, workers, log_level, parent=os.getpid()
     )
     config = uvicorn_config(
         factory,

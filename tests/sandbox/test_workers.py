@@ -23,6 +23,8 @@ from kakaclo_sandbox.data import DEMO_DATA
 from tests.live import LiveSandbox, free_port
 from tests.sandbox.helpers import API, query_refund_url, refund_url
 
+psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
+
 pytestmark = pytest.mark.alone
 
 TOKEN = {"Authorization": "Bearer demo-token"}
@@ -176,24 +178,53 @@ def _running(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
-def test_workers_that_keep_dying_at_start_stop_the_sandbox_with_exit_1(
+def test_a_worker_started_after_its_data_file_changed_keeps_the_parents_data(
     postgres_url: str, tmp_path: Path
 ) -> None:
+    """The data file is edited while the sandbox runs: the worker started in place of a
+    killed one joins with the data as the parent read it (before: it read the file again
+    and refused the database, and so did every restart), and a reset through it goes back
+    to that data."""
     data = tmp_path / "orders.yaml"
     data.write_text(DEMO_DATA.read_text())
     live = _start(tmp_path, postgres_url, "--data", str(data))
+    try:
+        killed, kept = sorted(_pids(live))
+        data.write_text(DEMO_DATA.read_text().replace("demo order", "another order", 1))
+        os.kill(killed, signal.SIGKILL)
+        new = _new_pid(live, {killed, kept})
+        with contextlib.closing(_client_of(live, new)) as client:
+            assert client.post(refund_url("10002"), json={}).status_code == 200
+            reset = client.post("/_sandbox/reset", headers={"Content-Type": "application/json"})
+            assert reset.status_code == 200, reset.text
+            listed = client.get(query_refund_url("10002")).json()["data"]["list"]
+            assert listed == []  # back to the parent's data
+    finally:
+        assert live.stop(signal.SIGTERM) == 0
+    log = _log(live)
+    assert "changed since" not in log, log
+    assert "Traceback" not in log, log
+
+
+def test_workers_that_keep_dying_at_start_stop_the_sandbox_with_exit_1(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    live = _start(tmp_path, postgres_url)
     assert live.process is not None
     killed, _ = sorted(_pids(live))
-    # Every worker started from now on refuses the database: its data file changed.
-    data.write_text(DEMO_DATA.read_text().replace("demo order", "another order", 1))
-    os.kill(killed, signal.SIGKILL)
     try:
+        # Every worker started from now on cannot connect to the database (the test's own).
+        with psycopg.connect(postgres_url) as db:
+            name = db.info.dbname
+        with psycopg.connect(postgres_url, dbname="postgres", autocommit=True) as db:
+            db.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        os.kill(killed, signal.SIGKILL)
         code = live.process.wait(timeout=DEADLINE)
     finally:
         live.stop(signal.SIGKILL)
     assert code == 1
     log = _log(live)
-    assert "changed since" in log  # each worker said why, in one line
+    assert "cannot connect" in log  # each worker said why, in one line
     assert "a worker ended within 10 s of its start 3 times in a row" in log, log
     assert "Traceback" not in log, log
 

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from kakaclo_sandbox.clock import Now
+from kakaclo_sandbox.data import Dataset
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.service.settlement import settle_forever
 from kakaclo_sandbox.settings import Settings
@@ -122,18 +123,21 @@ def create_app(
     *,
     clock: Now | None = None,
     rules: RefundRules | None = None,
+    dataset: Dataset | None = None,
     **overrides: object,
 ) -> Starlette:
     """Build a sandbox app.
 
     ``overrides`` are Settings fields; ``clock`` returns epoch seconds (the
     sandbox's clock runs from it); ``rules`` decides refunds (default: the
-    vendor's rules, :class:`~kakaclo_sandbox.domain.refunds.RefundRules`).
+    vendor's rules, :class:`~kakaclo_sandbox.domain.refunds.RefundRules`);
+    ``dataset``: the data file's content, read already (default: read from
+    ``settings.data``).
     """
     settings = settings or Settings()
     if overrides:
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
-    sandbox = Sandbox(settings, clock, rules or RefundRules())
+    sandbox = Sandbox(settings, clock, rules or RefundRules(), dataset)
     sandbox.feeds.compute = functools.partial(console.feed_state, sandbox)
 
     # The operations are answered by the Operations middleware (web/operations.py).

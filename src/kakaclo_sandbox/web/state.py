@@ -16,7 +16,7 @@ from kakaclo_client.models import ErrorCode
 
 from kakaclo_sandbox import database_url, demo
 from kakaclo_sandbox.clock import Now, SandboxClock
-from kakaclo_sandbox.data import SeedOrder
+from kakaclo_sandbox.data import Dataset, SeedOrder
 from kakaclo_sandbox.domain.orders import StoredOrder, TimelineRefund
 from kakaclo_sandbox.domain.refunds import RefundRules
 from kakaclo_sandbox.ratelimit import LeakyBucket
@@ -99,13 +99,15 @@ class Sandbox:
         settings: Settings,
         clock: Now | None = None,
         rules: RefundRules | None = None,
+        dataset: Dataset | None = None,
     ) -> None:
         self.settings = settings
         self.rules = rules or RefundRules()
         self.spec = Spec.load(settings.spec_path)
         self.default_reason = str(self.spec.default_of("RefundRequest", "refundReason"))
         self.validators = {op: OperationValidator(self.spec, op) for op in self.spec.operation_ids}
-        self.data = demo.dataset(settings.data, self.spec)
+        # given: read already (a worker of --workers gets its parent's, not the file again)
+        self.data = dataset or demo.dataset(settings.data, self.spec)
         self.store, run, reader, self._console_read = open_store(settings)
         self.clock = SandboxClock(clock or time.time)
         self.settlement = Settlement(self.store)
