@@ -427,11 +427,11 @@ def test_a_version_move_lost_after_a_commit_never_leaves_another_process_a_stale
     real = postgres_queries.move_version
     to_fail = [failures]
 
-    async def failing(db: Any) -> int:
+    async def failing(db: Any, changed: Any = ()) -> int:
         if to_fail[0]:
             to_fail[0] -= 1
             raise psycopg.OperationalError("the connection was lost (forced by the test)")
-        return await real(db)
+        return await real(db, changed)
 
     first = create_app(db=postgres_url, rate_limit=None)
     second = create_app(db=postgres_url, rate_limit=None)

@@ -147,6 +147,35 @@ def test_the_two_schemas_have_the_same_tables_columns_constraints_and_indexes(
         assert sqlite["tables"][table.name][0] == written, table.name
 
 
+def _unlogged(url: str) -> list[str]:
+    with psycopg.connect(url) as db:
+        rows = db.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' "
+            "ORDER BY relname"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_the_tables_a_crash_may_lose_are_unlogged_and_made_so_in_an_older_database(
+    postgres_url: str,
+) -> None:
+    """The rate-limit buckets and the key claims are written by requests of a team
+    without waiting for the disk (unlogged); a database that has them logged (made
+    before) gets them unlogged at the next start, its rows kept."""
+    create_app(db=postgres_url, rate_limit=None).state.sandbox.close()
+    lost_in_a_crash = sorted(table.name for table in TABLES if table.unlogged)
+    assert lost_in_a_crash == ["key_claims", "rate_buckets"]
+    assert _unlogged(postgres_url) == lost_in_a_crash
+    with psycopg.connect(postgres_url) as db:
+        db.execute("ALTER TABLE rate_buckets SET LOGGED")
+        db.execute("INSERT INTO rate_buckets VALUES ('t', 1, 0, 1)")
+    assert _unlogged(postgres_url) == ["key_claims"]
+    create_app(db=postgres_url, rate_limit=None).state.sandbox.close()
+    assert _unlogged(postgres_url) == lost_in_a_crash
+    with psycopg.connect(postgres_url) as db:
+        assert db.execute("SELECT token FROM rate_buckets").fetchall() == [("t",)]
+
+
 def test_a_database_of_another_schema_version_is_refused_in_one_line_until_fresh(
     postgres_url: str,
 ) -> None:

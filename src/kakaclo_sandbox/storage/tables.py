@@ -51,7 +51,9 @@ class Table:
     """One table: its columns in order, then its table constraints and its indexes.
 
     ``without_rowid``: SQLite stores the rows in the primary key's b-tree (other engines
-    have no rowid anyway).
+    have no rowid anyway). ``unlogged``: rows a crash may lose (the engine need not write
+    them ahead to disk, so a transaction writing only them waits for no disk:
+    PostgreSQL's UNLOGGED; SQLite has no such tables).
     """
 
     name: str
@@ -59,6 +61,7 @@ class Table:
     constraints: tuple[str, ...] = ()
     indexes: tuple[Index, ...] = ()
     without_rowid: bool = False
+    unlogged: bool = False
 
 
 def _int(
@@ -190,6 +193,7 @@ TABLES: tuple[Table, ...] = (
         "key_claims",
         (_text("merchant"), _text("key"), _int("owner")),
         constraints=("PRIMARY KEY (merchant, key)",),
+        unlogged=True,  # a crash ends every claim's owner: its claims are void anyway
     ),
     # The rate limit's buckets where several processes share the database (one alone
     # keeps them in memory): each token's level at ``at`` (epoch seconds on the
@@ -198,6 +202,8 @@ TABLES: tuple[Table, ...] = (
         "rate_buckets",
         (_text("token"), _real("level"), _real("at"), _int("admitted")),
         constraints=("PRIMARY KEY (token)",),
+        # written by every request of a team: a crash empties the buckets, harmless
+        unlogged=True,
     ),
 )
 
@@ -217,10 +223,13 @@ def _column(column: Column, types: Mapping[Kind, str], width: int) -> str:
     return sql
 
 
-def render(types: Mapping[Kind, str], *, without_rowid: bool = False) -> str:
+def render(
+    types: Mapping[Kind, str], *, without_rowid: bool = False, unlogged: bool = False
+) -> str:
     """Every table and index as one engine's DDL (``IF NOT EXISTS``): ``types`` spells each
     kind (a key's and a serial's with their PRIMARY KEY); ``without_rowid``: the engine
-    has rowids, and the tables that do without them say so."""
+    has rowids, and the tables that do without them say so; ``unlogged``: the engine has
+    unlogged tables, and the tables that may be so are."""
     statements = []
     for table in TABLES:
         width = max(len(column.name) for column in table.columns)
@@ -228,7 +237,8 @@ def render(types: Mapping[Kind, str], *, without_rowid: bool = False) -> str:
         lines += table.constraints
         body = ",\n".join(f"    {line}" for line in lines)
         suffix = " WITHOUT ROWID" if without_rowid and table.without_rowid else ""
-        statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n{body}\n){suffix};")
+        kind = "UNLOGGED TABLE" if unlogged and table.unlogged else "TABLE"
+        statements.append(f"CREATE {kind} IF NOT EXISTS {table.name} (\n{body}\n){suffix};")
         for index in table.indexes:
             where = f" WHERE {index.where}" if index.where is not None else ""
             statements.append(

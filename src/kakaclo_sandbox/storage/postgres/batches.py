@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -74,7 +74,7 @@ class RefundBatches:
         self,
         pool: AsyncConnectionPool,
         shown_url: str,
-        move_version: Callable[[Connection], Awaitable[None]],
+        move_version: Callable[[Connection, Sequence[str]], Awaitable[None]],
         shared: Callable[[], bool],
     ) -> None:
         self._pool = pool
@@ -171,8 +171,6 @@ class RefundBatches:
             return True
         try:
             await queries.insert_refunds(batch.db, batch.refunds, list(batch.answers.values()))
-            if self._shared() and batch.merchants:
-                await queries.notify_changes(batch.db, sorted(batch.merchants))
         except BaseException as error:  # every refund of the batch is told, whatever it is
             # not committed: a server that went away carried none of them out
             _fail(batch, unavailable(self.shown_url, error) if is_unreachable(error) else error)
@@ -186,7 +184,8 @@ class RefundBatches:
         try:
             if written and len(batch):
                 await batch.db.execute("COMMIT")
-                await self._move_version(batch.db)
+                changed = sorted(batch.merchants) if self._shared() else ()
+                await self._move_version(batch.db, changed)
             else:
                 await batch.db.execute("ROLLBACK")
         except BaseException as error:  # every refund of the batch is told, whatever it is

@@ -678,20 +678,22 @@ async def glance(db: Connection, meta_keys: Sequence[str], bucket: Bucket | None
 CHANGES = "kakaclo_sandbox_change"  # the channel other processes' consoles listen on
 
 
-async def notify_changes(db: Connection, merchants: Sequence[str]) -> None:
-    """Tell the other processes, once this transaction commits, whose data changed
-    (``""``: every merchant's), so their consoles redraw."""
-    await db.execute(
-        "SELECT pg_notify(%s, m) FROM unnest(%s::text[]) AS m", (CHANGES, list(merchants))
-    )
-
-
 MOVE_VERSION = "SELECT nextval('write_version')"
 
 
-async def move_version(db: Connection) -> int:
-    """Move the version, once a write transaction has committed; its new value."""
-    cursor = await db.execute(MOVE_VERSION)
+async def move_version(db: Connection, changed: Sequence[str] = ()) -> int:
+    """Move the version, once a write transaction has committed; its new value. With
+    ``changed``, tell the other processes whose data changed (``""``: every merchant's),
+    so their consoles redraw: in this statement of its own, after the ``COMMIT``, because
+    a transaction that notifies commits under a lock of the whole cluster (every
+    process's commits would take turns)."""
+    if changed:
+        cursor = await db.execute(
+            f"{MOVE_VERSION}, (SELECT count(pg_notify(%s, m)) FROM unnest(%s::text[]) AS m)",
+            (CHANGES, list(changed)),
+        )
+    else:
+        cursor = await db.execute(MOVE_VERSION)
     row = await cursor.fetchone()
     assert row is not None
     return int(row[0])

@@ -12,7 +12,7 @@ transaction moves once it has committed: the version the answer cache goes by.
 
 from __future__ import annotations
 
-from kakaclo_sandbox.storage.tables import Kind, render
+from kakaclo_sandbox.storage.tables import TABLES, Kind, render
 
 SCHEMA_VERSION = 4  # SQLite's: the same schema
 VERSION_KEY = "schema_version"  # its meta row
@@ -31,7 +31,20 @@ POSTGRES_TYPES: dict[Kind, str] = {
 # 131 -> 40 answers/s as one order reached 285,000 refunds; 216 ms a page). Telling it
 # orders are many (5% of the rows) keeps it on the (order_pk, seq) index: 0.05 ms.
 PLANNER_HINTS = "ALTER TABLE refunds ALTER COLUMN order_pk SET (n_distinct = -0.05);\n"
-SCHEMA = render(POSTGRES_TYPES) + "CREATE SEQUENCE IF NOT EXISTS write_version;\n" + PLANNER_HINTS
+# Tables made before they were unlogged become so (once: an unlogged one is left alone).
+MADE_UNLOGGED = "".join(
+    "DO $$ BEGIN IF (SELECT relpersistence FROM pg_class WHERE oid = "
+    f"'{table.name}'::regclass) = 'p' THEN ALTER TABLE {table.name} SET UNLOGGED; "
+    "END IF; END $$;\n"
+    for table in TABLES
+    if table.unlogged
+)
+SCHEMA = (
+    render(POSTGRES_TYPES, unlogged=True)
+    + "CREATE SEQUENCE IF NOT EXISTS write_version;\n"
+    + PLANNER_HINTS
+    + MADE_UNLOGGED
+)
 
 # Every table, children first (for ``--fresh`` on a database of another version).
 DROP_TABLES = """

@@ -372,9 +372,8 @@ class PostgresStore(interface.Store):
                     # it, 1690-1757 without)
                     async with db.transaction():
                         yield _Unit(db, self)
-                        if not self._membership.alone:
-                            await queries.notify_changes(db, [""])  # every merchant's
-                    await self.move_version(db)
+                    # every merchant's data may have changed
+                    await self.move_version(db, () if self._membership.alone else ("",))
         finally:
             batches.let_go()
 
@@ -471,7 +470,7 @@ class PostgresStore(interface.Store):
         """True while this process is the database's only one (:mod:`.membership`)."""
         return self._membership.alone
 
-    async def move_version(self, db: queries.Connection) -> None:
+    async def move_version(self, db: queries.Connection, changed: Sequence[str] = ()) -> None:
         """Move the write version once a write has committed (every process's answer cache
         then misses). A connection lost before the move: moved on another at once. When
         that fails too, the move is owed: this process's memory moves at once and the
@@ -479,14 +478,14 @@ class PostgresStore(interface.Store):
         cannot reach it either), and a process that joins again moves it
         (:mod:`.membership`), as every process does after the server restarted."""
         try:
-            version = await queries.move_version(db)
+            version = await queries.move_version(db, changed)
         except psycopg.Error:
             self._owed = True
             self._version += 1
             try:
                 pool = await self._connections()
                 async with pool.connection() as other:
-                    version = await queries.move_version(other)
+                    version = await queries.move_version(other, changed)
             except (psycopg.Error, PoolTimeout, DatabaseUnavailable) as error:
                 # written: never told as "nothing carried out" (503), but as a 500
                 raise VersionOwed(
