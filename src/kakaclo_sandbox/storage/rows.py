@@ -1,4 +1,5 @@
-"""The rows a new order is stored as, for every engine: each column named once.
+"""The rows a new order is stored as, for every engine: each column named once (and a
+refund's pieces by line key).
 
 A row type's fields are its table's columns, in the order of their values, so an
 engine only renders its placeholders (:func:`insert_sql`). The JSON columns are
@@ -8,9 +9,10 @@ stored as text, as every engine reads them back.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import NamedTuple
 
-from kakaclo_sandbox.domain.orders import NewOrder
+from kakaclo_sandbox.domain.orders import NewOrder, OrderState
 
 
 class OrderRow(NamedTuple):
@@ -111,3 +113,9 @@ def line_rows(order: NewOrder, order_key: int) -> list[LineRow]:
         )
         for position, line in enumerate(order.lines)
     ]
+
+
+def line_pieces(order: OrderState, pieces: Mapping[str, int]) -> dict[int, int]:
+    """A refund's ``pieces`` (by line id, as the rules plan them) as storage counts them:
+    by line key."""
+    return {line.key: pieces[line.id] for line in order.lines if line.id in pieces}

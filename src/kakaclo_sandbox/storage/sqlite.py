@@ -34,6 +34,7 @@ from kakaclo_sandbox.storage.interface import (
     Window,
     WritingUnit,
 )
+from kakaclo_sandbox.storage.rows import line_pieces
 from kakaclo_sandbox.storage.schema import Connection
 from kakaclo_sandbox.storage.staged_refunds import StagedRefunds
 from kakaclo_sandbox.storage.store import Batch, Store
@@ -42,11 +43,6 @@ if sys.version_info >= (3, 12):
     from typing import override
 else:
     from typing_extensions import override
-
-
-def _line_pieces(order: OrderState, pieces: Mapping[str, int]) -> dict[int, int]:
-    """``pieces`` by line id as storage counts them: by line key."""
-    return {line.key: pieces[line.id] for line in order.lines if line.id in pieces}
 
 
 class BatchedRefund(RefundUnit):
@@ -86,7 +82,7 @@ class BatchedRefund(RefundUnit):
         seq = self._store.staged_refunds.add(
             self._db,
             order.key,
-            {line.key: pieces[line.id] for line in order.lines if line.id in pieces},
+            line_pieces(order, pieces),
             reason=reason,
             remark=remark,
             now=now,
@@ -192,7 +188,7 @@ class _Writing(_Settling):
         seq = staged.add(
             self._db,
             order.key,
-            _line_pieces(order, pieces),
+            line_pieces(order, pieces),
             reason=reason,
             remark=remark,
             now=now,

@@ -42,6 +42,7 @@ from kakaclo_sandbox.storage.postgres import queries
 from kakaclo_sandbox.storage.postgres.queries import Connection, StoredKey
 from kakaclo_sandbox.storage.postgres.reachability import is_unreachable, reaching, unavailable
 from kakaclo_sandbox.storage.queries import NewRefund, refund_no
+from kakaclo_sandbox.storage.rows import line_pieces
 
 log = logging.getLogger("kakaclo_sandbox")
 
@@ -314,7 +315,7 @@ class BatchedRefund:
             NewRefund(
                 seq,
                 order.key,
-                {line.key: pieces[line.id] for line in order.lines if line.id in pieces},
+                line_pieces(order, pieces),
                 reason,
                 remark,
                 now,

@@ -61,6 +61,7 @@ from kakaclo_sandbox.storage.postgres.schema import (
     VERSION_KEY,
 )
 from kakaclo_sandbox.storage.queries import refund_no
+from kakaclo_sandbox.storage.rows import line_pieces
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -129,11 +130,6 @@ def _prepared(connection: psycopg.Connection[Any], url: str, *, fresh: bool) -> 
     return {token: merchant for token, merchant in rows}
 
 
-def _line_pieces(order: OrderState, pieces: Mapping[str, int]) -> dict[int, int]:
-    """``pieces`` by line id as storage counts them: by line key."""
-    return {line.key: pieces[line.id] for line in order.lines if line.id in pieces}
-
-
 class _Unit:
     """One transaction's reads and writes (every unit's methods: it is a WritingUnit)."""
 
@@ -163,7 +159,7 @@ class _Unit:
         seq = await queries.insert_refund(
             self._db,
             order.key,
-            _line_pieces(order, pieces),
+            line_pieces(order, pieces),
             reason=reason,
             remark=remark,
             now=now,
