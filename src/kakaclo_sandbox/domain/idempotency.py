@@ -46,10 +46,7 @@ class InFlight:
         """Mark the key busy for the duration of one request, or refuse it with 40912."""
         entry = (merchant, key)
         if entry in self._keys:
-            raise RuleViolation(
-                ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT,
-                "a request with this Idempotency-Key is still being processed",
-            )
+            raise in_flight()
         self._keys.add(entry)
         try:
             yield
@@ -57,9 +54,9 @@ class InFlight:
             self._keys.discard(entry)
 
 
-def in_flight_elsewhere() -> RuleViolation:
-    """40912 for a key whose first request another process sharing the database is still
-    processing (it holds the key's claim there)."""
+def in_flight() -> RuleViolation:
+    """40912 for a key whose first request is still being processed, in this process or
+    in another sharing the database (which holds the key's claim there)."""
     return RuleViolation(
         ErrorCode.IDEMPOTENCY_REQUEST_IN_FLIGHT,
         "a request with this Idempotency-Key is still being processed",

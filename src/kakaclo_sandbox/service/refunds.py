@@ -99,7 +99,7 @@ class Refunds:
             # as the hold above, so the same key on another process is refused meanwhile
             async with self.store.key_claim(merchant, key) as claimed:
                 if not claimed and not await self._answered(merchant, key):
-                    raise idempotency.in_flight_elsewhere()
+                    raise idempotency.in_flight()
                 return await self._refund(merchant, order_id, key, read)
 
     async def _answered(self, merchant: str, key: str) -> bool:
