@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import logging
 import math
-import signal
 import socket
 import sys
 from collections.abc import Generator, Sequence
@@ -35,6 +34,7 @@ from kakaclo_serving import arguments
 from kakaclo_serving.arguments import OneLineErrors
 from kakaclo_serving.collector import prepare_for_serving
 from kakaclo_serving.listening import listen
+from kakaclo_serving.signals import stopping_on
 from kakaclo_serving.version import __version__
 
 DEFAULT_PORT = 8081
@@ -298,13 +298,8 @@ class _Server:
         class Server(uvicorn.Server):
             @contextlib.contextmanager
             def capture_signals(self) -> Generator[None, None, None]:
-                handled = (signal.SIGINT, signal.SIGTERM)
-                original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-                try:
+                with stopping_on(self.handle_exit):
                     yield
-                finally:
-                    for sig, handler in original.items():
-                        signal.signal(sig, handler)
 
         self._server = Server(config)
 

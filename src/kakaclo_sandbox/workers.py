@@ -37,6 +37,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from kakaclo_sandbox.serving import WORKER_LOG_FORMAT, SandboxServer, uvicorn_config
 from kakaclo_sandbox.settings import Settings
+from kakaclo_serving.signals import stopping_on
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -113,13 +114,8 @@ class WorkerServer(SandboxServer):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         """Stop gracefully on SIGINT and SIGTERM while serving."""
-        handled = (signal.SIGINT, signal.SIGTERM)
-        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-        try:
+        with stopping_on(self.handle_exit):
             yield
-        finally:
-            for sig, handler in original.items():
-                signal.signal(sig, handler)
 
 
 class WorkerProcess(Process):
