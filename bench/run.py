@@ -61,7 +61,19 @@ SANDBOXES = ("sandbox", "uncached", "postgres", "pg-uncached")
 SQLITE_TWIN = {"postgres": "sandbox", "pg-uncached": "uncached"}
 ON_POSTGRES = tuple(SQLITE_TWIN)
 # The bench's load sections, each of which --only runs alone.
-SECTIONS = ("servers", "team", "scale", "clients", "feeds", "data_load", "proxy", "contract")
+SECTIONS = (
+    "servers",
+    "team",
+    "scale",
+    "clients",
+    "feeds",
+    "data_load",
+    "proxy",
+    "contract",
+    "reservation",
+)
+# Sections that need neither wrk nor Prism: run alone, they are not asked for.
+WITHOUT_LOAD_TOOLS = frozenset({"reservation"})
 # Refunds already stored when the data-scale runs start (see preload_refunds).
 SCALES = (1_000, 100_000, 1_000_000)
 REFUNDS_PER_ORDER = 10
@@ -888,6 +900,7 @@ def main() -> int:
     from bench import data_load as data_load_bench  # it imports this module
     from bench import feeds as feeds_bench  # it imports this module
     from bench import proxy as proxy_bench  # it imports this module
+    from bench import reservation as reservation_bench
     from bench import team as team_bench  # it imports this module
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -946,12 +959,15 @@ def main() -> int:
         help="seconds of load per operation on each team server before its rounds",
     )
     proxy_bench.add_arguments(parser)
+    reservation_bench.add_arguments(parser)
     args = parser.parse_args()
+    wanted = {args.only} if args.only else set(SECTIONS)
+    load_tools = bool(wanted - WITHOUT_LOAD_TOOLS)
     # a kill of the bench stops what it started, as Ctrl-C does (the blocks' exits run)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if not shutil.which("wrk"):
+    if load_tools and not shutil.which("wrk"):
         sys.exit("bench needs wrk (make bench installs it with apt-get)")
-    if not args.skip_prism and not PRISM.exists():
+    if load_tools and not args.skip_prism and not PRISM.exists():
         sys.exit(f"bench needs Prism at {PRISM} (make bench installs it with npm)")
     results: dict[str, Any] = {
         "machine": {
@@ -966,7 +982,6 @@ def main() -> int:
             "scale_duration": args.scale_duration,
         },
     }
-    wanted = {args.only} if args.only else set(SECTIONS)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if "servers" in wanted:
@@ -992,6 +1007,11 @@ def main() -> int:
             )
     if "contract" in wanted:
         results["contract"] = measure_contract()
+    if "reservation" in wanted and _postgres_rows(args):
+        log("measuring how pieces are reserved under races: row lock vs serializable")
+        results["reservation"] = reservation_bench.measure_reservation(
+            reservation_bench.settings_of(args)
+        )
     # a section run alone keeps a report of its own: the whole run's stays as it was
     report = REPORT.with_name(f"bench-{args.only}.json") if args.only else REPORT
     report.parent.mkdir(exist_ok=True)
@@ -1005,6 +1025,8 @@ def main() -> int:
         feeds_bench.print_feeds(results["feeds"])
     if "data_load" in results:
         data_load_bench.print_data_load(results["data_load"])
+    if "reservation" in results:
+        reservation_bench.print_reservation(results["reservation"])
     print(f"\nsaved to {report.relative_to(ROOT)}")
     return 0
 

@@ -555,3 +555,249 @@ def test_the_team_counters_see_who_is_attached_and_count_write_transactions(
         if second is not None:
             second.state.sandbox.close()
         counters.close()
+
+
+# -- the reservation section (bench/reservation.py) ----------------------------------
+
+
+def test_the_reservation_check_finds_an_over_reserved_line_and_pieces_that_do_not_add_up() -> None:
+    from bench.reservation import problems
+
+    assert problems([(1, 5, 5, 5), (2, 9, 0, 0)], acknowledged=5, stored=5) == []
+    assert problems([(1, 5, 6, 6)], acknowledged=6, stored=6) == [
+        "line 1 over-reserved: 6 of 5 pieces"
+    ]
+    assert problems([(1, 5, 3, 2)], acknowledged=2, stored=2) == [
+        "line 1: 3 reserved, its refunds hold 2"
+    ]
+    assert problems([(1, 5, 2, 2)], acknowledged=3, stored=2) == [
+        "2 refunds stored, 3 acknowledged"
+    ]
+
+
+class _Attempts:
+    """An attempt that fails with ``errors`` in turn, then answers ``"made"``."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "made"
+
+
+def _retry(attempt: _Attempts, tries: int) -> tuple[tuple[str, int], list[float]]:
+    import asyncio
+    import random
+
+    from bench.reservation import RetryPolicy, retried
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    policy = RetryPolicy(tries=tries, first_backoff=0.001, max_backoff=0.004)
+    return asyncio.run(retried(attempt, policy, random.Random(1), sleep)), waits
+
+
+def test_the_retry_loop_retries_serialization_failures_and_deadlocks_with_bounded_waits() -> None:
+    from psycopg import errors
+
+    attempt = _Attempts(
+        errors.SerializationFailure("x"),
+        errors.DeadlockDetected("y"),
+        errors.SerializationFailure(),
+    )
+    (result, waits) = _retry(attempt, tries=10)
+    assert result == ("made", 3)  # made on the fourth try: three aborted
+    assert attempt.calls == 4
+    assert len(waits) == 3
+    # up to 1 ms before the first retry, doubled after each, capped at 4 ms
+    assert all(0 <= wait <= cap for wait, cap in zip(waits, (0.001, 0.002, 0.004), strict=True))
+
+
+def test_the_retry_loop_gives_up_after_its_bound_and_never_retries_another_error() -> None:
+    from psycopg import errors
+
+    from bench.reservation import GaveUp, RetryPolicy
+
+    attempt = _Attempts(*(errors.SerializationFailure() for _ in range(5)))
+    with pytest.raises(GaveUp) as gave_up:
+        _retry(attempt, tries=3)
+    assert gave_up.value.tries == 3
+    assert attempt.calls == 3
+    assert isinstance(gave_up.value.__cause__, errors.SerializationFailure)
+
+    other = _Attempts(errors.UniqueViolation("dup"), errors.SerializationFailure())
+    with pytest.raises(errors.UniqueViolation):
+        _retry(other, tries=3)
+    assert other.calls == 1
+    with pytest.raises(ValueError, match="at least one try"):
+        RetryPolicy(tries=0)
+
+
+def _reservation_cell(
+    way: str, shape: str, clients: int, rps: float, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "way": way,
+        "shape": shape,
+        "clients": clients,
+        "refunds_per_second": rps,
+        "p50_ms": 1.5,
+        "p99_ms": 9.25,
+        "retries_per_refund": 0.0,
+        "aborted": 0,
+        "gave_up": 0,
+        "refused": 0,
+        "refunds": int(rps * 2),
+        "rounds_refunds_per_second": [rps, rps + 10],
+        "correct": True,
+        "problems": [],
+        **extra,
+    }
+
+
+def test_the_reservation_table_and_verdict_print_from_the_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench.reservation import print_reservation, verdict
+
+    cells = [
+        _reservation_cell("row_lock", "hot", 8, 900.0),
+        _reservation_cell(
+            "serializable", "hot", 8, 450.0, retries_per_refund=2.5, aborted=2300, gave_up=12
+        ),
+        _reservation_cell("row_lock", "spread", 8, 1000.0),
+        _reservation_cell("serializable", "spread", 8, 1030.0, correct=False),
+    ]
+    ratios = {"hot/8": 2.0, "hot/32": 4.5, "spread/8": 0.97}
+    line = verdict(ratios, cells)
+    assert line == (
+        "row lock vs serializable refunds/s: 2.00x at 8, 4.50x at 32 on one hot order "
+        "(row lock ahead); 0.97x at 8 spread (on par within 10%); serializable gave 12 "
+        "refunds up (errors to their callers); WRONG ROWS after serializable spread/8"
+    )
+    assert verdict({"hot/8": 0.5, "spread/8": 0.8, "spread/32": 1.3}, cells[:1]).endswith(
+        "0.50x at 8 on one hot order (serializable ahead); 0.80x at 8, 1.30x at 32 spread "
+        "(mixed); every run correct"
+    )
+    settings = {
+        "duration": 2.0,
+        "rounds": 3,
+        "tries": 10,
+        "first_backoff_ms": 1.0,
+        "max_backoff_ms": 50.0,
+    }
+    print_reservation({"settings": settings, "cells": cells, "verdict": line})
+    printed = capsys.readouterr().out
+    assert "2.0 s runs, 3 rounds, fsync on; serializable retried up to 10 tries" in printed
+    rows = [row.split() for row in printed.splitlines() if row.startswith(("row_lock", "serial"))]
+    assert rows[1] == [
+        "serializable", "hot", "8", "450", "1.50", "9.25", "2.500", "2300", "12", "0", "yes",
+        "450", "460",
+    ]  # fmt: skip
+    assert rows[3][10] == "NO"
+    assert line in printed
+
+
+@pytest.fixture
+def reservation_db(bench_cluster: postgres.Cluster) -> str:
+    """A database seeded as the reservation section seeds its own: the hot order and 3."""
+    import asyncio
+
+    from bench.reservation import seed
+
+    url = bench_cluster.server.create_database()
+    asyncio.run(seed(url, spread=3))
+    return url
+
+
+def test_the_reservation_check_reads_a_real_database_and_catches_what_is_wrong(
+    reservation_db: str,
+) -> None:
+    import asyncio
+
+    import psycopg
+
+    from bench.reservation import HOT_ORDER, SPREAD_PIECES, check, refund_once
+
+    async def refund(way: str) -> bool:
+        async with await psycopg.AsyncConnection.connect(reservation_db, autocommit=True) as db:
+            return await refund_once(db, way, HOT_ORDER)
+
+    assert asyncio.run(refund("row_lock")) is True
+    assert asyncio.run(refund("serializable")) is True
+    assert check(reservation_db, acknowledged=2) == []
+    assert check(reservation_db, acknowledged=3) == ["2 refunds stored, 3 acknowledged"]
+    with psycopg.connect(reservation_db, autocommit=True) as db:
+        # without its CHECK constraint the schema would let a line be over-reserved
+        db.execute("ALTER TABLE order_lines DROP CONSTRAINT order_lines_check")
+        db.execute("UPDATE order_lines SET reserved = product_num + 1 WHERE id = 's1-1'")
+        row = db.execute("SELECT pk FROM order_lines WHERE id = 's1-1'").fetchone()
+    assert row is not None
+    assert check(reservation_db, acknowledged=2) == [
+        f"line {row[0]} over-reserved: {SPREAD_PIECES + 1} of {SPREAD_PIECES} pieces",
+        f"line {row[0]}: {SPREAD_PIECES + 1} reserved, its refunds hold 0",
+    ]
+
+
+def test_a_serializable_reservation_that_raced_a_commit_fails_with_a_retried_sqlstate(
+    reservation_db: str,
+) -> None:
+    import asyncio
+
+    import psycopg
+
+    from bench.reservation import BEGIN, HOT_ORDER, _unlocked_room, is_retried, refund_once
+    from kakaclo_sandbox.storage.postgres import queries
+
+    async def race() -> BaseException | None:
+        connect = psycopg.AsyncConnection.connect
+        async with (
+            await connect(reservation_db, autocommit=True) as late,
+            await connect(reservation_db, autocommit=True) as early,
+        ):
+            await late.execute(BEGIN["serializable"])
+            room = await _unlocked_room(late, HOT_ORDER)  # its snapshot: before the other
+            assert await refund_once(early, "row_lock", HOT_ORDER) is True
+            try:
+                await queries.insert_refund(
+                    late,
+                    room.order_key,
+                    {room.line_key: 1},
+                    reason="Other",
+                    remark=None,
+                    now=0.0,
+                    settle_at=1.0,
+                )
+                await late.execute("COMMIT")
+            except psycopg.Error as error:
+                await late.execute("ROLLBACK")
+                return error
+            return None
+
+    error = asyncio.run(race())
+    assert error is not None and is_retried(error)
+    assert getattr(error, "sqlstate", None) == "40001"
+
+
+def test_a_short_reservation_run_of_each_way_is_correct(reservation_db: str) -> None:
+    import asyncio
+
+    from bench.reservation import HOT_ORDER, RetryPolicy, check, reset, run_clients
+
+    for way in ("row_lock", "serializable"):
+        reset(reservation_db)
+        tally = asyncio.run(
+            run_clients(reservation_db, way, [HOT_ORDER], 3, 0.3, RetryPolicy(), seed=1)
+        )
+        assert tally.refunds > 0
+        assert len(tally.latencies) == tally.refunds
+        if way == "row_lock":
+            assert tally.aborted == 0  # it waits for the lock: nothing to retry
+        assert check(reservation_db, tally.refunds) == []
