@@ -24,7 +24,9 @@ orders (each refund on a random one). After each run the stored rows are checked
 line reserves more pieces than it has, each line's reserved count is the sum of its
 refunds' pieces, and the refunds stored are the refunds acknowledged.
 
-    python -m bench.reservation [--duration 2] [--rounds 3] [--clients 8,32]
+    python -m bench.reservation [--reservation-duration 2] [--reservation-rounds 3]
+                                [--reservation-clients 8,32] [--reservation-tries 10]
+                                [--reservation-backoff-ms 1]
 """
 
 from __future__ import annotations
@@ -612,19 +614,59 @@ def print_reservation(result: Mapping[str, Any]) -> None:
     print(result["verdict"] + " (the median of the rounds' ratios, each of two runs back to back)")
 
 
+def _positive(kind: type[int] | type[float], *, zero: bool = False) -> Callable[[str], Any]:
+    """An option's parser: a number above 0 (or 0 too, ``zero``), else a clear error."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < 0 or (value == 0 and not zero):
+            least = "0 or more" if zero else "more than 0"
+            raise argparse.ArgumentTypeError(f"must be {least}, not {text}")
+        return value
+
+    return parse
+
+
+def _client_counts(text: str) -> tuple[int, ...]:
+    return tuple(_positive(int)(n) for n in text.split(","))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The section's options (shared with bench.run)."""
+    """The section's options (shared with bench.run); a count or a time below its least
+    is refused by the parser, with the option's name, before anything starts."""
     parser.add_argument(
         "--reservation-clients",
-        type=lambda text: tuple(int(n) for n in text.split(",")),
+        type=_client_counts,
         default=CLIENTS,
-        help="concurrent clients of the reservation runs (comma-separated)",
+        help="concurrent clients of the reservation runs (comma-separated, default 8,32)",
     )
     parser.add_argument(
-        "--reservation-duration", type=float, default=DURATION, help="seconds per reservation run"
+        "--reservation-duration",
+        type=_positive(float),
+        default=DURATION,
+        help="seconds per reservation run (default 2)",
     )
     parser.add_argument(
-        "--reservation-rounds", type=int, default=ROUNDS, help="rounds of the reservation runs"
+        "--reservation-rounds",
+        type=_positive(int),
+        default=ROUNDS,
+        help="rounds of the reservation runs (default 3)",
+    )
+    parser.add_argument(
+        "--reservation-tries",
+        type=_positive(int),
+        default=RetryPolicy.tries,
+        help="tries of a serializable refund before it is given up (default 10)",
+    )
+    parser.add_argument(
+        "--reservation-backoff-ms",
+        type=_positive(float, zero=True),
+        default=RetryPolicy.first_backoff * 1000,
+        help="the most a first retry waits, doubled for each next one up to 50 ms "
+        "(default 1; 0: retry at once)",
     )
 
 
@@ -634,6 +676,10 @@ def settings_of(args: argparse.Namespace) -> Settings:
         clients=args.reservation_clients,
         duration=args.reservation_duration,
         rounds=args.reservation_rounds,
+        policy=RetryPolicy(
+            tries=args.reservation_tries,
+            first_backoff=args.reservation_backoff_ms / 1000,
+        ),
     )
 
 

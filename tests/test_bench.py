@@ -801,3 +801,35 @@ def test_a_short_reservation_run_of_each_way_is_correct(reservation_db: str) -> 
         if way == "row_lock":
             assert tally.aborted == 0  # it waits for the lock: nothing to retry
         assert check(reservation_db, tally.refunds) == []
+
+
+def test_the_reservation_options_make_its_settings_and_refuse_bad_counts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import argparse
+
+    from bench.reservation import RetryPolicy, Settings, add_arguments, settings_of
+
+    parser = argparse.ArgumentParser(prog="bench")
+    add_arguments(parser)
+    assert settings_of(parser.parse_args([])) == Settings()
+    args = parser.parse_args(
+        [
+            "--reservation-clients",
+            "4,16",
+            "--reservation-tries",
+            "3",
+            "--reservation-backoff-ms",
+            "0",
+        ]
+    )
+    assert settings_of(args).clients == (4, 16)
+    assert settings_of(args).policy == RetryPolicy(tries=3, first_backoff=0.0)
+    for option, value, said in (
+        ("--reservation-clients", "8,0", "must be more than 0, not 0"),
+        ("--reservation-rounds", "two", "not a number: 'two'"),
+        ("--reservation-backoff-ms", "-1", "must be 0 or more, not -1"),
+    ):
+        with pytest.raises(SystemExit):
+            parser.parse_args([option, value])
+        assert f"argument {option}: {said}" in capsys.readouterr().err
