@@ -114,3 +114,15 @@ MY_ORDER: dict[str, Any] = {
         }
     ],
 }
+
+
+def write_version(url: str) -> int:
+    """The PostgreSQL database's write version (moved once per committed write)."""
+    import psycopg  # the postgres extra: only the PostgreSQL tests ask
+
+    with psycopg.connect(url) as db:
+        row = db.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM write_version"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -15,7 +15,7 @@ import pytest
 from kakaclo_sandbox import create_app
 from kakaclo_sandbox.storage.postgres.store import PostgresStore
 from tests.sandbox.conftest import TOKEN_A
-from tests.sandbox.helpers import query_refund_url, refund_url
+from tests.sandbox.helpers import query_refund_url, refund_url, write_version
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
 
@@ -43,15 +43,6 @@ ONE_PIECE = {
     "orderItems": [{"itemId": "700001", "skuCode": "BATCH_SKU", "quantity": 1, "countryCode": "CN"}]
 }
 HEADERS = {**TOKEN_A, "Content-Type": "application/json"}
-
-
-def _version(url: str) -> int:
-    with psycopg.connect(url) as db:
-        row = db.execute(
-            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM write_version"
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def _line(url: str) -> tuple[int, int, int]:
@@ -98,11 +89,11 @@ def test_refunds_that_arrive_together_share_commits_and_never_over_refund(
     30 took fewer commits than refunds (the write version moves once per commit)."""
 
     async def work(client: httpx.AsyncClient) -> tuple[list[httpx.Response], dict[str, Any]]:
-        before = _version(postgres_url)
+        before = write_version(postgres_url)
         answers = await asyncio.gather(
             *(client.post(refund_url(ORDER_ID), json=ONE_PIECE, headers=TOKEN_A) for _ in range(40))
         )
-        commits = _version(postgres_url) - before
+        commits = write_version(postgres_url) - before
         listed = await client.get(
             query_refund_url(ORDER_ID), params={"pageSize": 100}, headers=TOKEN_A
         )

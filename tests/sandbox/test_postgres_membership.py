@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -23,13 +24,35 @@ from kakaclo_sandbox.service.team import agree as real_agree
 from kakaclo_sandbox.storage.postgres import queries as postgres_queries
 from kakaclo_sandbox.web import state
 from tests.sandbox.conftest import TOKEN_A, FakeTime
-from tests.sandbox.helpers import API, query_refund_url, refund_url
+from tests.sandbox.helpers import API, query_refund_url, refund_url, write_version
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra (make setup installs it)")
 
 CLOCK = "/_sandbox/clock"
 JSON = {"Content-Type": "application/json"}
 LINE = {"itemId": "120071", "skuCode": "FSZW08923_R_L_NUB", "countryCode": "CN", "quantity": 1}
+
+
+def _all_at_once(
+    apps: list[Any], count: int, ask: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+) -> list[httpx.Response]:
+    """``count`` requests sent at once, the n-th through ``apps[n % len(apps)]``; every
+    app's connections released after (its sandbox is still to close)."""
+
+    async def together() -> list[httpx.Response]:
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
+            for app in apps
+        ]
+        try:
+            return await asyncio.gather(*(ask(clients[n % len(apps)]) for n in range(count)))
+        finally:
+            for client in clients:
+                await client.aclose()
+            for app in apps:
+                await app.state.sandbox.release()
+
+    return asyncio.run(together())
 
 
 def _refunded(client: TestClient) -> Any:
@@ -122,26 +145,12 @@ def test_clock_advances_through_two_processes_at_the_same_moment_all_count(
     clock = FakeTime()
     apps = [create_app(db=postgres_url, rate_limit=None, clock=clock) for _ in range(2)]
 
-    async def advance_together() -> list[httpx.Response]:
-        clients = [
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
-            for app in apps
-        ]
-        try:
-            return await asyncio.gather(
-                *(
-                    clients[n % 2].post(f"{CLOCK}/advance", params={"seconds": 100}, headers=JSON)
-                    for n in range(12)
-                )
-            )
-        finally:
-            for client in clients:
-                await client.aclose()
-            for app in apps:
-                await app.state.sandbox.release()
-
     try:
-        answers = asyncio.run(advance_together())
+        answers = _all_at_once(
+            apps,
+            12,
+            lambda client: client.post(f"{CLOCK}/advance", params={"seconds": 100}, headers=JSON),
+        )
         with TestClient(apps[1]) as b:
             now = b.post(f"{CLOCK}/advance", params={"seconds": 0}, headers=JSON).json()
     finally:
@@ -319,26 +328,12 @@ def test_due_refunds_of_several_orders_settle_once_when_three_processes_read_at_
     apps.append(made_by)
     clock.value += 3600 * 24  # every refund is due
 
-    async def read_together() -> list[httpx.Response]:
-        clients = [
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
-            for app in apps
-        ]
-        try:
-            return await asyncio.gather(
-                *(
-                    clients[n % 3].get(API, params={"ids": ",".join(lines)}, headers=TOKEN_A)
-                    for n in range(9)
-                )
-            )
-        finally:
-            for client in clients:
-                await client.aclose()
-            for app in apps:
-                await app.state.sandbox.release()
-
     try:
-        answers = asyncio.run(read_together())
+        answers = _all_at_once(
+            apps,
+            9,
+            lambda client: client.get(API, params={"ids": ",".join(lines)}, headers=TOKEN_A),
+        )
     finally:
         for app in apps:
             app.state.sandbox.close()
@@ -454,15 +449,6 @@ def test_a_version_move_lost_after_a_commit_never_leaves_another_process_a_stale
         second.state.sandbox.close()
 
 
-def _version_of(url: str) -> int:
-    with psycopg.connect(url) as db:
-        row = db.execute(
-            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM write_version"
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def test_a_process_that_lost_its_place_moves_the_version_when_it_joins_again(
     postgres_url: str,
 ) -> None:
@@ -473,7 +459,7 @@ def test_a_process_that_lost_its_place_moves_the_version_when_it_joins_again(
     second = create_app(db=postgres_url, rate_limit=None)
     membership = first.state.sandbox.store._membership
     try:
-        before = _version_of(postgres_url)
+        before = write_version(postgres_url)
         cut = membership.pid
         with psycopg.connect(postgres_url, autocommit=True) as db:
             db.execute("SELECT pg_terminate_backend(%s)", (cut,))
@@ -482,7 +468,7 @@ def test_a_process_that_lost_its_place_moves_the_version_when_it_joins_again(
                 break
             threading.Event().wait(0.01)
         assert membership.joined and membership.pid != cut
-        assert _version_of(postgres_url) > before
+        assert write_version(postgres_url) > before
     finally:
         first.state.sandbox.close()
         second.state.sandbox.close()
