@@ -581,6 +581,7 @@ class _Attempts:
     def __init__(self, *errors: Exception) -> None:
         self.errors = list(errors)
         self.calls = 0
+        self.told: list[Exception] = []  # what the retry loop told its on_abort
 
     async def __call__(self) -> str:
         self.calls += 1
@@ -601,7 +602,8 @@ def _retry(attempt: _Attempts, tries: int) -> tuple[tuple[str, int], list[float]
         waits.append(seconds)
 
     policy = RetryPolicy(tries=tries, first_backoff=0.001, max_backoff=0.004)
-    return asyncio.run(retried(attempt, policy, random.Random(1), sleep)), waits
+    told = attempt.told.append
+    return asyncio.run(retried(attempt, policy, random.Random(1), sleep, told)), waits
 
 
 def test_the_retry_loop_retries_serialization_failures_and_deadlocks_with_bounded_waits() -> None:
@@ -615,6 +617,11 @@ def test_the_retry_loop_retries_serialization_failures_and_deadlocks_with_bounde
     (result, waits) = _retry(attempt, tries=10)
     assert result == ("made", 3)  # made on the fourth try: three aborted
     assert attempt.calls == 4
+    assert [type(e).__name__ for e in attempt.told] == [
+        "SerializationFailure",
+        "DeadlockDetected",
+        "SerializationFailure",
+    ]
     assert len(waits) == 3
     # up to 1 ms before the first retry, doubled after each, capped at 4 ms
     assert all(0 <= wait <= cap for wait, cap in zip(waits, (0.001, 0.002, 0.004), strict=True))
@@ -630,12 +637,14 @@ def test_the_retry_loop_gives_up_after_its_bound_and_never_retries_another_error
         _retry(attempt, tries=3)
     assert gave_up.value.tries == 3
     assert attempt.calls == 3
+    assert len(attempt.told) == 3
     assert isinstance(gave_up.value.__cause__, errors.SerializationFailure)
 
     other = _Attempts(errors.UniqueViolation("dup"), errors.SerializationFailure())
     with pytest.raises(errors.UniqueViolation):
         _retry(other, tries=3)
     assert other.calls == 1
+    assert other.told == []
     with pytest.raises(ValueError, match="at least one try"):
         RetryPolicy(tries=0)
 
@@ -652,6 +661,7 @@ def _reservation_cell(
         "p99_ms": 9.25,
         "retries_per_refund": 0.0,
         "aborted": 0,
+        "rw_dependencies": 0,
         "gave_up": 0,
         "refused": 0,
         "refunds": int(rps * 2),
@@ -670,7 +680,14 @@ def test_the_reservation_table_and_verdict_print_from_the_figures(
     cells = [
         _reservation_cell("row_lock", "hot", 8, 900.0),
         _reservation_cell(
-            "serializable", "hot", 8, 450.0, retries_per_refund=2.5, aborted=2300, gave_up=12
+            "serializable",
+            "hot",
+            8,
+            450.0,
+            retries_per_refund=2.5,
+            aborted=2300,
+            rw_dependencies=700,
+            gave_up=12,
         ),
         _reservation_cell("row_lock", "spread", 8, 1000.0),
         _reservation_cell("serializable", "spread", 8, 1030.0, correct=False),
@@ -698,10 +715,10 @@ def test_the_reservation_table_and_verdict_print_from_the_figures(
     assert "2.0 s runs, 3 rounds, fsync on; serializable retried up to 10 tries" in printed
     rows = [row.split() for row in printed.splitlines() if row.startswith(("row_lock", "serial"))]
     assert rows[1] == [
-        "serializable", "hot", "8", "450", "1.50", "9.25", "2.500", "2300", "12", "0", "yes",
-        "450", "460",
+        "serializable", "hot", "8", "450", "1.50", "9.25", "2.500", "2300", "700", "12", "0",
+        "yes", "450", "460",
     ]  # fmt: skip
-    assert rows[3][10] == "NO"
+    assert rows[3][11] == "NO"
     assert line in printed
 
 
@@ -833,3 +850,24 @@ def test_the_reservation_options_make_its_settings_and_refuse_bad_counts(
         with pytest.raises(SystemExit):
             parser.parse_args([option, value])
         assert f"argument {option}: {said}" in capsys.readouterr().err
+
+
+def test_a_run_tells_an_ssi_abort_from_two_writes_of_one_row() -> None:
+    from psycopg import errors
+
+    from bench.reservation import Tally
+
+    tally = Tally()
+    # PostgreSQL's two messages of SQLSTATE 40001
+    tally.abort(
+        errors.SerializationFailure(
+            "could not serialize access due to read/write dependencies among transactions"
+        )
+    )
+    tally.abort(errors.SerializationFailure("could not serialize access due to concurrent update"))
+    tally.abort(errors.DeadlockDetected("deadlock detected"))
+    assert (tally.aborted, tally.rw_dependencies) == (3, 1)
+    total = Tally()
+    total.add(tally)
+    total.add(tally)
+    assert (total.aborted, total.rw_dependencies) == (6, 2)
