@@ -66,7 +66,8 @@ HOT_ORDER = "hot"
 RETRIED = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
 RW_DEPENDENCY = "read/write dependencies"  # in the message of SSI's own 40001
 SETTLE_SECONDS = 3600.0  # refunds stay pending: nothing settles during a run
-# A ratio within this of 1 is "on par" in the verdict (runs here drift by about that).
+# A ratio within this of 1 is "on par" in the verdict (whole runs here differ by more:
+# the verdict says which way is ahead, not by how much to the percent).
 PAR = 0.10
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "reports" / "bench-reservation.json"
