@@ -62,6 +62,24 @@ class Bucket(NamedTuple):
     per_second: float
 
 
+class QueuedFailure(NamedTuple):
+    """A failure queued for a coming call (on demand: :mod:`kakaclo_sandbox.web.failures`)."""
+
+    operation: str | None  # the operation it is for; None: any operation
+    code: int | None
+    retry_after: int | None
+    delay: float
+    drop: str | None
+
+
+class Queued(NamedTuple):
+    """What queuing failures did: whether they were added, and the queue's length after
+    (before, when refused)."""
+
+    added: bool
+    length: int
+
+
 class RefundUnit(Protocol):
     """One refund's unit of work (:meth:`Store.refunding`)."""
 
@@ -242,6 +260,31 @@ class Store(Protocol):
         """What another process may have changed, read now, with ``bucket`` poured into
         the shared rate limit (one round trip); None while this process is the database's
         only one: its memory is the record (and its buckets are in memory)."""
+        ...
+
+    def may_have_failures(self) -> bool:
+        """False only when no failure is queued for sure, known without a statement (while
+        this process is the database's only one); every call of the API asks."""
+        ...
+
+    async def queue_failures(self, failure: QueuedFailure, count: int, most: int) -> Queued:
+        """Queue ``count`` copies of ``failure`` after those queued, unless the queue (every
+        process's, where several share the database) would then hold more than ``most``:
+        then nothing is queued. Atomic: two processes queuing at once cannot pass ``most``."""
+        ...
+
+    async def take_failure(self, operation: str) -> QueuedFailure | None:
+        """Take the first failure queued for ``operation``, or else the first for any, if
+        one is queued: each is taken once, whichever process takes it."""
+        ...
+
+    async def queued_failures(self) -> list[QueuedFailure]:
+        """Every failure queued, grouped by operation (in the order each was first queued),
+        each group in the order it will be taken."""
+        ...
+
+    async def clear_failures(self) -> None:
+        """Forget every queued failure (every process's)."""
         ...
 
     # Why the database is gone (a file removed or replaced under the sandbox), or None.

@@ -199,6 +199,21 @@ TABLES: tuple[Table, ...] = (
         (_text("token"), _real("level"), _real("at"), _int("admitted")),
         constraints=("PRIMARY KEY (token)",),
     ),
+    # The failures queued on demand where several processes share the database (SQLite's
+    # process keeps them in memory): taken in ``id`` order, an operation's own (its
+    # ``operation``) before those for any (NULL).
+    Table(
+        "queued_failures",
+        (
+            Column("id", "key"),
+            _text("operation", null=True),
+            _int("code", null=True),
+            _int("retry_after", null=True),
+            _real("delay"),
+            _text("drop_mode", null=True),
+        ),
+        indexes=(Index("failures_in_order", "operation, id"),),
+    ),
 )
 
 

@@ -119,7 +119,7 @@ class Sandbox:
         )
         self.queries = Queries(self.store, self.settlement, self.now)
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
-        self.failures = FailurePlan()
+        self.failures = FailurePlan(self.store)
         self.feeds = Feeds(
             reader=reader,
             settle=lambda: self.settlement.settle_now(self.now()),
@@ -197,7 +197,7 @@ class Sandbox:
         empty rate-limit buckets: as a new sandbox."""
         await demo.reset(self.store, self.data)
         await self.settlement.reload()
-        self.failures.clear()
+        await self.failures.clear()  # every process's queue
         self.clock.restart()
         await save_clock(self.store, self.clock)  # other processes' clocks restart too
         if self.limiter:
