@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from kakaclo_sandbox import create_app
+from kakaclo_sandbox import RateLimit, create_app
 from kakaclo_sandbox.storage.interface import QueuedFailure
 from kakaclo_sandbox.storage.postgres.store import PostgresStore
 from kakaclo_sandbox.web.failures import MAX_COUNT, MAX_QUEUED
@@ -30,7 +30,7 @@ LINE = {"itemId": "120071", "skuCode": "FSZW08923_R_L_NUB", "countryCode": "CN",
 
 
 def _query(client: TestClient) -> int:
-    return client.get(API, params={"ids": "10007"}, headers=TOKEN_A).status_code
+    return int(client.get(API, params={"ids": "10007"}, headers=TOKEN_A).status_code)
 
 
 def _queued(client: TestClient) -> list[dict[str, Any]]:
@@ -217,3 +217,47 @@ def test_a_lone_process_counts_its_queue_and_starts_with_none_queued(postgres_ur
             assert _query(a) == 200
     finally:
         again.state.sandbox.close()
+
+
+def test_a_forced_failure_is_not_counted_by_the_shared_rate_limit_and_meets_any_token(
+    postgres_url: str,
+) -> None:
+    """As with one process: a queued failure answers before the token is checked and the
+    request counted, whichever process takes it."""
+    limit = RateLimit(2, 0.001)
+    one = create_app(db=postgres_url, rate_limit=limit)
+    two = create_app(db=postgres_url, rate_limit=limit)
+    try:
+        with TestClient(one) as a, TestClient(two) as b:
+            _queue(a, operation="queryOrders", code=503, count=3)
+            assert b.get(API, params={"ids": "10007"}).status_code == 503  # no token
+            assert [_query(b), _query(a)] == [503, 503]  # not counted: the bucket is full
+            assert [_query(b), _query(a), _query(b)] == [200, 200, 429]
+            assert b.get(API, params={"ids": "10007"}).status_code == 401
+    finally:
+        one.state.sandbox.close()
+        two.state.sandbox.close()
+
+
+def test_a_process_that_shares_takes_failures_in_the_statement_every_call_runs(
+    pair: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The take is folded into the glance (the clock, the due time, the bucket) that every
+    call of a process that shares runs anyway: no statement of its own."""
+    a, b = pair
+    _queue(a, operation="refundOrder", code=503)
+    statements: list[str] = []
+    execute = psycopg.AsyncConnection.execute
+
+    async def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(query))
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "execute", counted)
+    assert _query(b) == 200
+    failed = b.post(refund_url("10007"), json={"orderItems": [LINE]}, headers=TOKEN_A)
+    assert failed.status_code == 503
+    glances = [sql for sql in statements if "LEFT JOIN meta m" in sql]
+    assert len(glances) == 2  # one a call
+    assert all("queued_failures" in sql for sql in glances)
+    assert [sql for sql in statements if "queued_failures" in sql] == glances

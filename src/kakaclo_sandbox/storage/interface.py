@@ -45,23 +45,6 @@ class DatabaseUnavailable(Exception):
     retry_after = 1  # seconds a client is told to wait
 
 
-class Glance(NamedTuple):
-    """What the processes sharing one database may have changed, read within a request."""
-
-    version: int  # the write version (read_version's)
-    next_due: float | None  # when the earliest pending refund is due
-    meta: tuple[str | None, ...]  # the values of the meta keys asked for, in their order
-    wait: int = 0  # with a bucket: 0 if the request was let through, else seconds to wait
-
-
-class Bucket(NamedTuple):
-    """A request to pour into a token's rate-limit bucket (shared by the processes)."""
-
-    token: str
-    burst: int
-    per_second: float
-
-
 class QueuedFailure(NamedTuple):
     """A failure queued for a coming call (on demand: :mod:`kakaclo_sandbox.web.failures`)."""
 
@@ -70,6 +53,24 @@ class QueuedFailure(NamedTuple):
     retry_after: int | None
     delay: float
     drop: str | None
+
+
+class Glance(NamedTuple):
+    """What the processes sharing one database may have changed, read within a request."""
+
+    version: int  # the write version (read_version's)
+    next_due: float | None  # when the earliest pending refund is due
+    meta: tuple[str | None, ...]  # the values of the meta keys asked for, in their order
+    wait: int = 0  # with a bucket: 0 if the request was let through, else seconds to wait
+    failure: QueuedFailure | None = None  # with an operation to take for: its failure, taken
+
+
+class Bucket(NamedTuple):
+    """A request to pour into a token's rate-limit bucket (shared by the processes)."""
+
+    token: str
+    burst: int
+    per_second: float
 
 
 class Queued(NamedTuple):
@@ -256,10 +257,14 @@ class Store(Protocol):
         """Read the tokens again on the next lookup (after they changed)."""
         ...
 
-    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
+    async def glance(
+        self, meta_keys: Sequence[str], bucket: Bucket | None, take: str | None = None
+    ) -> Glance | None:
         """What another process may have changed, read now, with ``bucket`` poured into
-        the shared rate limit (one round trip); None while this process is the database's
-        only one: its memory is the record (and its buckets are in memory)."""
+        the shared rate limit and, with ``take``, that operation's queued failure taken as
+        :meth:`take_failure` does (then ``bucket`` is not poured: a forced failure is not
+        counted), in one round trip; None while this process is the database's only one:
+        its memory is the record (and its buckets and failures are in memory)."""
         ...
 
     def may_have_failures(self) -> bool:

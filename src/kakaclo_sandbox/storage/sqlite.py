@@ -339,7 +339,9 @@ class SqliteStore(Store, interface.Store):
         return True
 
     @override
-    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
+    async def glance(
+        self, meta_keys: Sequence[str], bucket: Bucket | None, take: str | None = None
+    ) -> Glance | None:
         """None: one process per database file, whose memory is the record."""
         return None
 

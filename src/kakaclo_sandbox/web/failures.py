@@ -35,6 +35,7 @@ import asyncio
 import logging
 import math
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -201,11 +202,6 @@ class FailurePlan:
             raise QueueFull(queued.length, count)
         return queued.length
 
-    async def take(self, operation: str) -> Failure | None:
-        """The failure for this call, if one is queued (the operation's own first)."""
-        taken = await self.store.take_failure(operation)
-        return None if taken is None else _failure(taken)
-
     def may_be_queued(self) -> bool:
         """False when no failure is queued for sure, known without a statement."""
         return self.store.may_have_failures()
@@ -217,7 +213,7 @@ class FailurePlan:
     async def pending(self) -> list[dict[str, Any]]:
         """What is queued, per operation, in the order it will apply."""
         return [
-            {"operation": queued.operation, **public(_failure(queued))}
+            {"operation": queued.operation, **public(from_queue(queued))}
             for queued in await self.store.queued_failures()
         ]
 
@@ -226,7 +222,8 @@ def _stored(operation: str | None, failure: Failure) -> QueuedFailure:
     return QueuedFailure(operation, failure.code, failure.retry_after, failure.delay, failure.drop)
 
 
-def _failure(queued: QueuedFailure) -> Failure:
+def from_queue(queued: QueuedFailure) -> Failure:
+    """A queued failure as it applies."""
     return Failure(queued.code, queued.retry_after, queued.delay, queued.drop)
 
 
@@ -237,13 +234,19 @@ def public(failure: Failure) -> dict[str, Any]:
     return body
 
 
+# Takes the failure queued for a call of an operation (its scope), if any: the sandbox's
+# (web/state.py's Sandbox.take_failure), which folds it into the call's one statement.
+Take = Callable[[str, Scope], Awaitable[Failure | None]]
+
+
 class ForcedFailures:
     """ASGI middleware: apply the failure a request asks for (Prefer) or that is queued."""
 
-    def __init__(self, app: ASGIApp, plan: FailurePlan, spec: Spec) -> None:
+    def __init__(self, app: ASGIApp, plan: FailurePlan, spec: Spec, take: Take) -> None:
         self.app = app
         self.plan = plan
         self.spec = spec
+        self.take = take
 
     def operation_of(self, method: str, path: str) -> str | None:
         """The spec operation a request is for, or None (docs, control, unknown paths)."""
@@ -268,7 +271,7 @@ class ForcedFailures:
             await self.app(scope, receive, send)
             return
         try:
-            failure = await self._failure(prefer, operation)
+            failure = await self._failure(prefer, operation, scope)
         except PreferenceError as error:
             await OrjsonResponse(error_body(error.code, error.message), error.status)(
                 scope, receive, send
@@ -300,14 +303,16 @@ class ForcedFailures:
         else:
             await self.app(scope, receive, _with_headers(send, applied))
 
-    async def _failure(self, prefer: list[str] | None, operation: str) -> Failure | None:
+    async def _failure(
+        self, prefer: list[str] | None, operation: str, scope: Scope
+    ) -> Failure | None:
         for header in prefer or ():
             asked = parse_prefer(header)
             if asked is not None:
                 return asked
         if not self.plan.may_be_queued():  # a Prefer that names no failure of ours
             return None
-        return await self.plan.take(operation)
+        return await self.take(operation, scope)
 
 
 def _prefer_headers(scope: Scope) -> list[str] | None:

@@ -13,29 +13,38 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
 
 from kakaclo_sandbox.storage.interface import Queued, QueuedFailure
-from kakaclo_sandbox.storage.postgres.membership import NAMESPACE
-from kakaclo_sandbox.storage.postgres.queries import Connection
+from kakaclo_sandbox.storage.postgres.schema import SCHEMA_LOCK
 
-QUEUE_LOCK = 3  # the second key of the advisory lock queuing takes (membership's are 1, 2)
+Connection = AsyncConnection[TupleRow]
+# The advisory lock queuing takes: two keys, the first the sandbox's own (membership's
+# locks are the same first key with 1 and 2).
+QUEUE_LOCK = (SCHEMA_LOCK, 3)
 COLUMNS = "operation, code, retry_after, delay, drop_mode"
 CLEAR = "DELETE FROM queued_failures"
 
 # The operation's first failure, else the first for any: COALESCE evaluates the second
-# subquery (and locks its row) only when the first finds none.
+# subquery (and locks its row) only when the first finds none. The glance runs it too,
+# with its named parameter (queries.glance).
 TAKE = (
     "DELETE FROM queued_failures WHERE id = coalesce("
-    "(SELECT id FROM queued_failures WHERE operation = %s "
+    "(SELECT id FROM queued_failures WHERE operation = %(operation)s "
     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED), "
     "(SELECT id FROM queued_failures WHERE operation IS NULL "
     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)) "
     f"RETURNING {COLUMNS}"
 )
+WIDTH = len(COLUMNS.split(","))  # a taken failure's columns in a row
 
 
-def _failure(row: Any) -> QueuedFailure:
+def failure_of(row: Any) -> QueuedFailure | None:
+    """A taken failure from its columns (all NULL: none taken)."""
     operation, code, retry_after, delay, drop = row
+    if delay is None:  # NOT NULL in the table: an outer join found no row
+        return None
     return QueuedFailure(operation, code, retry_after, float(delay), drop)
 
 
@@ -43,7 +52,7 @@ async def queue(db: Connection, failure: QueuedFailure, count: int, most: int) -
     """Queue ``count`` copies of ``failure`` unless the queue would pass ``most`` (one
     transaction, under the queue's lock)."""
     async with db.transaction():
-        await db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (NAMESPACE, QUEUE_LOCK))
+        await db.execute("SELECT pg_advisory_xact_lock(%s, %s)", QUEUE_LOCK)
         # counted after the lock is held: READ COMMITTED reads each statement's own snapshot
         cursor = await db.execute("SELECT count(*) FROM queued_failures")
         row = await cursor.fetchone()
@@ -61,9 +70,9 @@ async def queue(db: Connection, failure: QueuedFailure, count: int, most: int) -
 
 async def take(db: Connection, operation: str) -> QueuedFailure | None:
     """The operation's first queued failure, else the first for any, deleted: once."""
-    cursor = await db.execute(TAKE, (operation,))
+    cursor = await db.execute(TAKE, {"operation": operation})
     row = await cursor.fetchone()
-    return None if row is None else _failure(row)
+    return None if row is None else failure_of(row)
 
 
 async def pending(db: Connection) -> list[QueuedFailure]:
@@ -71,7 +80,7 @@ async def pending(db: Connection) -> list[QueuedFailure]:
     cursor = await db.execute(
         f"SELECT {COLUMNS} FROM queued_failures ORDER BY min(id) OVER (PARTITION BY operation), id"
     )
-    return [_failure(row) for row in await cursor.fetchall()]
+    return [failure for row in await cursor.fetchall() if (failure := failure_of(row))]
 
 
 async def clear(db: Connection) -> int:

@@ -454,11 +454,16 @@ class PostgresStore(interface.Store):
             return await queries.write_version(db)
 
     @override
-    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
+    async def glance(
+        self, meta_keys: Sequence[str], bucket: Bucket | None, take: str | None = None
+    ) -> Glance | None:
         if self._membership.alone:
             return None
         async with self._reader() as db:
-            return await queries.glance(db, meta_keys, bucket)
+            glanced = await queries.glance(db, meta_keys, bucket, take)
+        if glanced.failure is not None:
+            self._failures -= 1
+        return glanced
 
     @property
     @override
