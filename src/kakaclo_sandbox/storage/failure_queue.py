@@ -4,10 +4,18 @@ dict's size to know nothing is queued."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
+from typing import Any
 
+from kakaclo_sandbox.storage import interface
 from kakaclo_sandbox.storage.interface import Queued, QueuedFailure
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
 
 
 class FailureQueue:
@@ -59,3 +67,32 @@ class FailureQueue:
         """Every failure queued, per operation (in the order each was first queued)."""
         with self._lock:
             return [failure for queue in self._queued.values() for failure in queue]
+
+
+class MemoryFailures(interface.Store):
+    """The Store interface's failures queue in this process's memory: for an engine whose
+    process is its database's only one (SQLite's store subclasses it first)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._failures = FailureQueue()
+
+    @override
+    def may_have_failures(self) -> bool:
+        return not self._failures.is_empty()
+
+    @override
+    async def queue_failures(self, failure: QueuedFailure, count: int, most: int) -> Queued:
+        return self._failures.add(failure, count, most)
+
+    @override
+    async def take_failure(self, operation: str) -> QueuedFailure | None:
+        return self._failures.take(operation)
+
+    @override
+    async def queued_failures(self) -> list[QueuedFailure]:
+        return self._failures.pending()
+
+    @override
+    async def clear_failures(self) -> None:
+        self._failures.clear()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from types import TracebackType
 
 from kakaclo_sandbox.domain.orders import (
@@ -26,13 +25,11 @@ from kakaclo_sandbox.domain.orders import (
     StoredRefund,
 )
 from kakaclo_sandbox.storage import interface, queries
-from kakaclo_sandbox.storage.failure_queue import FailureQueue
+from kakaclo_sandbox.storage.failure_queue import MemoryFailures
 from kakaclo_sandbox.storage.interface import (
     Bucket,
     DatabaseGone,
     Glance,
-    Queued,
-    QueuedFailure,
     RefundUnit,
     SettlingUnit,
     Window,
@@ -230,21 +227,18 @@ class _Writing(_Settling):
         self._store.set_meta(self._db, key, value)
 
 
-class SqliteStore(Store, interface.Store):
+class SqliteStore(MemoryFailures, Store, interface.Store):
     """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
     SQLite database.
 
     Its reads are :meth:`Store.reading`'s, written out: a read is on every request's
     path, and a generator-based context manager costs more than the read's own Python.
 
-    Its failures queue is in memory (:mod:`.failure_queue`), not a table: one process per
-    file shares it with no other, a call of the API knows nothing is queued without a
-    statement, and queuing never waits for a batch's commit. A restart forgets it.
+    Its failures queue is in memory (:class:`.failure_queue.MemoryFailures`), not a
+    table: one process per file shares it with no other, a call of the API knows nothing
+    is queued without a statement, and queuing never waits for a batch's commit. A
+    restart forgets it.
     """
-
-    def __init__(self, path: str | Path, *, fresh: bool = False) -> None:
-        super().__init__(path, fresh=fresh)
-        self._failures = FailureQueue()
 
     def _committed(self) -> Connection:
         """The connection, the open batch committed (the caller holds the lock)."""
@@ -344,26 +338,6 @@ class SqliteStore(Store, interface.Store):
     ) -> Glance | None:
         """None: one process per database file, whose memory is the record."""
         return None
-
-    @override
-    def may_have_failures(self) -> bool:
-        return not self._failures.is_empty()
-
-    @override
-    async def queue_failures(self, failure: QueuedFailure, count: int, most: int) -> Queued:
-        return self._failures.add(failure, count, most)
-
-    @override
-    async def take_failure(self, operation: str) -> QueuedFailure | None:
-        return self._failures.take(operation)
-
-    @override
-    async def queued_failures(self) -> list[QueuedFailure]:
-        return self._failures.pending()
-
-    @override
-    async def clear_failures(self) -> None:
-        self._failures.clear()
 
     @override
     @asynccontextmanager
