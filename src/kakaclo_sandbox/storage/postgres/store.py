@@ -254,9 +254,8 @@ class PostgresStore(interface.Store):
             raise
         self._exclusive = fresh  # until started(): other processes wait to join
         self._version = 0  # the write version this process last moved it to
-        self._failures = (
-            0  # rows it queued less rows it took or cleared: while alone, the queue's length
-        )
+        # the rows it queued less those it took or cleared: while alone, the queue's length
+        self._failures = 0
         self._pool: AsyncConnectionPool | None = None
         self._batches: RefundBatches | None = None  # the pool's
         self._loop: asyncio.AbstractEventLoop | None = None
