@@ -11,14 +11,13 @@ from starlette.testclient import TestClient
 
 from kakaclo_refunds import Item, KakacloClient, RetryPolicy, ServerError
 from kakaclo_sandbox import create_app
+from kakaclo_sandbox.storage.failure_queue import FailureQueue
+from kakaclo_sandbox.storage.interface import QueuedFailure
 from kakaclo_sandbox.web.failures import (
-    ANY_OPERATION,
     MAX_COUNT,
     MAX_QUEUED,
     Failure,
-    FailurePlan,
     PreferenceError,
-    QueueFull,
     parse_prefer,
 )
 from tests.live import LiveSandbox
@@ -176,30 +175,34 @@ def test_the_failures_queue_is_bounded_and_a_refusal_queues_nothing(client: Test
         },
         "queueLength": MAX_QUEUED,
     }
-    plan = FailurePlan()
-    plan.add("refundOrder", Failure(code=503), MAX_QUEUED)
-    with pytest.raises(QueueFull):
-        plan.add("refundOrder", Failure(code=503), 1)
-    assert len(plan) == MAX_QUEUED
-    plan.clear()
-    assert len(plan) == 0 and plan.add("refundOrder", Failure(code=503), 1) == 1
+    queue = FailureQueue()
+    assert queue.add(_queued("refundOrder", 503), MAX_QUEUED, MAX_QUEUED).added
+    assert queue.add(_queued("refundOrder", 503), 1, MAX_QUEUED) == (False, MAX_QUEUED)
+    assert len(queue) == MAX_QUEUED
+    queue.clear()
+    assert len(queue) == 0 and queue.add(_queued("refundOrder", 503), 1, MAX_QUEUED).length == 1
 
 
-def test_a_plan_is_empty_once_its_failures_are_taken() -> None:
-    # ForcedFailures passes a call on unmatched while the plan is empty and no Prefer asks.
-    plan = FailurePlan()
-    assert plan.is_empty()
-    plan.add("refundOrder", Failure(code=503), 1)
-    plan.add(ANY_OPERATION, Failure(code=500), 1)
-    assert not plan.is_empty()
-    assert plan.take("queryOrders") == Failure(code=500)
-    assert not plan.is_empty()
-    assert plan.take("refundOrder") == Failure(code=503)
-    assert plan.is_empty()
-    assert plan.take("refundOrder") is None
-    plan.add("queryRefund", Failure(drop="before"), 2)
-    plan.clear()
-    assert plan.is_empty()
+def _queued(operation: str | None, code: int) -> QueuedFailure:
+    return QueuedFailure(operation, code, None, 0.0, None)
+
+
+def test_a_queue_in_memory_is_empty_once_its_failures_are_taken() -> None:
+    # ForcedFailures passes a call on unmatched while SQLite's queue is empty and no Prefer
+    # asks.
+    queue = FailureQueue()
+    assert queue.is_empty()
+    queue.add(_queued("refundOrder", 503), 1, MAX_QUEUED)
+    queue.add(_queued(None, 500), 1, MAX_QUEUED)
+    assert not queue.is_empty()
+    assert queue.take("queryOrders") == _queued(None, 500)
+    assert not queue.is_empty()
+    assert queue.take("refundOrder") == _queued("refundOrder", 503)
+    assert queue.is_empty()
+    assert queue.take("refundOrder") is None
+    queue.add(QueuedFailure("queryRefund", None, None, 0.0, "before"), 2, MAX_QUEUED)
+    queue.clear()
+    assert queue.is_empty()
 
 
 def test_a_second_prefer_header_is_read_too(client: TestClient) -> None:

@@ -45,6 +45,16 @@ class DatabaseUnavailable(Exception):
     retry_after = 1  # seconds a client is told to wait
 
 
+class QueuedFailure(NamedTuple):
+    """A failure queued for a coming call (on demand: :mod:`kakaclo_sandbox.web.failures`)."""
+
+    operation: str | None  # the operation it is for; None: any operation
+    code: int | None
+    retry_after: int | None
+    delay: float
+    drop: str | None
+
+
 class Glance(NamedTuple):
     """What the processes sharing one database may have changed, read within a request."""
 
@@ -52,6 +62,7 @@ class Glance(NamedTuple):
     next_due: float | None  # when the earliest pending refund is due
     meta: tuple[str | None, ...]  # the values of the meta keys asked for, in their order
     wait: int = 0  # with a bucket: 0 if the request was let through, else seconds to wait
+    failure: QueuedFailure | None = None  # with an operation to take for: its failure, taken
 
 
 class Bucket(NamedTuple):
@@ -60,6 +71,14 @@ class Bucket(NamedTuple):
     token: str
     burst: int
     per_second: float
+
+
+class Queued(NamedTuple):
+    """What queuing failures did: whether they were added, and the queue's length after
+    (before, when refused)."""
+
+    added: bool
+    length: int
 
 
 class RefundUnit(Protocol):
@@ -243,10 +262,39 @@ class Store(Protocol):
         """Read the tokens again on the next lookup (after they changed)."""
         ...
 
-    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
+    async def glance(
+        self, meta_keys: Sequence[str], bucket: Bucket | None, take: str | None = None
+    ) -> Glance | None:
         """What another process may have changed, read now, with ``bucket`` poured into
-        the shared rate limit (one round trip); None while this process is the database's
-        only one: its memory is the record (and its buckets are in memory)."""
+        the shared rate limit and, with ``take``, that operation's queued failure taken as
+        :meth:`take_failure` does (then ``bucket`` is not poured: a forced failure is not
+        counted), in one round trip; None while this process is the database's only one:
+        its memory is the record (and its buckets and failures are in memory)."""
+        ...
+
+    def may_have_failures(self) -> bool:
+        """False only when no failure is queued for sure, known without a statement (while
+        this process is the database's only one); every call of the API asks."""
+        ...
+
+    async def queue_failures(self, failure: QueuedFailure, count: int, most: int) -> Queued:
+        """Queue ``count`` copies of ``failure`` after those queued, unless the queue (every
+        process's, where several share the database) would then hold more than ``most``:
+        then nothing is queued. Atomic: two processes queuing at once cannot pass ``most``."""
+        ...
+
+    async def take_failure(self, operation: str) -> QueuedFailure | None:
+        """Take the first failure queued for ``operation``, or else the first for any, if
+        one is queued: each is taken once, whichever process takes it."""
+        ...
+
+    async def queued_failures(self) -> list[QueuedFailure]:
+        """Every failure queued, grouped by operation (in the order each was first queued),
+        each group in the order it will be taken."""
+        ...
+
+    async def clear_failures(self) -> None:
+        """Forget every queued failure (every process's)."""
         ...
 
     # Why the database is gone (a file removed or replaced under the sandbox), or None.

@@ -49,6 +49,7 @@ SCHEMA_VERSION = 4
 # database; dropping a table drops its indexes).
 DROP_TABLES = """
 BEGIN;
+DROP TABLE IF EXISTS queued_failures;
 DROP TABLE IF EXISTS key_claims;
 DROP TABLE IF EXISTS rate_buckets;
 DROP TABLE IF EXISTS idempotency_keys;

@@ -25,6 +25,7 @@ from kakaclo_sandbox.domain.orders import (
     StoredRefund,
 )
 from kakaclo_sandbox.storage import interface, queries
+from kakaclo_sandbox.storage.failure_queue import MemoryFailures
 from kakaclo_sandbox.storage.interface import (
     Bucket,
     DatabaseGone,
@@ -226,12 +227,17 @@ class _Writing(_Settling):
         return tuple(queries.meta_value(self._db, key) for key in keys)
 
 
-class SqliteStore(Store, interface.Store):
+class SqliteStore(MemoryFailures, Store, interface.Store):
     """The storage interface (:class:`~kakaclo_sandbox.storage.interface.Store`) on one
     SQLite database.
 
     Its reads are :meth:`Store.reading`'s, written out: a read is on every request's
     path, and a generator-based context manager costs more than the read's own Python.
+
+    Its failures queue is in memory (:class:`.failure_queue.MemoryFailures`), not a
+    table: one process per file shares it with no other, a call of the API knows nothing
+    is queued without a statement, and queuing never waits for a batch's commit. A
+    restart forgets it.
     """
 
     def _committed(self) -> Connection:
@@ -327,7 +333,9 @@ class SqliteStore(Store, interface.Store):
         return True
 
     @override
-    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
+    async def glance(
+        self, meta_keys: Sequence[str], bucket: Bucket | None, take: str | None = None
+    ) -> Glance | None:
         """None: one process per database file, whose memory is the record."""
         return None
 

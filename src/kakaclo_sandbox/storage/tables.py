@@ -205,6 +205,21 @@ TABLES: tuple[Table, ...] = (
         # written by every request of a team: a crash empties the buckets, harmless
         unlogged=True,
     ),
+    # The failures queued on demand where several processes share the database (SQLite's
+    # process keeps them in memory): taken in ``id`` order, an operation's own (its
+    # ``operation``) before those for any (NULL).
+    Table(
+        "queued_failures",
+        (
+            Column("id", "key"),
+            _text("operation", null=True),
+            _int("code", null=True),
+            _int("retry_after", null=True),
+            _real("delay"),
+            _text("drop_mode", null=True),
+        ),
+        indexes=(Index("failures_in_order", "operation, id"),),
+    ),
 )
 
 

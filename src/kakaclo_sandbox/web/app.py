@@ -200,7 +200,9 @@ def create_app(
     api_middleware = [Middleware(AccessLog)]
     if settings.control:
         api_middleware.append(Middleware(ControlGuard, allowed_hosts=settings.allowed_hosts))
-        api_middleware.append(Middleware(ForcedFailures, plan=sandbox.failures, spec=spec))
+        api_middleware.append(
+            Middleware(ForcedFailures, plan=sandbox.failures, spec=spec, take=sandbox.take_failure)
+        )
     api_middleware.append(Middleware(Operations, spec=spec, handlers=operation_handlers))
     app = SandboxApp(
         api_middleware=api_middleware,

@@ -186,20 +186,21 @@ async def add_failures(request: Request) -> OrjsonResponse:
     failure = failures.make_failure(
         body.get("code"), body.get("retryAfter"), float(body.get("delay", 0)), body.get("drop")
     )
-    operation = body.get("operation", failures.ANY_OPERATION)
+    operation = body.get("operation")  # None: any operation
     count = int(body.get("count", 1))
-    length = sandbox.failures.add(operation, failure, count)  # QueueFull: 400, nothing queued
+    length = await sandbox.failures.add(operation, failure, count)  # QueueFull: 400, nothing queued
     added = {"operation": body.get("operation"), "count": count, **failures.public(failure)}
     # what was added and the queue's length, never the whole queue (GET lists it)
     return OrjsonResponse(render.envelope({"added": added, "queueLength": length}, "ok"))
 
 
 async def list_failures(request: Request) -> OrjsonResponse:
-    """The failures still queued (at most failures.MAX_QUEUED)."""
-    return OrjsonResponse(render.envelope({"queued": sandbox_of(request).failures.pending()}, "ok"))
+    """The failures still queued (at most failures.MAX_QUEUED), every process's."""
+    queued = await sandbox_of(request).failures.pending()
+    return OrjsonResponse(render.envelope({"queued": queued}, "ok"))
 
 
 async def clear_failures(request: Request) -> OrjsonResponse:
-    """Forget every queued failure."""
-    sandbox_of(request).failures.clear()
+    """Forget every queued failure (every process's)."""
+    await sandbox_of(request).failures.clear()
     return OrjsonResponse(render.envelope({"queued": []}, "ok"))

@@ -17,6 +17,9 @@ Two ways to ask, both part of the control surface (``--no-control`` turns them o
   "code": 503}`` (or ``delay``, ``drop``): the next ``count`` calls of the
   operation (or of any, without ``operation``) fail so. At most MAX_QUEUED
   failures wait at once; the answer names what was added and the queue's length.
+  The queue is the store's: where several processes share a PostgreSQL database it
+  is a table, and a failure queued through one applies once, to the next matching
+  call whichever process gets it.
 
 A forced status answers the spec's error envelope (``SERVER_ERROR`` 50001,
 ``UPSTREAM_UNAVAILABLE`` 50201, ``SERVICE_UNAVAILABLE`` 50301, ``RATE_LIMITED``
@@ -32,14 +35,15 @@ import asyncio
 import logging
 import math
 import re
-import threading
-from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from kakaclo_client.models import ErrorCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kakaclo_sandbox.storage.interface import DatabaseUnavailable, QueuedFailure, Store
+from kakaclo_sandbox.web.operations import database_unavailable_answer
 from kakaclo_sandbox.web.responses import OrjsonResponse
 from kakaclo_spec import Spec
 from kakaclo_spec.errors import ApiError, error_body
@@ -58,7 +62,6 @@ MAX_RETRY_AFTER = 3600
 MAX_COUNT = 1000
 MAX_QUEUED = 10 * MAX_COUNT  # 10,000 failures queued at once, every operation together
 DROP_MODES = ("before", "after")
-ANY_OPERATION = "*"
 
 
 @dataclass(frozen=True)
@@ -184,59 +187,44 @@ class QueueFull(ApiError):
 
 
 class FailurePlan:
-    """Failures queued for the next calls, per operation (or for any)."""
+    """Failures queued for the next calls, per operation (or for any): kept by the store,
+    so every process sharing its database takes from one queue (SQLite's process keeps
+    it in memory)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queued: dict[str, deque[Failure]] = {}
-        self._length = 0
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
-    def add(self, operation: str, failure: Failure, count: int) -> int:
-        """Make the next ``count`` calls of ``operation`` (or ANY_OPERATION) fail so, and
+    async def add(self, operation: str | None, failure: Failure, count: int) -> int:
+        """Make the next ``count`` calls of ``operation`` (None: of any) fail so, and
         answer how many failures are queued now; QueueFull (nothing queued) past MAX_QUEUED."""
-        with self._lock:
-            queued = self._length
-            if queued + count > MAX_QUEUED:
-                raise QueueFull(queued, count)
-            self._queued.setdefault(operation, deque()).extend([failure] * count)
-            self._length += count
-            return self._length
+        queued = await self.store.queue_failures(_stored(operation, failure), count, MAX_QUEUED)
+        if not queued.added:
+            raise QueueFull(queued.length, count)
+        return queued.length
 
-    def take(self, operation: str) -> Failure | None:
-        """The failure for this call, if one is queued (the operation's own first)."""
-        with self._lock:
-            for key in (operation, ANY_OPERATION):
-                queue = self._queued.get(key)
-                if queue:
-                    failure = queue.popleft()
-                    self._length -= 1
-                    if not queue:
-                        del self._queued[key]
-                    return failure
-        return None
+    def may_be_queued(self) -> bool:
+        """False when no failure is queued for sure, known without a statement."""
+        return self.store.may_have_failures()
 
-    def is_empty(self) -> bool:
-        """True when no failure is queued (read without the lock: one dict's size)."""
-        return not self._queued
+    async def clear(self) -> None:
+        """Forget every queued failure (every process's)."""
+        await self.store.clear_failures()
 
-    def clear(self) -> None:
-        """Forget every queued failure."""
-        with self._lock:
-            self._queued.clear()
-            self._length = 0
-
-    def __len__(self) -> int:
-        """How many failures are queued."""
-        return self._length
-
-    def pending(self) -> list[dict[str, Any]]:
+    async def pending(self) -> list[dict[str, Any]]:
         """What is queued, per operation, in the order it will apply."""
-        with self._lock:
-            return [
-                {"operation": None if key == ANY_OPERATION else key, **public(failure)}
-                for key, queue in self._queued.items()
-                for failure in queue
-            ]
+        return [
+            {"operation": queued.operation, **public(from_queue(queued))}
+            for queued in await self.store.queued_failures()
+        ]
+
+
+def _stored(operation: str | None, failure: Failure) -> QueuedFailure:
+    return QueuedFailure(operation, failure.code, failure.retry_after, failure.delay, failure.drop)
+
+
+def from_queue(queued: QueuedFailure) -> Failure:
+    """A queued failure as it applies."""
+    return Failure(queued.code, queued.retry_after, queued.delay, queued.drop)
 
 
 def public(failure: Failure) -> dict[str, Any]:
@@ -246,13 +234,19 @@ def public(failure: Failure) -> dict[str, Any]:
     return body
 
 
+# Takes the failure queued for a call of an operation (its scope), if any: the sandbox's
+# (web/state.py's Sandbox.take_failure), which folds it into the call's one statement.
+Take = Callable[[str, Scope], Awaitable[Failure | None]]
+
+
 class ForcedFailures:
     """ASGI middleware: apply the failure a request asks for (Prefer) or that is queued."""
 
-    def __init__(self, app: ASGIApp, plan: FailurePlan, spec: Spec) -> None:
+    def __init__(self, app: ASGIApp, plan: FailurePlan, spec: Spec, take: Take) -> None:
         self.app = app
         self.plan = plan
         self.spec = spec
+        self.take = take
 
     def operation_of(self, method: str, path: str) -> str | None:
         """The spec operation a request is for, or None (docs, control, unknown paths)."""
@@ -269,7 +263,7 @@ class ForcedFailures:
         prefer = _prefer_headers(scope)
         # Most calls neither ask for a failure nor meet a queued one: they pass on
         # without being matched to an operation (Operations matches them next).
-        if not prefer and self.plan.is_empty():
+        if not prefer and not self.plan.may_be_queued():
             await self.app(scope, receive, send)
             return
         operation = self.operation_of(scope["method"], scope["path"])
@@ -277,11 +271,14 @@ class ForcedFailures:
             await self.app(scope, receive, send)
             return
         try:
-            failure = self._failure(prefer, operation)
+            failure = await self._failure(prefer, operation, scope)
         except PreferenceError as error:
             await OrjsonResponse(error_body(error.code, error.message), error.status)(
                 scope, receive, send
             )
+            return
+        except DatabaseUnavailable as error:  # the queue is the database's: 503
+            await database_unavailable_answer(error)(scope, receive, send)
             return
         if failure is None:
             await self.app(scope, receive, send)
@@ -306,12 +303,16 @@ class ForcedFailures:
         else:
             await self.app(scope, receive, _with_headers(send, applied))
 
-    def _failure(self, prefer: list[str] | None, operation: str) -> Failure | None:
+    async def _failure(
+        self, prefer: list[str] | None, operation: str, scope: Scope
+    ) -> Failure | None:
         for header in prefer or ():
             asked = parse_prefer(header)
             if asked is not None:
                 return asked
-        return self.plan.take(operation)
+        if not self.plan.may_be_queued():  # a Prefer that names no failure of ours
+            return None
+        return await self.take(operation, scope)
 
 
 def _prefer_headers(scope: Scope) -> list[str] | None:

@@ -25,7 +25,7 @@ from kakaclo_sandbox.domain.errors import OrderNotFound, RuleViolation
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.web import render
 from kakaclo_sandbox.web.responses import JsonBytes, OrjsonResponse
-from kakaclo_sandbox.web.state import Sandbox
+from kakaclo_sandbox.web.state import GLANCED, Sandbox
 from kakaclo_spec.errors import ApiError
 from kakaclo_spec.validation import MAX_BODY_BYTES, RequestParameters, too_large
 
@@ -98,7 +98,7 @@ async def _caller(
     every operation begins."""
     sandbox = sandbox_of(request)
     values = RequestParameters.of(request.scope)
-    merchant = await sandbox.caller(values.headers.get("authorization"))
+    merchant = await sandbox.caller(values.headers.get("authorization"), request.scope.get(GLANCED))
     params = sandbox.validators[operation_id].read_parameters(values)
     return sandbox, merchant, values, params
 

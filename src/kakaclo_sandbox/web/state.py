@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, MutableMapping
 from typing import Any, TypeVar
 
 from kakaclo_client.models import ErrorCode
@@ -35,11 +35,12 @@ from kakaclo_sandbox.service.settlement import Settlement
 from kakaclo_sandbox.service.team import agree
 from kakaclo_sandbox.settings import Settings
 from kakaclo_sandbox.storage import timeline
-from kakaclo_sandbox.storage.interface import Bucket, Store
+from kakaclo_sandbox.storage.interface import Bucket, Glance, Store
 from kakaclo_sandbox.storage.sqlite import SqliteStore
+from kakaclo_sandbox.web import failures
 from kakaclo_sandbox.web.answer_cache import AnswerCache
 from kakaclo_sandbox.web.changes import Changes
-from kakaclo_sandbox.web.failures import FailurePlan
+from kakaclo_sandbox.web.failures import Failure, FailurePlan
 from kakaclo_sandbox.web.feeds import Feeds, Reader
 from kakaclo_spec import Spec
 from kakaclo_spec.errors import ApiError
@@ -91,6 +92,24 @@ def open_store(
     return sqlite, run_now, lambda: timeline.open_reader(database.path), read_sqlite
 
 
+# The request scope's key of the glance take_failure read for the request (the handlers
+# hand it to Sandbox.caller).
+GLANCED = "kakaclo.glanced"
+
+
+def _token(authorization: str | None) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, or None for another scheme."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _bearer_token(scope: MutableMapping[str, Any]) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return _token(value.decode("latin-1"))
+    return None
+
+
 class Sandbox:
     """One sandbox: opened once at start, shared by every request."""
 
@@ -127,7 +146,7 @@ class Sandbox:
         )
         self.queries = Queries(self.store, self.settlement, self.now)
         self.limiter = LeakyBucket(settings.rate_limit) if settings.rate_limit else None
-        self.failures = FailurePlan()
+        self.failures = FailurePlan(self.store)
         self.feeds = Feeds(
             reader=reader,
             settle=lambda: self.settlement.settle_now(self.now()),
@@ -147,21 +166,58 @@ class Sandbox:
         await self.settlement.reload()
         self.store.started()
 
-    async def refresh(self, token: str | None = None) -> None:
+    async def refresh(self, token: str | None = None, glanced: Glance | None = None) -> None:
         """Take in what another process sharing the database may have changed (the clock,
         when the next refund is due), and with a ``token`` count its request against the
         rate limit (429): at the start of every API request and clock action. A process
-        alone on its database reads nothing: its memory is the record."""
-        limit = self.settings.rate_limit if token is not None else None
-        bucket = None if limit is None else Bucket(token or "", limit.burst, limit.per_second)
-        glance = await self.store.glance(CLOCK_KEYS, bucket)
+        alone on its database reads nothing: its memory is the record. ``glanced``: what
+        :meth:`take_failure` read for this request, taken in already."""
+        if glanced is not None:
+            self._limit(glanced.wait)
+            return
+        glance = await self.store.glance(CLOCK_KEYS, self._bucket(token))
         if glance is None:
             # real time, not the sandbox's: a frozen clock must not stop the bucket draining
             wait = self.limiter.take(token or "", self.clock.real()) if self.limiter else 0
         else:
-            apply_clock(self.clock, *glance.meta)
-            self.settlement.earliest = glance.next_due
+            self._take_in(glance)
             wait = glance.wait
+        self._limit(wait)
+
+    async def take_failure(self, operation: str, scope: MutableMapping[str, Any]) -> Failure | None:
+        """The failure queued for this call of ``operation`` (the request's ``scope``),
+        taken, if any. Where other processes share the database, in the statement of
+        :meth:`refresh`, the caller's token poured into its bucket unless a failure is
+        taken (a forced failure is not counted), and kept in ``scope`` for
+        :meth:`caller`: a call costs one statement, not two."""
+        if self.store.alone:
+            taken = await self.store.take_failure(operation)
+            return None if taken is None else failures.from_queue(taken)
+        token = _bearer_token(scope)
+        known = token is not None and self.store.merchant_of(token) is not None
+        glance = await self.store.glance(
+            CLOCK_KEYS, self._bucket(token) if known else None, take=operation
+        )
+        if glance is None:  # alone since (SQLite is always alone: not here)
+            taken = await self.store.take_failure(operation)
+            return None if taken is None else failures.from_queue(taken)
+        self._take_in(glance)
+        if glance.failure is not None:
+            return failures.from_queue(glance.failure)
+        if known:
+            scope[GLANCED] = glance
+        return None
+
+    def _bucket(self, token: str | None) -> Bucket | None:
+        limit = self.settings.rate_limit if token is not None else None
+        return None if limit is None else Bucket(token or "", limit.burst, limit.per_second)
+
+    def _take_in(self, glance: Glance) -> None:
+        apply_clock(self.clock, *glance.meta)
+        self.settlement.earliest = glance.next_due
+
+    @staticmethod
+    def _limit(wait: int) -> None:
         if wait:
             raise ApiError(
                 429,
@@ -202,7 +258,7 @@ class Sandbox:
         empty rate-limit buckets: as a new sandbox."""
         await demo.reset(self.store, self.data)
         await self.settlement.reload()
-        self.failures.clear()
+        await self.failures.clear()  # every process's queue
         self.clock.restart()
         await save_clock(self.store, self.clock)  # other processes' clocks restart too
         if self.limiter:
@@ -230,15 +286,15 @@ class Sandbox:
         """The merchant a token belongs to, or None (no rate limit: the console's feed)."""
         return self.store.merchant_of(token)
 
-    async def caller(self, authorization: str | None) -> str:
+    async def caller(self, authorization: str | None, glanced: Glance | None = None) -> str:
         """The caller's merchant from ``Authorization: Bearer <token>`` (401), its request
-        counted against the rate limit (429), what other processes changed taken in."""
-        scheme, _, token = (authorization or "").partition(" ")
-        token = token.strip()
-        merchant = self.store.merchant_of(token) if scheme.lower() == "bearer" else None
+        counted against the rate limit (429), what other processes changed taken in
+        (``glanced``: already, by :meth:`take_failure`)."""
+        token = _token(authorization)
+        merchant = self.store.merchant_of(token) if token is not None else None
         if merchant is None:
             raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing or unknown bearer token")
-        await self.refresh(token)
+        await self.refresh(token, glanced)
         return merchant
 
     def checked(self, operation_id: str, status: int, body: Any) -> Any:

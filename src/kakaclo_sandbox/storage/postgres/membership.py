@@ -100,9 +100,11 @@ class Membership:
         connection.execute("SELECT pg_advisory_lock_shared(%s, %s)", (NAMESPACE, ATTACHED))
         connection.execute("SELECT pg_advisory_unlock(%s, %s)", (NAMESPACE, ATTACHED))
 
-    def settle_in(self) -> None:
+    def settle_in(self, alone: Callable[[psycopg.Connection[Any]], None] | None = None) -> None:
         """Be alone if no other process is attached; otherwise tell the lone one (if any)
-        and wait until it checks the database too. Then listen for processes joining."""
+        and wait until it checks the database too. Then listen for processes joining.
+        ``alone`` is called with the connection when this process is alone, before any
+        other may join."""
         connection = self._held()
         connection.execute(f"LISTEN {CHANNEL}; LISTEN {CHANGES}")
         if self._attached(connection) == 0:
@@ -110,6 +112,8 @@ class Membership:
                 "SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, ALONE)
             ).fetchone()
             self.alone = taken == (True,)
+        if self.alone and alone is not None:
+            alone(connection)  # no listener yet: ALONE is held until it lets go
         if not self.alone:
             self._join_the_others(connection)
         self.joined = True

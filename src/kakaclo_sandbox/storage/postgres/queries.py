@@ -27,6 +27,7 @@ from kakaclo_sandbox.domain.orders import (
     StoredRefund,
 )
 from kakaclo_sandbox.storage.interface import Bucket, Glance
+from kakaclo_sandbox.storage.postgres import failures
 from kakaclo_sandbox.storage.postgres.schema import VERSION_KEY, WIPED_TABLES
 from kakaclo_sandbox.storage.queries import (
     LINE_COLUMNS,
@@ -636,43 +637,55 @@ async def write_version(db: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def glance(db: Connection, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance:
-    """The write version, the earliest due time and ``meta_keys``' values, and with a
-    ``bucket`` one request poured into that token's rate limit (on the database's clock,
-    the one every process shares): one statement."""
-    shared = (
-        "SELECT CASE WHEN v.is_called THEN v.last_value ELSE 0 END, "
-        f"(SELECT min(settle_at) FROM refunds WHERE {IS_PENDING}), "
+async def glance(
+    db: Connection, meta_keys: Sequence[str], bucket: Bucket | None, take: str | None = None
+) -> Glance:
+    """The write version, the earliest due time and ``meta_keys``' values; with a ``bucket``
+    one request poured into that token's rate limit (on the database's clock, the one every
+    process shares); with ``take``, that operation's queued failure taken (then the bucket
+    is left as it was: a forced failure is not counted). One statement."""
+    parts = []  # the common table expressions
+    columns = [
+        "CASE WHEN v.is_called THEN v.last_value ELSE 0 END",
+        f"(SELECT min(settle_at) FROM refunds WHERE {IS_PENDING})",
         "ARRAY(SELECT m.value FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k (key, n) "
-        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n)"
-    )
-    if bucket is None:
-        cursor = await db.execute(f"{shared} FROM write_version v", {"keys": list(meta_keys)})
-        row = await cursor.fetchone()
-        assert row is not None
-        return Glance(int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2]))
-    # the level the bucket has drained to by now, then one more if it has room (the SET
-    # expressions all read the row as it was)
-    drained = "greatest(0, b.level - greatest(0, excluded.at - b.at) * %(rate)s)"
-    room = f"{drained} + 1 <= %(burst)s"
-    cursor = await db.execute(
-        "WITH poured AS (INSERT INTO rate_buckets AS b (token, level, at, admitted) "
-        "VALUES (%(token)s, 1, extract(epoch FROM clock_timestamp()), 1) "
-        f"ON CONFLICT (token) DO UPDATE SET admitted = CASE WHEN {room} THEN 1 ELSE 0 END, "
-        f"level = {drained} + CASE WHEN {room} THEN 1 ELSE 0 END, at = excluded.at "
-        f"RETURNING admitted, level) {shared}, poured.admitted, poured.level "
-        "FROM write_version v, poured",
-        {
-            "keys": list(meta_keys),
-            "token": bucket.token,
-            "burst": bucket.burst,
-            "rate": bucket.per_second,
-        },
-    )
+        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n)",
+    ]
+    joins = ["write_version v"]
+    params: dict[str, Any] = {"keys": list(meta_keys)}
+    if take is not None:
+        parts.append(f"taken AS ({failures.TAKE})")
+        params["operation"] = take
+    if bucket is not None:
+        # the level the bucket has drained to by now, then one more if it has room (the
+        # SET expressions all read the row as it was)
+        drained = "greatest(0, b.level - greatest(0, excluded.at - b.at) * %(rate)s)"
+        room = f"{drained} + 1 <= %(burst)s"
+        unless_taken = " WHERE NOT EXISTS (SELECT FROM taken)" if take is not None else ""
+        parts.append(
+            "poured AS (INSERT INTO rate_buckets AS b (token, level, at, admitted) "
+            f"SELECT %(token)s, 1, extract(epoch FROM clock_timestamp()), 1{unless_taken} "
+            f"ON CONFLICT (token) DO UPDATE SET admitted = CASE WHEN {room} THEN 1 ELSE 0 END, "
+            f"level = {drained} + CASE WHEN {room} THEN 1 ELSE 0 END, at = excluded.at "
+            "RETURNING admitted, level)"
+        )
+        columns += ["poured.admitted", "poured.level"]
+        joins.append("LEFT JOIN poured ON true")
+        params.update(token=bucket.token, burst=bucket.burst, rate=bucket.per_second)
+    if take is not None:
+        columns += [f"taken.{column.strip()}" for column in failures.COLUMNS.split(",")]
+        joins.append("LEFT JOIN taken ON true")
+    with_ = f"WITH {', '.join(parts)} " if parts else ""
+    cursor = await db.execute(f"{with_}SELECT {', '.join(columns)} FROM {' '.join(joins)}", params)
     row = await cursor.fetchone()
     assert row is not None
-    wait = 0 if row[3] else max(1, math.ceil((row[4] + 1 - bucket.burst) / bucket.per_second))
-    return Glance(int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2]), wait)
+    version, due, meta = int(row[0]), None if row[1] is None else float(row[1]), tuple(row[2])
+    failure = None if take is None else failures.failure_of(row[-failures.WIDTH :])
+    wait = 0
+    if bucket is not None and failure is None:
+        admitted, level = row[3], row[4]
+        wait = 0 if admitted else max(1, math.ceil((level + 1 - bucket.burst) / bucket.per_second))
+    return Glance(version, due, meta, wait, failure)
 
 
 CHANGES = "kakaclo_sandbox_change"  # the channel other processes' consoles listen on

@@ -48,8 +48,8 @@ SCHEMA = (
 
 # Every table, children first (for ``--fresh`` on a database of another version).
 DROP_TABLES = """
-DROP TABLE IF EXISTS key_claims, rate_buckets, idempotency_keys, refund_lines, refunds,
-    order_lines, orders, merchants, meta;
+DROP TABLE IF EXISTS queued_failures, key_claims, rate_buckets, idempotency_keys, refund_lines,
+    refunds, order_lines, orders, merchants, meta;
 DROP SEQUENCE IF EXISTS write_version;
 """
 

@@ -44,12 +44,14 @@ from kakaclo_sandbox.storage.interface import (
     Bucket,
     DatabaseUnavailable,
     Glance,
+    Queued,
+    QueuedFailure,
     RefundUnit,
     SettlingUnit,
     Window,
     WritingUnit,
 )
-from kakaclo_sandbox.storage.postgres import queries
+from kakaclo_sandbox.storage.postgres import failures, queries
 from kakaclo_sandbox.storage.postgres.batches import BatchedRefund, RefundBatches
 from kakaclo_sandbox.storage.postgres.membership import ATTACHED, NAMESPACE, Membership
 from kakaclo_sandbox.storage.postgres.reachability import reaching
@@ -248,13 +250,16 @@ class PostgresStore(interface.Store):
             raise DatabaseUnreachable(f"cannot connect to {shown(url)}: {reason}") from None
         try:
             self._merchants: dict[str, str] | None = prepare(url, fresh=fresh)
-            self._membership.settle_in()
+            # alone, it starts with no failure queued, as SQLite's process does
+            self._membership.settle_in(alone=failures.clear_now)
         except BaseException:
             self._membership.close()
             raise
         self._exclusive = fresh  # until started(): other processes wait to join
         self._version = 0  # the write version this process last moved it to
         self._owed = False  # a committed write's version move failed: made at the next read
+        # the rows it queued less those it took or cleared: while alone, the queue's length
+        self._failures = 0
         self._pool: AsyncConnectionPool | None = None
         self._batches: RefundBatches | None = None  # the pool's
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -454,11 +459,16 @@ class PostgresStore(interface.Store):
             return await queries.write_version(db)
 
     @override
-    async def glance(self, meta_keys: Sequence[str], bucket: Bucket | None) -> Glance | None:
+    async def glance(
+        self, meta_keys: Sequence[str], bucket: Bucket | None, take: str | None = None
+    ) -> Glance | None:
         if self._membership.alone:
             return None
         async with self._reader() as db:
-            return await queries.glance(db, meta_keys, bucket)
+            glanced = await queries.glance(db, meta_keys, bucket, take)
+        if glanced.failure is not None:
+            self._failures -= 1
+        return glanced
 
     @property
     @override
@@ -506,6 +516,43 @@ class PostgresStore(interface.Store):
             if claimed:
                 async with self._reader() as db:
                     await queries.release_key(db, merchant, key, owner)
+
+    # -- failures on demand ---------------------------------------------------
+
+    @override
+    def may_have_failures(self) -> bool:
+        """Shared: always (another process may have queued one: only the table knows).
+        Alone: unless this process's count of the rows is 0. It counts each row it
+        inserted and deleted once the statement is done, so the count is the queue's
+        length whenever none of its statements is under way (a failure queued a moment
+        before its POST is answered may not apply yet)."""
+        return not self._membership.alone or self._failures != 0
+
+    @override
+    async def queue_failures(self, failure: QueuedFailure, count: int, most: int) -> Queued:
+        async with self._reader() as db:
+            queued = await failures.queue(db, failure, count, most)
+        if queued.added:
+            self._failures += count
+        return queued
+
+    @override
+    async def take_failure(self, operation: str) -> QueuedFailure | None:
+        async with self._reader() as db:
+            taken = await failures.take(db, operation)
+        if taken is not None:
+            self._failures -= 1
+        return taken
+
+    @override
+    async def queued_failures(self) -> list[QueuedFailure]:
+        async with self._reader() as db:
+            return await failures.pending(db)
+
+    @override
+    async def clear_failures(self) -> None:
+        async with self._reader() as db:
+            self._failures -= await failures.clear(db)
 
     @override
     def on_change(self, told: Callable[[str | None], None]) -> None:
