@@ -112,6 +112,7 @@ def test_two_processes_queuing_at_once_cannot_pass_the_bound(postgres_url: str) 
     """Two stores (two processes) each queue MAX_COUNT when only MAX_COUNT more fit: one
     is refused, whatever the interleaving of their statements."""
     first = PostgresStore(postgres_url)
+    first.started()  # a process alone lets others join once started
     second = PostgresStore(postgres_url)
     failure = QueuedFailure("refundOrder", 503, None, 0.0, None)
 
