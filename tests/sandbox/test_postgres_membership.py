@@ -472,3 +472,31 @@ def test_a_process_that_lost_its_place_moves_the_version_when_it_joins_again(
     finally:
         first.state.sandbox.close()
         second.state.sandbox.close()
+
+
+def test_a_kept_answer_of_a_process_that_shares_costs_one_statement(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write version a kept answer is checked against is the one read at the start of
+    the request (with the clock and the bucket), not read again: one statement a read."""
+    first = create_app(db=postgres_url, rate_limit=None)
+    second = create_app(db=postgres_url, rate_limit=None)
+    statements: list[str] = []
+    execute = psycopg.AsyncConnection.execute
+
+    async def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(query))
+        return await execute(self, query, *args, **kwargs)
+
+    try:
+        with TestClient(first) as one, TestClient(second) as two:
+            before = _listed(two)  # kept
+            monkeypatch.setattr(psycopg.AsyncConnection, "execute", counted)
+            assert _listed(two) == before
+            assert len(statements) == 1, statements
+            made = one.post(refund_url("10007"), json={"orderItems": [LINE]}, headers=TOKEN_A)
+            assert made.status_code == 200, made.text
+            assert made.json()["data"] in _listed(two)  # the kept answer is not used
+    finally:
+        first.state.sandbox.close()
+        second.state.sandbox.close()

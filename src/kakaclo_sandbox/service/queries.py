@@ -18,10 +18,13 @@ class Queries:
         self.settlement = settlement
         self.now = now
 
-    async def settled_version(self) -> int:
+    async def settled_version(self, seen: int | None = None) -> int:
         """Settle every refund due by now; the version the next read sees (an answer
-        computed from it holds while the store's version stays)."""
-        await self.settlement.settle_now(self.now())
+        computed from it holds while the store's version stays). ``seen``: the version
+        read earlier within the request, which holds unless this settled something."""
+        settled = await self.settlement.settle_now(self.now())
+        if seen is not None and not settled:
+            return seen
         return await self.store.read_version()
 
     async def refunds(

@@ -13,7 +13,7 @@ the answer in the vendor's envelope. Nothing is written unless the answer is 200
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from kakaclo_client.models import ErrorCode
@@ -90,22 +90,32 @@ def not_found(missing: OrderNotFound) -> ApiError:
     return ApiError(404, ErrorCode.ORDER_NOT_FOUND, str(missing))
 
 
-async def _caller(
-    request: Request, operation_id: str
-) -> tuple[Sandbox, str, RequestParameters, dict[str, Any]]:
-    """The sandbox, the caller's merchant (401, 429; what other processes changed taken
-    in) and the request's values with the operation's parameters validated (400): how
-    every operation begins."""
+class Call(NamedTuple):
+    """How every operation begins: the sandbox, the caller's merchant (401, 429; what
+    other processes changed taken in, and the write version read then), the request's
+    values and the operation's parameters validated (400)."""
+
+    sandbox: Sandbox
+    merchant: str
+    seen: int | None  # the write version read within this request (None: alone)
+    values: RequestParameters
+    params: dict[str, Any]
+
+
+async def _caller(request: Request, operation_id: str) -> Call:
+    """The operation's :class:`Call`."""
     sandbox = sandbox_of(request)
     values = RequestParameters.of(request.scope)
-    merchant = await sandbox.caller(values.headers.get("authorization"), request.scope.get(GLANCED))
+    merchant, seen = await sandbox.caller_seen(
+        values.headers.get("authorization"), request.scope.get(GLANCED)
+    )
     params = sandbox.validators[operation_id].read_parameters(values)
-    return sandbox, merchant, values, params
+    return Call(sandbox, merchant, seen, values, params)
 
 
 async def refund_order(request: Request, operation_id: str) -> OrjsonResponse:
     """Refund Order: ``POST /openapi/v2/order/orders/{id}/refund``."""
-    sandbox, merchant, values, params = await _caller(request, operation_id)
+    sandbox, merchant, _, values, params = await _caller(request, operation_id)
     validator = sandbox.validators[operation_id]
 
     async def read() -> RefundRequest:
@@ -154,10 +164,10 @@ def _kept(sandbox: Sandbox, key: Hashable, version: int) -> bytes | None:
 
 async def query_refund(request: Request, operation_id: str) -> Response:
     """Query Refund: ``GET /openapi/v2/order/orders/refund/{id}`` (id = order id)."""
-    sandbox, merchant, _, params = await _caller(request, operation_id)
+    sandbox, merchant, seen, _, params = await _caller(request, operation_id)
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
-    version = await sandbox.queries.settled_version()
+    version = await sandbox.queries.settled_version(seen)
     kept = _kept(sandbox, key, version)
     if kept is not None:
         return JsonBytes(kept)
@@ -180,10 +190,10 @@ def _range(params: dict[str, Any], start: str, end: str) -> tuple[float | None, 
 
 async def query_orders(request: Request, operation_id: str) -> Response:
     """Query Order: ``GET /openapi/v2/order/orders``."""
-    sandbox, merchant, _, params = await _caller(request, operation_id)
+    sandbox, merchant, seen, _, params = await _caller(request, operation_id)
     number, size = _page_window(params)
     key = _read_key(operation_id, merchant, params)
-    version = await sandbox.queries.settled_version()
+    version = await sandbox.queries.settled_version(seen)
     kept = _kept(sandbox, key, version)
     if kept is not None:
         return JsonBytes(kept)

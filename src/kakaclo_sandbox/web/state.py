@@ -166,23 +166,24 @@ class Sandbox:
         await self.settlement.reload()
         self.store.started()
 
-    async def refresh(self, token: str | None = None, glanced: Glance | None = None) -> None:
+    async def refresh(self, token: str | None = None, glanced: Glance | None = None) -> int | None:
         """Take in what another process sharing the database may have changed (the clock,
         when the next refund is due), and with a ``token`` count its request against the
         rate limit (429): at the start of every API request and clock action. A process
         alone on its database reads nothing: its memory is the record. ``glanced``: what
-        :meth:`take_failure` read for this request, taken in already."""
+        :meth:`take_failure` read for this request, taken in already. The write version
+        read within this request, if one was (None: the store's memory is the record)."""
         if glanced is not None:
             self._limit(glanced.wait)
-            return
+            return glanced.version
         glance = await self.store.glance(CLOCK_KEYS, self._bucket(token))
         if glance is None:
             # real time, not the sandbox's: a frozen clock must not stop the bucket draining
-            wait = self.limiter.take(token or "", self.clock.real()) if self.limiter else 0
-        else:
-            self._take_in(glance)
-            wait = glance.wait
-        self._limit(wait)
+            self._limit(self.limiter.take(token or "", self.clock.real()) if self.limiter else 0)
+            return None
+        self._take_in(glance)
+        self._limit(glance.wait)
+        return glance.version
 
     async def take_failure(self, operation: str, scope: MutableMapping[str, Any]) -> Failure | None:
         """The failure queued for this call of ``operation`` (the request's ``scope``),
@@ -290,12 +291,18 @@ class Sandbox:
         """The caller's merchant from ``Authorization: Bearer <token>`` (401), its request
         counted against the rate limit (429), what other processes changed taken in
         (``glanced``: already, by :meth:`take_failure`)."""
+        merchant, _ = await self.caller_seen(authorization, glanced)
+        return merchant
+
+    async def caller_seen(
+        self, authorization: str | None, glanced: Glance | None = None
+    ) -> tuple[str, int | None]:
+        """:meth:`caller`, and the write version read within the request (:meth:`refresh`)."""
         token = _token(authorization)
         merchant = self.store.merchant_of(token) if token is not None else None
         if merchant is None:
             raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing or unknown bearer token")
-        await self.refresh(token, glanced)
-        return merchant
+        return merchant, await self.refresh(token, glanced)
 
     def checked(self, operation_id: str, status: int, body: Any) -> Any:
         """``body``, after checking it against the spec when response validation is on."""
