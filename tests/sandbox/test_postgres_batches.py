@@ -182,7 +182,10 @@ def test_a_refund_undone_in_its_block_gives_back_what_it_reserved(postgres_url: 
         finally:
             await store.release()
 
-    first, undone, third = asyncio.run(run())
+    try:
+        first, undone, third = asyncio.run(run())
+    finally:
+        store.close()  # its membership's listener too
     assert isinstance(first, str) and isinstance(third, str)
     assert isinstance(undone, RuntimeError)
     assert _line(postgres_url) == (2, 5, 2)
@@ -207,7 +210,10 @@ def test_a_batch_that_cannot_be_written_fails_each_of_its_refunds_and_stores_non
         finally:
             await store.release()
 
-    failed, later = asyncio.run(run())
+    try:
+        failed, later = asyncio.run(run())
+    finally:
+        store.close()  # its membership's listener too
     assert all(isinstance(outcome, psycopg.errors.CheckViolation) for outcome in failed), failed
     assert isinstance(later, str)
     assert _line(postgres_url) == (1, 1, 1)
