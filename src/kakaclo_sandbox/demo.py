@@ -8,11 +8,13 @@ from pathlib import Path
 
 from kakaclo_sandbox.data import DEMO_DATA, Dataset, load
 from kakaclo_sandbox.seeding import seed
+from kakaclo_sandbox.service.team import TEAM_SETTINGS
 from kakaclo_sandbox.storage.interface import Store
 from kakaclo_spec import Spec
 
 DATA_FINGERPRINT = "data_fingerprint"
 DATA_SOURCE = "data_source"
+KEPT_ACROSS_RESET = (TEAM_SETTINGS,)  # the meta values a reset keeps
 
 
 def dataset(path: Path | None, spec: Spec) -> Dataset:
@@ -30,9 +32,15 @@ def fingerprint(data: Dataset) -> str:
 
 
 async def reset(store: Store, data: Dataset) -> None:
-    """Wipe the database and seed ``data`` again, in one transaction."""
+    """Wipe the database and seed ``data`` again, in one transaction. The settings a team
+    of processes agreed on stay (a process joining after a reset is checked against
+    them; a process alone stores its own at start anyway)."""
     async with store.writing() as unit:
+        kept = await unit.locked_meta(KEPT_ACROSS_RESET)
         await unit.wipe()
+        for key, value in zip(KEPT_ACROSS_RESET, kept, strict=True):
+            if value is not None:
+                await unit.set_meta(key, value)
         await seed(unit, data)
         await unit.set_meta(DATA_FINGERPRINT, fingerprint(data))
         await unit.set_meta(DATA_SOURCE, data.source)

@@ -500,3 +500,18 @@ def test_a_kept_answer_of_a_process_that_shares_costs_one_statement(
     finally:
         first.state.sandbox.close()
         second.state.sandbox.close()
+
+
+def test_a_reset_keeps_the_settings_a_joiner_is_checked_against(postgres_url: str) -> None:
+    """A reset through a process of the team wipes the data, not the team's settings: a
+    process joining afterwards with others is still refused (before: the reset deleted
+    them, and the joiner stored its own)."""
+    first = create_app(db=postgres_url, rate_limit=None, settle_after=5)
+    try:
+        with TestClient(first) as one:
+            reset = one.post("/_sandbox/reset", headers=JSON)
+            assert reset.status_code == 200, reset.text
+        with pytest.raises(ValueError, match=r"--settle-after 5 \(this one: 2\)"):
+            create_app(db=postgres_url, rate_limit=None, settle_after=2)
+    finally:
+        first.state.sandbox.close()

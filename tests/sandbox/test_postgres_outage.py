@@ -88,3 +88,26 @@ def test_a_server_that_goes_away_gets_503s_and_the_sandbox_answers_again_once_it
     log = live.log.read_text()
     assert "Traceback" not in log, log[-3000:]
     assert log.count("cannot be reached") <= 3, log[-3000:]  # logged once, not per request
+
+
+def test_the_console_computes_again_once_a_restarted_server_is_back(
+    server: PostgresServer,
+) -> None:
+    """The console's own connection is lost with the server: the round that finds it
+    broken fails (one line in the log), and the next opens another (before: every later
+    round failed on the closed connection, and the feeds never redrew)."""
+    app = create_app(db=server.create_database(), rate_limit=None)
+    feeds = app.state.sandbox.feeds
+    try:
+        assert feeds._computed("merchant-a")
+        server.stop()
+        server.launch()
+        outcomes = []
+        for _ in range(2):
+            try:
+                outcomes.append("drawn" if feeds._computed("merchant-a") else "empty")
+            except Exception as error:  # the round that finds the connection broken
+                outcomes.append(type(error).__name__)
+        assert outcomes[-1] == "drawn", outcomes
+    finally:
+        app.state.sandbox.close()

@@ -202,8 +202,10 @@ class Feeds:
                 continue
             try:
                 payload = await asyncio.to_thread(self._computed, merchant)
-            except Exception:
-                log.exception("the console state of a merchant could not be computed")
+            except Exception as error:  # the database gone, say: one line, tried next round
+                reason = " ".join(str(error).split()) or type(error).__name__
+                log.warning("the console state of a merchant could not be computed: %s", reason)
+                log.debug("the console's failed computation", exc_info=True)
                 continue
             for subscriber in list(self._subscribers.get(merchant, ())):
                 if not subscriber.offer(payload):
@@ -216,8 +218,23 @@ class Feeds:
         with self._thread_lock:
             if self.closed:
                 return b""
+            if self._connection is not None and getattr(self._connection, "closed", False):
+                self._connection = None  # lost (a database server restarted): a new one
             if self._connection is None:
                 self._connection = self._reader()
             self.computations.append(merchant)
             assert self.compute is not None, "create_app binds the feeds' compute"
-            return self.compute(self._connection, merchant)
+            try:
+                return self.compute(self._connection, merchant)
+            except Exception:
+                self._drop_connection()  # whatever broke it, the next round opens another
+                raise
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        close = getattr(connection, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # closing a broken connection may fail too: it is gone anyway
+                log.debug("closing the console's connection failed", exc_info=True)

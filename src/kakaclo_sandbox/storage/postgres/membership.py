@@ -176,6 +176,7 @@ class Membership:
         self._stop.wait(LISTEN_SECONDS)
 
     def _rejoin(self) -> None:
+        connection: psycopg.Connection[Any] | None = None
         try:
             connection = self._connect()
             connection.execute(f"LISTEN {CHANNEL}; LISTEN {CHANGES}")
@@ -185,6 +186,8 @@ class Membership:
             # move after a COMMIT), every process's answer cache misses once
             connection.execute(queries.MOVE_VERSION)
         except (psycopg.Error, MembershipRefused) as error:
+            if connection is not None:
+                connection.close()
             self._lost(error)
             return
         self._connection = connection
