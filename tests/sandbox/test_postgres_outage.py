@@ -110,4 +110,43 @@ def test_the_console_computes_again_once_a_restarted_server_is_back(
                 outcomes.append(type(error).__name__)
         assert outcomes[-1] == "drawn", outcomes
     finally:
+        feeds.close()  # its connection (the app's shutdown would)
         app.state.sandbox.close()
+
+
+def _until_logged(live: LiveSandbox, text: str) -> None:
+    """Return once the sandbox's log holds ``text`` (polled, bounded by BACK_WITHIN)."""
+    assert live.log is not None
+    deadline = time.monotonic() + BACK_WITHIN
+    while text not in live.log.read_text():
+        assert time.monotonic() < deadline, live.log.read_text()[-2000:]
+        time.sleep(0.05)  # waiting for another process's log line, not for app timing
+
+
+def test_once_a_restarted_server_is_back_no_request_meets_a_connection_it_broke(
+    server: PostgresServer, tmp_path: Path
+) -> None:
+    """Nothing is asked while the server restarts; once the sandbox has its place again,
+    it checks its pooled connections at once, so no later request meets one the restart
+    broke (before: each broken connection failed one request with a 503, minutes later)."""
+    live = LiveSandbox(
+        db=tmp_path / "restart.db",
+        url=server.create_database(),
+        args=["--rate-limit", "off", "--log-level", "warning", "--no-answer-cache"],
+    ).start()
+    try:
+        with httpx.Client(base_url=live.root, headers=TOKEN_A, timeout=30) as client:
+            assert client.get(API, params={"ids": "10001"}).status_code == 200
+            server.stop()
+            server.launch()
+            _until_logged(live, "again after")
+            answers = [client.get(API, params={"ids": "10001"}) for _ in range(16)]
+            answers.append(client.post(refund_url("10001"), json=ONE_PIECE))
+        assert [answer.status_code for answer in answers] == [200] * 17, [
+            answer.text for answer in answers if answer.status_code != 200
+        ]
+    finally:
+        live.stop()
+    assert live.log is not None
+    log = live.log.read_text()
+    assert "Traceback" not in log, log[-3000:]

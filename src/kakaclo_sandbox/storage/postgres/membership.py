@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,7 @@ CHANGES = queries.CHANGES
 JOIN_SECONDS = 60  # the longest a joining process waits for the others' locks
 LISTEN_SECONDS = 1.0  # how often the listener looks up from its wait (to notice a stop)
 CONNECT_SECONDS = 10
+LOST_LOG_SECONDS = 10  # while the server cannot be reached, the log says so this often
 
 
 class MembershipRefused(ValueError):
@@ -58,12 +60,16 @@ class Membership:
         self.pid = 0  # the backend pid of its connection: what its claims are held by
         self.joined = False  # False after the connection was lost, until joined again
         self.starting = True  # until started(): a lone process keeps ALONE meanwhile
+        self._lost_at: float | None = None  # when the connection was lost (monotonic)
+        self._told_at = 0.0  # when the log last said so
         self.join_asked = False  # a process asked to join while this one was starting
         self._connection: psycopg.Connection[Any] | None = None
         self._stop = threading.Event()
         # called in the listener's thread with the merchant (None: every one) another
         # process changed
         self.on_change: Callable[[str | None], None] | None = None
+        # called in the listener's thread once it joined again after losing the server
+        self.on_rejoined: Callable[[], None] | None = None
         self._listener: threading.Thread | None = None
 
     # -- joining --------------------------------------------------------------
@@ -172,7 +178,25 @@ class Membership:
         if self._connection is not None:
             self._connection.close()
         self._connection = None
-        log.warning("lost the sandbox's place on %s (%s); joining again", shown(self.url), error)
+        reason = " ".join(str(error).split()) or type(error).__name__
+        now = time.monotonic()
+        if self._lost_at is None:
+            self._lost_at = self._told_at = now
+            log.warning(
+                "cannot reach %s (%s): requests are answered 503 until it is back; "
+                "trying again every %g s",
+                shown(self.url),
+                reason,
+                LISTEN_SECONDS,
+            )
+        elif now - self._told_at >= LOST_LOG_SECONDS:
+            self._told_at = now
+            log.warning(
+                "still cannot reach %s after %.0f s (%s)",
+                shown(self.url),
+                now - self._lost_at,
+                reason,
+            )
         self._stop.wait(LISTEN_SECONDS)
 
     def _rejoin(self) -> None:
@@ -193,7 +217,15 @@ class Membership:
         self._connection = connection
         self.pid = _backend_pid(connection)
         self.joined = True
-        log.info("joined %s again", shown(self.url))
+        lost_for = 0.0 if self._lost_at is None else time.monotonic() - self._lost_at
+        self._lost_at = None
+        log.warning("reached %s again after %.0f s: answering again", shown(self.url), lost_for)
+        rejoined = self.on_rejoined
+        if rejoined is not None:
+            try:
+                rejoined()
+            except Exception:  # the pool's check is a courtesy: the listener goes on
+                log.exception("checking the pooled connections failed")
 
     def close(self) -> None:
         """Detach: the locks go with the connection."""

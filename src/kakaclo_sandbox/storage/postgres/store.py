@@ -264,6 +264,8 @@ class PostgresStore(interface.Store):
         self._batches: RefundBatches | None = None  # the pool's
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Task[AsyncConnectionPool] | None = None
+        self._checking: asyncio.Task[None] | None = None  # the pool's check under way
+        self._membership.on_rejoined = self._check_pool
 
     # -- the pool -----------------------------------------------------------
 
@@ -274,8 +276,8 @@ class PostgresStore(interface.Store):
             # its place among the processes lost with the server: none of its writes may
             # land before it has joined again (another may be alone meanwhile)
             raise DatabaseUnavailable(
-                f"the sandbox's database {self.path} cannot be reached: joining the other "
-                "sandbox processes again"
+                f"the sandbox's database {self.path} cannot be reached (the connection "
+                "was lost; trying again every second)"
             )
         loop = asyncio.get_running_loop()
         pool = self._pool
@@ -291,12 +293,39 @@ class PostgresStore(interface.Store):
     async def _reader(self) -> AsyncIterator[queries.Connection]:
         """A pooled connection for reads outside any transaction (autocommit)."""
         pool = await self._connections()
-        with reaching(self.path):
-            async with pool.connection() as db:
-                if self._owed:  # before this process reads anything (move_version)
-                    self._version = max(self._version, await queries.move_version(db))
-                    self._owed = False
-                yield db
+        try:
+            with reaching(self.path):
+                async with pool.connection() as db:
+                    if self._owed:  # before this process reads anything (move_version)
+                        self._version = max(self._version, await queries.move_version(db))
+                        self._owed = False
+                    yield db
+        except DatabaseUnavailable:
+            self._check_pool()
+            raise
+
+    def _check_pool(self) -> None:
+        """Have the pool check its idle connections now, broken ones replaced: after a
+        server restart each would otherwise fail one request of its own. In the pool's
+        loop, one check at a time; from any thread (the membership's, rejoined)."""
+        pool, loop = self._pool, self._loop
+        if pool is None or loop is None or loop.is_closed():
+            return
+
+        def start() -> None:
+            if self._checking is None or self._checking.done():
+                self._checking = loop.create_task(pool.check())
+                # a check that fails (the server gone again) is the next request's to tell
+                self._checking.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            start()
+        else:
+            loop.call_soon_threadsafe(start)
 
     async def _open(self) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(
