@@ -53,6 +53,12 @@ async def check_holds(store: Store, data: Dataset, database: str) -> None:
     if await store.meta(DATA_FINGERPRINT) == fingerprint(data):
         return
     held = await store.meta(DATA_SOURCE)
+    if not store.alone:  # --fresh would be refused: other processes use the database
+        raise ValueError(
+            f"the kakaclo-sandbox processes already on {database} run with the data of "
+            f"{held or 'another version'}, not of {data.source}; start this one with the same "
+            "content, or stop them first"
+        )
     if held == data.source:
         raise ValueError(
             f"{data.source} changed since {database} was seeded from it; pass --fresh to load "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from starlette.testclient import TestClient
 
 from kakaclo_sandbox import RateLimit, create_app
 from kakaclo_sandbox.clock import iso
+from kakaclo_sandbox.data import DEMO_DATA
 from kakaclo_sandbox.domain import idempotency
 from kakaclo_sandbox.domain.refunds import RefundRequest, RequestedItem
 from kakaclo_sandbox.service.refunds import normalised
@@ -513,5 +515,23 @@ def test_a_reset_keeps_the_settings_a_joiner_is_checked_against(postgres_url: st
             assert reset.status_code == 200, reset.text
         with pytest.raises(ValueError, match=r"--settle-after 5 \(this one: 2\)"):
             create_app(db=postgres_url, rate_limit=None, settle_after=2)
+    finally:
+        first.state.sandbox.close()
+
+
+def test_a_process_joining_with_other_data_is_told_what_the_team_runs_with(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Another data file's content while others run: refused in one line naming the team's
+    data (not a hint to --fresh, which is refused while others are attached)."""
+    other = tmp_path / "other.yaml"
+    other.write_text(DEMO_DATA.read_text().replace("demo order", "another order", 1))
+    first = create_app(db=postgres_url, rate_limit=None)
+    try:
+        with pytest.raises(ValueError, match="already on") as refused:
+            create_app(db=postgres_url, rate_limit=None, data=other)
+        message = str(refused.value)
+        assert f"run with the data of {DEMO_DATA}, not of {other}" in message
+        assert "--fresh" not in message and "\n" not in message
     finally:
         first.state.sandbox.close()
