@@ -535,3 +535,25 @@ def test_a_process_joining_with_other_data_is_told_what_the_team_runs_with(
         assert "--fresh" not in message and "\n" not in message
     finally:
         first.state.sandbox.close()
+
+
+def test_a_read_that_settles_does_not_answer_what_it_kept_before_settling(
+    postgres_url: str,
+) -> None:
+    """B keeps the order's answer while its refund is pending; once the refund is due,
+    B's next read settles it and answers it settled: the version its kept answer is
+    checked against is read again after a settlement of its own, not the one read at
+    the start of the request."""
+    clock = FakeTime()
+    first = create_app(db=postgres_url, rate_limit=None, settle_after=5, clock=clock)
+    second = create_app(db=postgres_url, rate_limit=None, settle_after=5, clock=clock)
+    try:
+        with TestClient(first) as a, TestClient(second) as b:
+            made = a.post(refund_url("10007"), json={"orderItems": [LINE]}, headers=TOKEN_A)
+            assert made.status_code == 200, made.text
+            assert _status(b, "10007") == "pending_review"  # kept by B
+            clock.value += 10  # due: no write in between, so the version has not moved
+            assert _status(b, "10007") == "refund_successfully"
+    finally:
+        first.state.sandbox.close()
+        second.state.sandbox.close()
