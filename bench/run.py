@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -106,6 +106,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_ready(
+    name: str, process: subprocess.Popen[bytes], out: IO[bytes], ready_url: str, timeout: float
+) -> None:
+    """Return once ``ready_url`` answers; RuntimeError (with the server's output) when the
+    server exits first or takes longer than ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            out.seek(0)
+            raise RuntimeError(f"{name} exited early:\n{out.read().decode()[-2000:]}")
+        try:
+            httpx.get(ready_url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start within {timeout}s") from None
+            time.sleep(0.1)  # waiting for a child process to bind its port
+
+
 @contextmanager
 def server(name: str, command: list[str], ready_url: str, timeout: float = 60) -> Iterator[int]:
     """Run a server pinned to the server CPU until the block ends; yield its pid."""
@@ -115,18 +134,7 @@ def server(name: str, command: list[str], ready_url: str, timeout: float = 60) -
             pinned(SERVER_CPU, command), stdout=out, stderr=subprocess.STDOUT
         )
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    out.seek(0)
-                    raise RuntimeError(f"{name} exited early:\n{out.read().decode()[-2000:]}")
-                try:
-                    httpx.get(ready_url, timeout=1.0)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{name} did not start within {timeout}s") from None
-                    time.sleep(0.1)  # waiting for a child process to bind its port
+            wait_until_ready(name, process, out, ready_url, timeout)
             yield process.pid
         finally:
             process.terminate()

@@ -156,18 +156,7 @@ def started(
             command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    out.seek(0)
-                    raise RuntimeError(f"{name} exited early:\n{out.read().decode()[-2000:]}")
-                try:
-                    httpx.get(ready_url, timeout=1.0)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{name} did not start within {timeout}s") from None
-                    time.sleep(0.1)  # waiting for a child process to bind its port
+            run.wait_until_ready(name, process, out, ready_url, timeout)
             yield process.pid
         finally:
             stop(process, stop_seconds)
