@@ -33,6 +33,7 @@ import psycopg
 
 from kakaclo_sandbox.database_url import shown
 from kakaclo_sandbox.storage.postgres import queries
+from kakaclo_sandbox.storage.postgres.reachability import first_line
 
 log = logging.getLogger("kakaclo_sandbox")
 
@@ -178,7 +179,7 @@ class Membership:
         if self._connection is not None:
             self._connection.close()
         self._connection = None
-        reason = " ".join(str(error).split()) or type(error).__name__
+        reason = first_line(error)
         now = time.monotonic()
         if self._lost_at is None:
             self._lost_at = self._told_at = now

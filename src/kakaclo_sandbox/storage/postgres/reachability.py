@@ -31,10 +31,16 @@ def is_unreachable(error: BaseException) -> bool:
     return False
 
 
+def first_line(error: BaseException) -> str:
+    """An error's reason in one line (libpq's hint on the lines after it left out)."""
+    return " ".join(str(error).split("\n", 1)[0].split()) or type(error).__name__
+
+
 def unavailable(shown_url: str, error: BaseException) -> DatabaseUnavailable:
     """The error a request gets while ``shown_url`` (its password masked) is unreachable."""
-    reason = " ".join(str(error).split("\n", 1)[0].split()) or type(error).__name__
-    return DatabaseUnavailable(f"the sandbox's database {shown_url} cannot be reached: {reason}")
+    return DatabaseUnavailable(
+        f"the sandbox's database {shown_url} cannot be reached: {first_line(error)}"
+    )
 
 
 @contextmanager

@@ -54,7 +54,7 @@ from kakaclo_sandbox.storage.interface import (
 from kakaclo_sandbox.storage.postgres import failures, queries
 from kakaclo_sandbox.storage.postgres.batches import BatchedRefund, RefundBatches
 from kakaclo_sandbox.storage.postgres.membership import ATTACHED, NAMESPACE, Membership
-from kakaclo_sandbox.storage.postgres.reachability import reaching
+from kakaclo_sandbox.storage.postgres.reachability import first_line, reaching
 from kakaclo_sandbox.storage.postgres.schema import (
     DROP_TABLES,
     SCHEMA,
@@ -84,10 +84,6 @@ class DatabaseUnreachable(ValueError):
     """The server cannot be reached, or refuses the connection (one line)."""
 
 
-def _first_line(error: BaseException) -> str:
-    return " ".join(str(error).split("\n", 1)[0].split()) or type(error).__name__
-
-
 def prepare(url: str, *, fresh: bool) -> dict[str, str]:
     """Check the database's schema version and create the schema (``fresh``: drop the
     tables of another version first); the tokens it holds. DatabaseUnreachable or
@@ -95,11 +91,11 @@ def prepare(url: str, *, fresh: bool) -> dict[str, str]:
     try:
         connection = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_SECONDS)
     except psycopg.Error as error:
-        raise DatabaseUnreachable(f"cannot connect to {shown(url)}: {_first_line(error)}") from None
+        raise DatabaseUnreachable(f"cannot connect to {shown(url)}: {first_line(error)}") from None
     try:
         return _prepared(connection, url, fresh=fresh)
     except psycopg.Error as error:
-        raise DatabaseUnreachable(f"cannot use {shown(url)}: {_first_line(error)}") from None
+        raise DatabaseUnreachable(f"cannot use {shown(url)}: {first_line(error)}") from None
     finally:
         connection.close()
 
@@ -246,7 +242,7 @@ class PostgresStore(interface.Store):
         try:
             self._membership.attach(exclusively=fresh)  # no --fresh under other processes
         except psycopg.Error as error:
-            reason = _first_line(error)
+            reason = first_line(error)
             raise DatabaseUnreachable(f"cannot connect to {shown(url)}: {reason}") from None
         try:
             self._merchants: dict[str, str] | None = prepare(url, fresh=fresh)
