@@ -568,6 +568,11 @@ async def meta(db: Connection, key: str) -> str | None:
 
 
 META_LOCKS = 0x6B616B6D  # the first key of the meta values' advisory locks ("kakm")
+# the values of the meta keys %(keys)s, in their order (None for a key not stored)
+META_VALUES = (
+    "SELECT m.value FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k (key, n) "
+    "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n"
+)
 
 
 async def locked_meta(db: Connection, keys: Sequence[str]) -> tuple[str | None, ...]:
@@ -577,11 +582,7 @@ async def locked_meta(db: Connection, keys: Sequence[str]) -> tuple[str | None, 
         "SELECT pg_advisory_xact_lock(%s, hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
         (META_LOCKS, sorted(keys)),
     )
-    cursor = await db.execute(
-        "SELECT m.value FROM unnest(%s::text[]) WITH ORDINALITY AS k (key, n) "
-        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n",
-        (list(keys),),
-    )
+    cursor = await db.execute(META_VALUES, {"keys": list(keys)})
     return tuple(None if row[0] is None else str(row[0]) for row in await cursor.fetchall())
 
 
@@ -648,8 +649,7 @@ async def glance(
     columns = [
         "CASE WHEN v.is_called THEN v.last_value ELSE 0 END",
         f"(SELECT min(settle_at) FROM refunds WHERE {IS_PENDING})",
-        "ARRAY(SELECT m.value FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k (key, n) "
-        "LEFT JOIN meta m ON m.key = k.key ORDER BY k.n)",
+        f"ARRAY({META_VALUES})",
     ]
     joins = ["write_version v"]
     params: dict[str, Any] = {"keys": list(meta_keys)}
