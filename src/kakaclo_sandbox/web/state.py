@@ -191,23 +191,21 @@ class Sandbox:
         :meth:`refresh`, the caller's token poured into its bucket unless a failure is
         taken (a forced failure is not counted), and kept in ``scope`` for
         :meth:`caller`: a call costs one statement, not two."""
-        if self.store.alone:
-            taken = await self.store.take_failure(operation)
-            return None if taken is None else failures.from_queue(taken)
-        token = _bearer_token(scope)
-        known = token is not None and self.store.merchant_of(token) is not None
-        glance = await self.store.glance(
-            CLOCK_KEYS, self._bucket(token) if known else None, take=operation
-        )
-        if glance is None:  # alone since (SQLite is always alone: not here)
-            taken = await self.store.take_failure(operation)
-            return None if taken is None else failures.from_queue(taken)
-        self._take_in(glance)
-        if glance.failure is not None:
-            return failures.from_queue(glance.failure)
-        if known:
-            scope[GLANCED] = glance
-        return None
+        if not self.store.alone:
+            token = _bearer_token(scope)
+            known = token is not None and self.store.merchant_of(token) is not None
+            glance = await self.store.glance(
+                CLOCK_KEYS, self._bucket(token) if known else None, take=operation
+            )
+            if glance is not None:  # None: alone since
+                self._take_in(glance)
+                if glance.failure is not None:
+                    return failures.from_queue(glance.failure)
+                if known:
+                    scope[GLANCED] = glance
+                return None
+        taken = await self.store.take_failure(operation)  # alone (SQLite: always)
+        return None if taken is None else failures.from_queue(taken)
 
     def _bucket(self, token: str | None) -> Bucket | None:
         limit = self.settings.rate_limit if token is not None else None
