@@ -145,10 +145,8 @@ class Feeds:
                 subscriber.dropped.set()
         if self._task is not None:
             self._task.cancel()
-        if self._connection is not None:
-            with self._thread_lock:
-                self._connection.close()
-            self._connection = None
+        with self._thread_lock:
+            self._drop_connection()
 
     # -- the publisher ----------------------------------------------------
 
@@ -218,8 +216,8 @@ class Feeds:
         with self._thread_lock:
             if self.closed:
                 return b""
-            if self._connection is not None and getattr(self._connection, "closed", False):
-                self._connection = None  # lost (a database server restarted): a new one
+            if getattr(self._connection, "closed", False):
+                self._drop_connection()  # lost (a database server restarted): a new one
             if self._connection is None:
                 self._connection = self._reader()
             self.computations.append(merchant)
@@ -231,6 +229,7 @@ class Feeds:
                 raise
 
     def _drop_connection(self) -> None:
+        """Close the worker's connection (if any) and forget it; under the thread lock."""
         connection, self._connection = self._connection, None
         close = getattr(connection, "close", None)
         if close is not None:
